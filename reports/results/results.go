@@ -1,0 +1,183 @@
+// Package results is the versioned JSON record every job writes into its run directory.
+// It is the one interface between the suites (writers) and the reports (readers): JUnit,
+// tables, the support page and the nightly gate are all computed from these records.
+package results
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+)
+
+// FormatVersion is bumped on any incompatible change to Record.
+const FormatVersion = 1
+
+// File names inside a run directory:
+//
+//	<run>/run.json                     RunInfo
+//	<run>/jobs/<job dir>/result.json   Record
+//	<run>/jobs/<job dir>/transcript.log, transcript.times, logs/...  artifacts
+const (
+	RunFile    = "run.json"
+	JobsDir    = "jobs"
+	ResultFile = "result.json"
+)
+
+// RunInfo describes one run (one controller, one shard).
+type RunInfo struct {
+	Format   int       `json:"format"`
+	ID       string    `json:"id"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished,omitempty"`
+	Matrix   string    `json:"matrix"`
+	Shard    int       `json:"shard,omitempty"`
+	Shards   int       `json:"shards,omitempty"`
+	Host     string    `json:"controller,omitempty"`
+}
+
+// Record is the result of one job (image x host x suite).
+type Record struct {
+	Format   int       `json:"format"`
+	Job      string    `json:"job"` // matrix.Job.ID(): image@host/suite
+	Suite    string    `json:"suite"`
+	Image    Image     `json:"image"`
+	Host     Host      `json:"host"`
+	Started  time.Time `json:"started"`
+	Finished time.Time `json:"finished"`
+	// Checks are the per-check verdicts, e.g. "boot/kernel", "boot/login", "drivers/nvme".
+	Checks []Check `json:"checks"`
+	// Stages reached during boot, in order, with the time since power-on.
+	Stages []Stage `json:"stages,omitempty"`
+	// Events are crash and failure signatures seen anywhere in the log.
+	Events []Event `json:"events,omitempty"`
+	// LastComponent is the component that printed last (names the culprit of a hang).
+	LastComponent string `json:"last_component,omitempty"`
+	// Artifacts maps a name ("transcript", "junit", "driver-log:nvmed") to a path relative
+	// to the job directory.
+	Artifacts map[string]string `json:"artifacts,omitempty"`
+	// Attempts counts boots of this job (re-runs by the gate).
+	Attempts int `json:"attempts,omitempty"`
+}
+
+// Image is what was booted.
+type Image struct {
+	Name     string `json:"name"`
+	Arch     string `json:"arch"`
+	Variant  string `json:"variant,omitempty"`
+	Version  string `json:"version,omitempty"`
+	Firmware string `json:"firmware,omitempty"`
+	Profile  string `json:"profile,omitempty"`
+}
+
+// Host is where it was booted, with the hardware facts that make two results comparable.
+type Host struct {
+	Name     string   `json:"name"`
+	Kind     string   `json:"kind"`
+	Arch     string   `json:"arch"`
+	Firmware string   `json:"firmware,omitempty"`
+	Machine  string   `json:"machine,omitempty"`
+	CPU      string   `json:"cpu,omitempty"`
+	Memory   string   `json:"memory,omitempty"`
+	SMP      int      `json:"smp,omitempty"`
+	Accel    string   `json:"accel,omitempty"`
+	Devices  []string `json:"devices,omitempty"`
+	Vendor   string   `json:"vendor,omitempty"`
+	Model    string   `json:"model,omitempty"`
+}
+
+// Facts is the hardware identity used to compare like with like across runs.
+func (h Host) Facts() string {
+	d := append([]string(nil), h.Devices...)
+	sort.Strings(d)
+	return strings.Join([]string{h.Name, h.Kind, h.Arch, h.Firmware, h.Machine, h.CPU, h.Memory,
+		fmt.Sprint(h.SMP), strings.Join(d, ","), h.Vendor, h.Model}, "|")
+}
+
+// Check is one verdict.
+type Check struct {
+	Name    string          `json:"name"`
+	Verdict verdict.Verdict `json:"verdict"`
+	// Message says why, in one line ("no output for 30s after stage drivers (last: nvmed)").
+	Message   string `json:"message,omitempty"`
+	Stage     string `json:"stage,omitempty"`
+	Component string `json:"component,omitempty"`
+	// Title is the normalised crash title (same bug, same title, across machines and nights).
+	Title string `json:"title,omitempty"`
+	// Reference is the xfail reference when the verdict is XFAIL/XPASS.
+	Reference string `json:"reference,omitempty"`
+	// Excerpt is the transcript around the failure.
+	Excerpt  string        `json:"excerpt,omitempty"`
+	Duration time.Duration `json:"duration_ns,omitempty"`
+}
+
+// Stage is one boot stage reached.
+type Stage struct {
+	Name string        `json:"name"`
+	Line int           `json:"line"`
+	At   time.Duration `json:"at_ns"`
+}
+
+// Event is a failure signature seen in the log.
+type Event struct {
+	Kind      string `json:"kind"`
+	Component string `json:"component,omitempty"`
+	Title     string `json:"title"`
+	Line      int    `json:"line"`
+	Count     int    `json:"count"`
+}
+
+// JobDirName turns a job ID into a safe directory name.
+func JobDirName(job string) string {
+	r := strings.NewReplacer("/", "__", "@", "_at_", " ", "_", "\\", "_", ":", "_")
+	return r.Replace(job)
+}
+
+// Write stores a record as <runDir>/jobs/<job dir>/result.json (atomically: a crash of
+// the harness never leaves half a record).
+func Write(runDir string, r *Record) (string, error) {
+	r.Format = FormatVersion
+	dir := filepath.Join(runDir, JobsDir, JobDirName(r.Job))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return "", err
+	}
+	tmp := filepath.Join(dir, ResultFile+".tmp")
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return "", err
+	}
+	return dir, os.Rename(tmp, filepath.Join(dir, ResultFile))
+}
+
+// ReadRun loads every record of a run directory, sorted by job ID.
+func ReadRun(runDir string) ([]*Record, error) {
+	paths, err := filepath.Glob(filepath.Join(runDir, JobsDir, "*", ResultFile))
+	if err != nil {
+		return nil, err
+	}
+	var out []*Record
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil, err
+		}
+		var r Record
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if r.Format != FormatVersion {
+			return nil, fmt.Errorf("%s: result format %d, this harness reads %d", p, r.Format, FormatVersion)
+		}
+		out = append(out, &r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Job < out[j].Job })
+	return out, nil
+}
