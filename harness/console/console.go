@@ -1,0 +1,453 @@
+// Package console is the one reader of a serial stream. From the moment a stream is opened
+// it is drained by a single goroutine that appends every raw byte, with its arrival time, to
+// a transcript on disk (the artifact, which survives a crash of the harness) and the
+// normalised text to a bounded in-memory window. Everything else (expect-style matching,
+// the line feed of the stage machine, the silence watchdog) reads that window through its own
+// cursor, so nothing ever waits on the reader and a console is never left undrained.
+package console
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// ErrClosed is returned once the stream has ended (EOF, VM died, socket closed) and no
+// further match is possible. Callers turn it into an INFRA verdict unless the log explains it.
+var ErrClosed = errors.New("console stream closed")
+
+// Options configure a console.
+type Options struct {
+	// Transcript is the raw byte log; its arrival times go to Transcript + ".times".
+	// Empty means no transcript (benchmarks, tests).
+	Transcript string
+	// Window bounds the normalised text kept in memory (default 1 MiB).
+	Window int
+	// CharDelay paces Send for slow UARTs (0: write whole strings).
+	CharDelay time.Duration
+	// Filter, when set, rewrites raw bytes before they reach the transcript (secret redaction).
+	Filter func([]byte) []byte
+	// ReadSize is the read buffer size (default 32 KiB).
+	ReadSize int
+}
+
+// Console owns a stream. Its methods are safe for concurrent use.
+type Console struct {
+	rw   io.ReadWriteCloser
+	opts Options
+
+	tf     *os.File
+	timesF *os.File
+	times  *bufio.Writer
+	tfBuf  *bufio.Writer
+
+	mu       sync.Mutex
+	win      []byte // normalised text; win[0] is at absolute offset base
+	base     int64
+	total    int64 // absolute offset of the end of win
+	rawTotal int64
+	last     time.Time // arrival of the last byte
+	opened   time.Time
+	changed  chan struct{} // closed and replaced on every append
+	err      error         // set once the stream ended
+	done     chan struct{}
+
+	sendMu sync.Mutex
+	tmu    sync.Mutex // guards the transcript writers
+	norm   Normalizer
+}
+
+// Open starts draining rw at once.
+func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
+	if opts.Window <= 0 {
+		opts.Window = 1 << 20
+	}
+	if opts.ReadSize <= 0 {
+		opts.ReadSize = 32 << 10
+	}
+	c := &Console{rw: rw, opts: opts, changed: make(chan struct{}), done: make(chan struct{})}
+	c.opened = time.Now()
+	c.last = c.opened
+	if opts.Transcript != "" {
+		f, err := os.OpenFile(opts.Transcript, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("console transcript: %w", err)
+		}
+		tf, err := os.OpenFile(opts.Transcript+".times", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("console transcript times: %w", err)
+		}
+		c.tf, c.timesF = f, tf
+		c.tfBuf = bufio.NewWriterSize(f, 64<<10)
+		c.times = bufio.NewWriterSize(tf, 16<<10)
+		fmt.Fprintf(c.times, "# redox-hwtest transcript times: <raw byte offset> <unix ns> per read; '> <unix ns> <quoted>' for input sent; '! <unix ns> <quoted>' for notes\n")
+		fmt.Fprintf(c.times, "0 %d\n", c.opened.UnixNano())
+	}
+	go c.readLoop()
+	return c, nil
+}
+
+// Opened is when the console started reading (time zero for stage times).
+func (c *Console) Opened() time.Time { return c.opened }
+
+func (c *Console) readLoop() {
+	buf := make([]byte, c.opts.ReadSize)
+	var normBuf []byte
+	for {
+		n, err := c.rw.Read(buf)
+		if n > 0 {
+			now := time.Now()
+			chunk := buf[:n]
+			if c.tf != nil {
+				c.tmu.Lock()
+				fmt.Fprintf(c.times, "%d %d\n", c.RawBytes(), now.UnixNano())
+				w := chunk
+				if c.opts.Filter != nil {
+					w = c.opts.Filter(chunk)
+				}
+				c.tfBuf.Write(w)
+				// Flush per read: the transcript must survive a crash of the harness, and
+				// console output arrives in bursts far below disk speed.
+				c.tfBuf.Flush()
+				c.tmu.Unlock()
+			}
+			normBuf = c.norm.Append(normBuf[:0], chunk)
+			c.append(normBuf, now, int64(n))
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
+				err = ErrClosed
+			} else {
+				err = fmt.Errorf("%w: %v", ErrClosed, err)
+			}
+			c.finish(err)
+			return
+		}
+	}
+}
+
+func (c *Console) append(text []byte, now time.Time, raw int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.rawTotal += raw
+	c.last = now
+	if len(text) > 0 {
+		if len(c.win)+len(text) > 2*c.opts.Window {
+			// Keep the last Window bytes in a fresh array: readers may still hold slices of
+			// the old one, which must stay intact (they scan without the lock).
+			keep := c.opts.Window
+			if keep > len(c.win) {
+				keep = len(c.win)
+			}
+			nw := make([]byte, keep, 2*c.opts.Window+len(text))
+			copy(nw, c.win[len(c.win)-keep:])
+			c.base += int64(len(c.win) - keep)
+			c.win = nw
+		}
+		c.win = append(c.win, text...)
+		c.total += int64(len(text))
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+func (c *Console) finish(err error) {
+	if c.tf != nil {
+		c.tmu.Lock()
+		fmt.Fprintf(c.times, "! %d %s\n", time.Now().UnixNano(), strconv.Quote("end: "+err.Error()))
+		c.times.Flush()
+		c.tfBuf.Flush()
+		c.tmu.Unlock()
+	}
+	c.mu.Lock()
+	if c.err == nil {
+		c.err = err
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+	c.mu.Unlock()
+	close(c.done)
+}
+
+// Done is closed when the stream has ended.
+func (c *Console) Done() <-chan struct{} { return c.done }
+
+// Err is the reason the stream ended, or nil while it is open.
+func (c *Console) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// LastOutput is the arrival time of the most recent byte (Opened if none yet).
+func (c *Console) LastOutput() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last
+}
+
+// Offset is the absolute offset of the end of the normalised text so far; a cursor at
+// Offset sees only output that arrives later.
+func (c *Console) Offset() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.total
+}
+
+// RawBytes is the number of raw bytes read so far.
+func (c *Console) RawBytes() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rawTotal
+}
+
+// view returns the text from cursor on (moving cursor up if the window dropped it), the
+// channel that signals more, and the stream error.
+func (c *Console) view(cursor int64) (text []byte, from int64, changed <-chan struct{}, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cursor < c.base {
+		cursor = c.base
+	}
+	return c.win[cursor-c.base:], cursor, c.changed, c.err
+}
+
+// Text returns the normalised text between two absolute offsets that is still in the window.
+func (c *Console) Text(from, to int64) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if from < c.base {
+		from = c.base
+	}
+	if to > c.total {
+		to = c.total
+	}
+	if from >= to {
+		return ""
+	}
+	return string(c.win[from-c.base : to-c.base])
+}
+
+// Tail returns up to n bytes of the most recent normalised text (for excerpts).
+func (c *Console) Tail(n int) string {
+	end := c.Offset()
+	return c.Text(end-int64(n), end)
+}
+
+// Match is one expect hit.
+type Match struct {
+	Pattern int    // index into the patterns given
+	Start   int64  // absolute offset of the match in the normalised text
+	End     int64  // just past the match: the cursor for the next Expect
+	Before  string // text from the cursor to the match (bounded by the window)
+}
+
+// Expect scans the text from cursor on for any of the patterns, waiting for output until ctx
+// ends. Each byte is scanned once per call. It fails with ctx's error, or with ErrClosed once
+// the stream has ended and the remaining text holds no match.
+func (c *Console) Expect(ctx context.Context, cursor int64, patterns ...string) (Match, error) {
+	return c.ExpectMatcher(ctx, cursor, NewMatcher(patterns...))
+}
+
+// ExpectMatcher is Expect with a precompiled matcher (hot loops, benchmarks).
+func (c *Console) ExpectMatcher(ctx context.Context, cursor int64, m *Matcher) (Match, error) {
+	sc := m.Scanner()
+	start := cursor
+	for {
+		text, from, changed, err := c.view(cursor)
+		if from > cursor {
+			// The window moved past us: the text in between was only kept in the transcript.
+			sc = m.Scanner()
+			start = from
+		}
+		if end, p := sc.Scan(text); end >= 0 {
+			e := from + int64(end)
+			s := e - int64(len(m.patterns[p]))
+			return Match{Pattern: p, Start: s, End: e, Before: c.Text(start, s)}, nil
+		}
+		cursor = from + int64(len(text))
+		if err != nil {
+			return Match{}, err
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return Match{}, ctx.Err()
+		}
+	}
+}
+
+// Line is one line of normalised output.
+type Line struct {
+	N    int    // 1-based line number in the normalised stream
+	Text string // without the newline
+	// Partial is true for a line that has not ended yet (a prompt); the same N is delivered
+	// again, complete or longer, when more arrives.
+	Partial bool
+	Time    time.Time // when the console read the line's last byte (approximately)
+}
+
+// LineReader delivers lines from a cursor; it is how the stage machine follows a boot.
+type LineReader struct {
+	c       *Console
+	cursor  int64
+	n       int
+	partial []byte
+	maxLine int
+}
+
+// Lines starts a line reader at the beginning of the window.
+func (c *Console) Lines() *LineReader { return &LineReader{c: c, n: 0, maxLine: 4096} }
+
+// Next returns the next complete line, or the current partial line when no newline arrives
+// within settle (so a prompt such as "redox login: " is seen), waiting until ctx ends.
+// It returns ErrClosed after the last line of an ended stream.
+func (r *LineReader) Next(ctx context.Context, settle time.Duration) (Line, error) {
+	var timer <-chan time.Time
+	for {
+		text, from, changed, err := r.c.view(r.cursor)
+		r.cursor = from
+		if i := indexNL(text); i >= 0 {
+			r.partial = append(r.partial, text[:i]...)
+			r.cursor += int64(i + 1)
+			r.n++
+			l := Line{N: r.n, Text: string(r.partial), Time: r.c.LastOutput()}
+			r.partial = r.partial[:0]
+			return l, nil
+		}
+		if len(text) > 0 {
+			r.partial = append(r.partial, text...)
+			r.cursor += int64(len(text))
+			if len(r.partial) >= r.maxLine {
+				// An endless line is cut so memory stays bounded and matching continues.
+				r.n++
+				l := Line{N: r.n, Text: string(r.partial), Time: r.c.LastOutput()}
+				r.partial = r.partial[:0]
+				return l, nil
+			}
+			timer = time.After(settle)
+			continue
+		}
+		if err != nil {
+			if len(r.partial) > 0 {
+				r.n++
+				l := Line{N: r.n, Text: string(r.partial), Time: r.c.LastOutput()}
+				r.partial = r.partial[:0]
+				return l, nil
+			}
+			return Line{}, err
+		}
+		select {
+		case <-changed:
+		case <-timer:
+			timer = nil
+			if len(r.partial) > 0 {
+				return Line{N: r.n + 1, Text: string(r.partial), Partial: true, Time: r.c.LastOutput()}, nil
+			}
+		case <-ctx.Done():
+			return Line{}, ctx.Err()
+		}
+	}
+}
+
+func indexNL(b []byte) int {
+	for i, c := range b {
+		if c == '\n' {
+			return i
+		}
+	}
+	return -1
+}
+
+// WaitSilence returns nil once no byte has arrived for window, or ctx's error; the silence
+// watchdog of the stage machine. It returns ErrClosed if the stream ends first.
+func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
+	for {
+		c.mu.Lock()
+		last, err := c.last, c.err
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
+		wait := time.Until(last.Add(window))
+		if wait <= 0 {
+			return nil
+		}
+		// Sleep until the window would close for the last byte seen; output that arrives
+		// meanwhile moves the deadline, which the next round computes.
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-c.done:
+			t.Stop()
+		}
+	}
+}
+
+// Send writes s to the stream, one byte at a time with CharDelay between bytes when set (a
+// real UART's receive FIFO is small, and Redox reads it slowly during boot).
+func (c *Console) Send(ctx context.Context, s string) error {
+	c.sendMu.Lock()
+	defer c.sendMu.Unlock()
+	c.note('>', s)
+	if c.opts.CharDelay <= 0 {
+		_, err := io.WriteString(c.rw, s)
+		return err
+	}
+	for i := 0; i < len(s); i++ {
+		if _, err := c.rw.Write([]byte{s[i]}); err != nil {
+			return err
+		}
+		if i < len(s)-1 {
+			select {
+			case <-time.After(c.opts.CharDelay):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// Note records a harness remark (a dropped serial line, a power cycle) in the times file
+// with the current time, so the transcript can be read against what the harness did.
+func (c *Console) Note(s string) { c.note('!', s) }
+
+func (c *Console) note(kind byte, s string) {
+	if c.tf == nil || c.Err() != nil {
+		return
+	}
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	text := s
+	if c.opts.Filter != nil {
+		text = string(c.opts.Filter([]byte(s)))
+	}
+	fmt.Fprintf(c.times, "%c %d %s\n", kind, time.Now().UnixNano(), strconv.Quote(text))
+	c.times.Flush()
+}
+
+// Close closes the stream and waits for the reader to finish writing the transcript.
+func (c *Console) Close() error {
+	err := c.rw.Close()
+	<-c.done
+	if c.tf != nil {
+		c.tmu.Lock()
+		c.times.Flush()
+		c.tfBuf.Flush()
+		c.tf.Close()
+		c.timesF.Close()
+		c.tmu.Unlock()
+	}
+	return err
+}
