@@ -1,0 +1,215 @@
+// Package profile says what a boot looks like, as data: ordered stages with the patterns
+// that mark them, failure signatures, benign noise, how to name the component that printed a
+// line, how to normalise crash titles, and how to log in. A new failure string is one new
+// row in a table here; nothing in hosts/ knows what Redox prints.
+package profile
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Pattern matches one normalised console line. Contains is a required substring (cheap,
+// and what makes a table of dozens of patterns affordable per line); Regexp, when set, must
+// also match and its named groups feed titles and components.
+type Pattern struct {
+	Contains string
+	Regexp   *regexp.Regexp
+}
+
+// Lit is a substring pattern.
+func Lit(s string) Pattern { return Pattern{Contains: s} }
+
+// Re is a pattern with a literal prefilter and a regular expression.
+func Re(contains, expr string) Pattern {
+	return Pattern{Contains: contains, Regexp: regexp.MustCompile(expr)}
+}
+
+// Match reports whether line matches and returns its named groups (empty map when none).
+func (p Pattern) Match(line string) (map[string]string, bool) {
+	if p.Contains != "" && !strings.Contains(line, p.Contains) {
+		return nil, false
+	}
+	if p.Regexp == nil {
+		return map[string]string{}, p.Contains != ""
+	}
+	m := p.Regexp.FindStringSubmatch(line)
+	if m == nil {
+		return nil, false
+	}
+	g := map[string]string{}
+	for i, name := range p.Regexp.SubexpNames() {
+		if name != "" && i < len(m) {
+			g[name] = m[i]
+		}
+	}
+	return g, true
+}
+
+// Stage is one step of a boot.
+type Stage struct {
+	Name    string
+	Markers []Pattern
+	// Optional stages are not printed on every boot path (a direct kernel boot has no
+	// firmware or bootloader lines); not seeing one is not a failure if a later one is seen.
+	Optional bool
+	// Timeout bounds the time from the previous stage to this one (before time scaling);
+	// 0 means only the whole-boot deadline and the silence watchdog apply.
+	Timeout time.Duration
+}
+
+// Response is input the harness types when a pattern appears (the Redox bootloader's menu
+// waits forever for Enter).
+type Response struct {
+	On   Pattern
+	Send string
+}
+
+// Event kinds, the stable vocabulary of `analyze --json` and the reports.
+const (
+	KindKernelPanic = "kernel-panic"
+	KindException   = "exception"
+	KindPanic       = "panic"
+	KindExit        = "exit"
+	KindDriverError = "driver-error"
+	KindHang        = "hang"
+)
+
+// Signature is one failure string.
+type Signature struct {
+	Kind  string
+	Match Pattern
+	// Next, when set, continues the event on a following line (a Rust panic's message, the
+	// NAME line after an old kernel's SIGNAL line) within NextWithin lines (default 3); its
+	// named groups join the first line's.
+	Next       *Pattern
+	NextWithin int
+	// Title and Component are templates over the named groups ("$name" or "${name}");
+	// an empty Component means "the component in context" (see Profile.Components).
+	Title     string
+	Component string
+	// Fatal signatures end the boot: nothing after them can reach login (a kernel panic).
+	Fatal bool
+}
+
+// ComponentRule names the component a line comes from, from the named group "c".
+type ComponentRule struct {
+	Match Pattern
+	// Spawn rules record the driver most recently started (pcid-spawner) rather than the
+	// line's author: a later failure without a name of its own is blamed on it.
+	Spawn bool
+}
+
+// Rewrite is one title normalisation step.
+type Rewrite struct {
+	Re   *regexp.Regexp
+	With string
+}
+
+// Login says how to get a shell once the login stage is reached.
+type Login struct {
+	// Stage reached means "reached login"; Shell reached means a shell is running.
+	Stage string
+	Shell string
+	// User and Password to type at the login prompt; PasswordPrompt is matched before
+	// sending the password. Empty User: the profile's boot ends in a shell without login.
+	User           string
+	Password       string
+	PasswordPrompt string
+	// Welcome confirms the login worked.
+	Welcome string
+}
+
+// Profile is what one kind of image prints.
+type Profile struct {
+	Name       string
+	Stages     []Stage
+	Responses  []Response
+	Signatures []Signature
+	// Benign lines look alarming but are not failures; a line matching one is not checked
+	// against the signatures.
+	Benign     []Pattern
+	Components []ComponentRule
+	Normalize  []Rewrite
+	Login      Login
+	// DriverComponents maps matrix device names to the component names a profile uses for
+	// their drivers (Redox: nvme -> nvmed), so a hang or crash can be blamed on a device.
+	DriverComponents map[string][]string
+}
+
+// StageIndex returns the position of a stage by name, or -1.
+func (p *Profile) StageIndex(name string) int {
+	for i, s := range p.Stages {
+		if s.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// NormalizeTitle strips what differs between two occurrences of the same bug (addresses,
+// PIDs, timestamps, line:col) so equal bugs get equal titles.
+func (p *Profile) NormalizeTitle(t string) string {
+	for _, rw := range p.Normalize {
+		t = rw.Re.ReplaceAllString(t, rw.With)
+	}
+	return strings.Join(strings.Fields(t), " ")
+}
+
+// Expand fills a "$name" template from groups.
+func Expand(tmpl string, groups map[string]string) string {
+	if tmpl == "" {
+		return ""
+	}
+	out := regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`).ReplaceAllStringFunc(tmpl, func(m string) string {
+		name := strings.Trim(m, "${}")
+		return groups[name]
+	})
+	return strings.Join(strings.Fields(out), " ")
+}
+
+var registry = map[string]*Profile{}
+
+// Register adds a profile; called from init() of each profile file.
+func Register(p *Profile) {
+	if _, dup := registry[p.Name]; dup {
+		panic("duplicate profile " + p.Name)
+	}
+	registry[p.Name] = p
+}
+
+// Get returns a profile by name.
+func Get(name string) (*Profile, error) {
+	p, ok := registry[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown profile %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return p, nil
+}
+
+// Names lists the registered profiles.
+func Names() []string {
+	var n []string
+	for k := range registry {
+		n = append(n, k)
+	}
+	sort.Strings(n)
+	return n
+}
+
+// commonNormalize are title rewrites every profile wants.
+var commonNormalize = []Rewrite{
+	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d[-:]\d\d[-:]\d\d(\.\d+)?Z?`), ""}, // timestamps
+	{regexp.MustCompile(`\[\s*\d+\.\d+\]`), ""},                                // dmesg times
+	{regexp.MustCompile(`0x[0-9a-fA-F]+`), "ADDR"},
+	{regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`), "ADDR"},
+	{regexp.MustCompile(`(\.rs|\.c|\.S):\d+(:\d+)?`), "$1"},
+	{regexp.MustCompile(`\bPID \d+`), "PID N"},
+	{regexp.MustCompile(`ContextId\(\d+\)`), "ContextId(N)"},
+	{regexp.MustCompile(`CPU #?\d+`), "CPU N"},
+}
+
+func mustRe(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }
