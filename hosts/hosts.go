@@ -1,0 +1,112 @@
+// Package hosts is the one small interface every way of reaching a machine fills: QEMU,
+// Cloud Hypervisor, a serial line, IPMI, a power command, a replayed transcript. Each kind is
+// its own package that registers a Factory; hosts/all imports them all. Nothing here knows
+// what Redox prints: a host delivers a byte stream and power control, the harness does the rest.
+package hosts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// Machine is one boot of one image on one host.
+type Machine interface {
+	// PowerOn starts the machine and returns its console stream. No output may be lost
+	// before the stream is returned: a VM starts only once its serial socket is connected
+	// (QEMU server=on,wait=on), SOL is attached before chassis power on.
+	PowerOn(ctx context.Context) (io.ReadWriteCloser, error)
+	// Exited is closed when the machine stopped by itself (the VM process died, the
+	// replay ended); ExitErr then says how.
+	Exited() <-chan struct{}
+	ExitErr() error
+	// PowerOff stops the machine and releases everything started for it (processes are
+	// killed by process group and reaped). Safe to call more than once.
+	PowerOff(ctx context.Context) error
+	// TimeScale multiplies every timeout for this machine (TCG ~10, KVM 1).
+	TimeScale() float64
+	// Facts are recorded with the results (accelerator, firmware file, command line).
+	Facts() map[string]string
+}
+
+// Env is what the harness gives a machine.
+type Env struct {
+	// Dir is the job's work directory: sockets, firmware variable copies, logs.
+	Dir string
+	// BootArgs are extra guest switches for this boot (added to the image's).
+	BootArgs string
+	// Log receives the host's own diagnostics (VMM stderr, BMC retries).
+	Log io.Writer
+}
+
+// Factory builds a Machine for a job; it validates the host's options and fails fast.
+type Factory func(h matrix.Host, img matrix.Image, env Env) (Machine, error)
+
+var (
+	mu        sync.Mutex
+	factories = map[string]Factory{}
+)
+
+// Register makes a host kind available; called from init() of each kind's package.
+func Register(kind string, f Factory) {
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := factories[kind]; dup {
+		panic("duplicate host kind " + kind)
+	}
+	factories[kind] = f
+}
+
+// New builds the machine for a job.
+func New(h matrix.Host, img matrix.Image, env Env) (Machine, error) {
+	mu.Lock()
+	f, ok := factories[h.Kind]
+	mu.Unlock()
+	if !ok {
+		return nil, Infra(fmt.Errorf("host %s: kind %q is not built into this harness (have: %s)", h.Name, h.Kind, strings.Join(Kinds(), ", ")))
+	}
+	return f(h, img, env)
+}
+
+// Kinds lists the registered host kinds.
+func Kinds() []string {
+	mu.Lock()
+	defer mu.Unlock()
+	var k []string
+	for n := range factories {
+		k = append(k, n)
+	}
+	sort.Strings(k)
+	return k
+}
+
+// InfraError marks a lab failure: the machine could not be started or reached. It is never
+// blamed on the image under test.
+type InfraError struct{ Err error }
+
+func (e *InfraError) Error() string { return "infra: " + e.Err.Error() }
+func (e *InfraError) Unwrap() error { return e.Err }
+
+// Infra wraps err as a lab failure (nil stays nil).
+func Infra(err error) error {
+	if err == nil {
+		return nil
+	}
+	var ie *InfraError
+	if errors.As(err, &ie) {
+		return err
+	}
+	return &InfraError{Err: err}
+}
+
+// IsInfra reports whether err is a lab failure.
+func IsInfra(err error) bool {
+	var ie *InfraError
+	return errors.As(err, &ie)
+}
