@@ -4,18 +4,26 @@
 // Ginkgo run builds the same spec tree.
 package matrix
 
-import "time"
-
 // Matrix is one hw.yaml file.
+//
+// After Load or Parse every relative file name inside it (image path, kernel, initrd,
+// transcript, abi_baseline, sysroot, a guest command's expect file, settings.out_dir) has
+// been made absolute against Dir, and the defaults of DefaultSettings and the Host/Image
+// doc comments have been applied.
 type Matrix struct {
-	// Path is the absolute path the matrix was read from; relative paths inside it
-	// (image files, sysroots, expected-output files) resolve against its directory.
-	Path   string  `yaml:"-"`
+	// Path is the absolute path the matrix was read from ("" when it came from Parse);
+	// relative paths inside it resolve against Dir.
+	Path string `yaml:"-"`
+	// Dir is the absolute directory relative paths in the matrix resolve against: the
+	// directory of Path for Load, the baseDir given to Parse.
+	Dir    string  `yaml:"-"`
 	Images []Image `yaml:"images"`
 	Hosts  []Host  `yaml:"hosts"`
 	Suites []Suite `yaml:"suites"`
 	// Settings apply to every job unless a host overrides them.
 	Settings Settings `yaml:"settings"`
+
+	src *source // positions of every node, for errors found after decoding
 }
 
 // Settings are run-wide knobs.
@@ -29,7 +37,11 @@ type Settings struct {
 }
 
 // Image is one bootable build.
+//
+// Required: name, arch, and exactly one of path, url, kernel, transcript.
+// Default: profile is "standin" for a kernel image or variant "standin", else "redox".
 type Image struct {
+	// Name is unique among images; letters, digits, '.', '_', '+', '-'.
 	Name string `yaml:"name"`
 	// Arch is x86_64 or aarch64.
 	Arch string `yaml:"arch"`
@@ -37,50 +49,75 @@ type Image struct {
 	Variant string `yaml:"variant"`
 	// Version is the Redox version or build date shown in reports (e.g. "0.9.0", "2026-11-21").
 	Version string `yaml:"version"`
-	// Firmware is bios or uefi.
+	// Firmware is bios or uefi; empty means the image does not care (a direct kernel
+	// boot, a transcript) and runs on hosts of either firmware.
 	Firmware string `yaml:"firmware"`
 	// Profile names what a boot of this image looks like: redox or standin.
 	Profile string `yaml:"profile"`
 	// Exactly one of Path (a disk image), URL (downloaded into the cache), or Kernel
-	// (+Initrd, a direct -kernel boot used by the stand-in) says what to boot.
+	// (+Initrd, a direct -kernel boot used by the stand-in) says what to boot. Path,
+	// Kernel and Initrd are relative to the matrix directory and must exist (unless
+	// LoadOptions.SkipFileChecks); URL is http(s). SHA256 (64 hex digits) checks a URL
+	// download or a Path. Initrd and Cmdline need Kernel. Kernel images run only on
+	// virtual hosts (qemu, cloud-hypervisor).
 	Path    string `yaml:"path"`
 	URL     string `yaml:"url"`
 	SHA256  string `yaml:"sha256"`
 	Kernel  string `yaml:"kernel"`
 	Initrd  string `yaml:"initrd"`
 	Cmdline string `yaml:"cmdline"`
-	// Transcript is a recorded serial log, booted by replay hosts.
+	// Transcript is a recorded serial log, booted by replay hosts (and only by them: a
+	// transcript image runs only on replay hosts, a replay host only runs transcript images).
 	Transcript string `yaml:"transcript"`
 	// BootArgs are extra switches handed to the guest (the stand-in reads them from
 	// QEMU fw_cfg opt/fx/args, so they work on fixed UEFI disk images too).
 	BootArgs string `yaml:"boot_args"`
 	// ABIBaseline and Sysroot feed the ABI suite.
-	ABIBaseline string   `yaml:"abi_baseline"`
-	Sysroot     string   `yaml:"sysroot"`
-	Labels      []string `yaml:"labels"`
+	ABIBaseline string `yaml:"abi_baseline"`
+	Sysroot     string `yaml:"sysroot"`
+	// Labels are added to every job of this image (see Job.Labels).
+	Labels []string `yaml:"labels"`
+
+	src  *source // where the image was defined
+	path string  // "images[3]"
 }
 
 // Host is one machine, virtual or real.
+//
+// Required: name, kind, arch. Defaults for the virtual kinds (qemu, cloud-hypervisor):
+// accel "auto", smp 1, memory "2048M" (qemu, as Redox's mk/qemu.mk) or "1024M"
+// (cloud-hypervisor); for qemu also machine "q35" (x86_64) or "virt" (aarch64) and
+// cpu "max" on aarch64. Every host's Silence defaults to Settings.Silence.
 type Host struct {
+	// Name is unique among hosts; letters, digits, '.', '_', '+', '-'.
 	Name string `yaml:"name"`
-	// Kind is how the machine is reached: qemu, cloud-hypervisor, serial, ipmi, replay.
+	// Kind is how the machine is reached: qemu, cloud-hypervisor, serial, ipmi, power, replay.
 	Kind string `yaml:"kind"`
+	// Arch is x86_64 or aarch64.
 	Arch string `yaml:"arch"`
-	// Firmware the host boots with: bios or uefi (an image runs only where it matches).
+	// Firmware the host boots with: bios or uefi (an image runs only where it matches);
+	// empty means the host kind decides.
 	Firmware string `yaml:"firmware"`
 	Machine  string `yaml:"machine"`
 	CPU      string `yaml:"cpu"`
-	Memory   string `yaml:"memory"`
-	SMP      int    `yaml:"smp"`
-	// Accel is auto (probe KVM, fall back to TCG), kvm or tcg.
+	// Memory is a size such as "2048M" or "2G" (suffix K, M, G or T; none means MiB,
+	// as for QEMU's -m).
+	Memory string `yaml:"memory"`
+	// SMP is the number of CPUs (>= 0; 0 means the default).
+	SMP int `yaml:"smp"`
+	// Accel is auto (probe KVM, fall back to TCG), kvm or tcg; only for qemu and
+	// cloud-hypervisor hosts.
 	Accel string `yaml:"accel"`
 	// Devices the host has: nvme, e1000, hda, xhci, ahci, virtio-net, virtio-blk, ps2, ...
+	// (KnownDevices lists them all).
 	Devices []string `yaml:"devices"`
 	// TimeScale multiplies every timeout (TCG is ~10x slower than KVM); 0 means auto.
+	// Must be finite and >= 0.
 	TimeScale float64 `yaml:"time_scale"`
 	// Silence overrides the matrix-wide hang window.
 	Silence Duration `yaml:"silence"`
-	Labels  []string `yaml:"labels"`
+	// Labels are added to every job on this host (see Job.Labels).
+	Labels []string `yaml:"labels"`
 	// Features are capabilities beyond devices (e.g. "network", "display").
 	Features []string `yaml:"features"`
 	// Vendor/Model/Board describe real hardware for HARDWARE.md rows.
@@ -88,31 +125,45 @@ type Host struct {
 	Model  string  `yaml:"model"`
 	XFail  []XFail `yaml:"xfail"`
 	// Options holds kind-specific settings (serial port, BMC address, ...), decoded by
-	// the host kind itself so this schema does not grow a field per backend.
+	// the host kind itself with DecodeOptions so this schema does not grow a field per
+	// backend. A "password" key is refused: name an environment variable instead
+	// (password_env).
 	Options map[string]any `yaml:"options"`
+
+	src  *source // where the host was defined
+	path string  // "hosts[2]"
 }
 
 // XFail declares a known failure on a host, with a reference (issue URL).
 type XFail struct {
-	// Check is the check name (e.g. "boot/login", "drivers/hda"); Image optionally narrows it.
-	Check     string `yaml:"check"`
-	Image     string `yaml:"image"`
+	// Check is the check name (e.g. "boot/login", "drivers/hda"), or a path.Match
+	// pattern ("drivers/*"); Image optionally narrows it to one image of the matrix.
+	Check string `yaml:"check"`
+	Image string `yaml:"image"`
+	// Reference is required: where the failure is tracked (an issue URL).
 	Reference string `yaml:"reference"`
 }
 
 // Suite selects what runs on each job.
+//
+// A matrix without a suites key runs the boot suite only.
 type Suite struct {
-	Name string `yaml:"name"` // boot, drivers, network, abi, guest
-	// Hosts/Images restrict the suite by label ("arch:x86_64", "kind:qemu", a host label).
+	Name string `yaml:"name"` // one of KnownSuites: boot, drivers, network, abi, guest
+	// Labels restrict the suite to the jobs that carry every one of them ("arch:x86_64",
+	// "kind:qemu", an image or host label); a leading "!" excludes jobs with that label.
 	Labels []string `yaml:"labels"`
-	// Commands and Expect are for the in-guest suite (relibc-tests style).
+	// Commands and Expect are for the in-guest suite (relibc-tests style); only the
+	// guest suite may have commands.
 	Commands []GuestCommand `yaml:"commands"`
 }
 
 // GuestCommand runs in the guest; its stdout is compared with a file.
 type GuestCommand struct {
-	Name   string `yaml:"name"`
-	Run    string `yaml:"run"`
+	// Name is unique within the suite; Run is required.
+	Name string `yaml:"name"`
+	Run  string `yaml:"run"`
+	// Expect is a file relative to the matrix directory (must exist unless
+	// LoadOptions.SkipFileChecks).
 	Expect string `yaml:"expect"`
 }
 
@@ -125,6 +176,3 @@ type Job struct {
 
 // ID is stable across runs and shards: image@host/suite.
 func (j Job) ID() string { return j.Image.Name + "@" + j.Host.Name + "/" + j.Suite.Name }
-
-// Duration is a time.Duration written as "30s" in YAML.
-type Duration struct{ time.Duration }

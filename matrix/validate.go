@@ -1,0 +1,592 @@
+package matrix
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The words a matrix may use. Extend these lists when a new arch, host kind, suite or
+// device is supported; validation refuses anything else, so a typo is an error and not a
+// job that silently never runs.
+var (
+	KnownArches   = []string{"x86_64", "aarch64"}
+	KnownFirmware = []string{"bios", "uefi"}
+	// KnownKinds are the ways to reach a machine, one file each under hosts/.
+	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power"}
+	// VirtualKinds are the kinds that start the machine themselves (accel, direct
+	// kernel boot and the virtual-machine defaults apply to them only).
+	VirtualKinds = []string{"qemu", "cloud-hypervisor"}
+	KnownAccels  = []string{"auto", "kvm", "tcg"}
+	// KnownProfiles are what a boot looks like (harness profiles).
+	KnownProfiles = []string{"redox", "standin"}
+	// KnownSuites are the packages under suites/.
+	KnownSuites = []string{"boot", "drivers", "network", "abi", "guest"}
+	// KnownDevices are the devices a host may list, named after Redox's drivers.
+	KnownDevices = []string{
+		// storage
+		"nvme",        // nvmed (QEMU -device nvme)
+		"ahci",        // ahcid (QEMU ich9-ahci, the q35 SATA controller)
+		"ide",         // ided (QEMU piix IDE)
+		"virtio-blk",  // virtio-blkd
+		"usb-storage", // usbscsid
+		// network
+		"e1000",      // e1000d (Intel 82540EM)
+		"ixgbe",      // ixgbed (Intel 10 GbE)
+		"rtl8139",    // rtl8139d
+		"rtl8168",    // rtl8168d
+		"virtio-net", // virtio-netd
+		// audio
+		"hda",  // ihdad (QEMU ich9-intel-hda / intel-hda + hda-output or hda-duplex)
+		"ac97", // ac97d
+		"sb16", // sb16d
+		// USB and input
+		"xhci",       // xhcid (QEMU qemu-xhci)
+		"usb-kbd",    // usbhidd
+		"usb-tablet", // usbhidd
+		"ps2",        // ps2d (keyboard and mouse)
+		// display
+		"vga",        // bgad / vesad (QEMU std VGA)
+		"ramfb",      // the aarch64 framebuffer (QEMU -device ramfb)
+		"virtio-gpu", // virtio-gpud
+		// other
+		"pcspkr", // pcspkrd
+	}
+)
+
+// Defaults applied after validation.
+const (
+	DefaultOutDir      = "out"
+	DefaultSilence     = 30 * time.Second
+	DefaultBootTimeout = 120 * time.Second
+	DefaultAccel       = "auto"
+	DefaultSMP         = 1
+	DefaultQEMUMemory  = "2048M" // Redox's mk/qemu.mk
+	DefaultCHMemory    = "1024M" // Redox's Cloud Hypervisor recipe
+)
+
+// reservedPrefixes are the automatic job labels; a user label may not start with one.
+var reservedPrefixes = []string{"arch:", "kind:", "variant:", "firmware:", "host:", "image:", "suite:"}
+
+var (
+	reName   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
+	reLabel  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:=+@-]*$`)
+	reMemory = regexp.MustCompile(`^[1-9][0-9]*[KMGTkmgt]?$`)
+	reSHA256 = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
+
+const maxNameLen = 64
+
+func isVirtual(kind string) bool { return slices.Contains(VirtualKinds, kind) }
+
+// list formats a word list for "(known: ...)".
+func list(words []string) string { return strings.Join(words, ", ") }
+
+func named(noun, name, path string) string {
+	if name == "" {
+		return path
+	}
+	return noun + " " + strconv.Quote(name)
+}
+
+// validator carries the matrix being checked.
+type validator struct {
+	m   *Matrix
+	src *source
+}
+
+func (v *validator) errorf(path string, key bool, format string, args ...any) *Error {
+	return v.src.errorf(path, key, format, args...)
+}
+
+// required refuses an empty value: at the value when the key is there but empty, at the
+// mapping when the key is missing.
+func (v *validator) required(item, key, value, ctx, why string) *Error {
+	if value != "" {
+		return nil
+	}
+	p := childPath(item, key)
+	if v.src.has(p) {
+		return v.errorf(p, false, "%s in %s must not be empty%s", key, ctx, why)
+	}
+	return v.errorf(item, false, "missing required key %q in %s%s", key, ctx, why)
+}
+
+// oneOf refuses a value outside words (an empty value is fine: see required).
+func (v *validator) oneOf(item, key, value, ctx, what string, words []string) *Error {
+	if value == "" || slices.Contains(words, value) {
+		return nil
+	}
+	return v.errorf(childPath(item, key), false, "unknown %s %q in %s (known: %s)", what, value, ctx, list(words))
+}
+
+// unique refuses a second definition of a name, pointing at the second one.
+func (v *validator) unique(seen map[string]string, item, noun, name string) *Error {
+	if name == "" {
+		return nil
+	}
+	if first, dup := seen[name]; dup {
+		return v.errorf(childPath(item, "name"), false, "duplicate %s name %q (first defined at %s)", noun, name, v.src.pos(childPath(first, "name"), false))
+	}
+	seen[name] = item
+	return nil
+}
+
+func (v *validator) name(item, noun, name string) *Error {
+	if name == "" || (reName.MatchString(name) && len(name) <= maxNameLen) {
+		return nil
+	}
+	return v.errorf(childPath(item, "name"), false, "invalid %s name %q: use up to %d letters, digits, '.', '_', '+' and '-', starting with a letter or digit", noun, name, maxNameLen)
+}
+
+// labels checks user labels (user true: image and host labels, which may not use an
+// automatic prefix) or features.
+func (v *validator) labels(item, key string, labels []string, ctx string, user bool) *Error {
+	seen := map[string]bool{}
+	for i, l := range labels {
+		p := itemPath(childPath(item, key), i)
+		if !reLabel.MatchString(l) {
+			return v.errorf(p, false, "invalid %s %q in %s: use letters, digits and . _ : = + @ -, starting with a letter or digit", strings.TrimSuffix(key, "s"), l, ctx)
+		}
+		if user {
+			for _, r := range reservedPrefixes {
+				if strings.HasPrefix(l, r) {
+					return v.errorf(p, false, "label %q in %s uses the prefix %q, which is reserved for the automatic labels", l, ctx, r)
+				}
+			}
+		}
+		if seen[l] {
+			return v.errorf(p, false, "duplicate %s %q in %s", strings.TrimSuffix(key, "s"), l, ctx)
+		}
+		seen[l] = true
+	}
+	return nil
+}
+
+func (v *validator) positive(path string, d Duration, key, ctx string) *Error {
+	if v.src.has(path) && d.Duration <= 0 {
+		return v.errorf(path, false, "%s in %s must be positive, got %s", key, ctx, d)
+	}
+	return nil
+}
+
+func (m *Matrix) validate() *Error {
+	v := &validator{m: m, src: m.src}
+	if len(m.Images) == 0 {
+		return v.errorf("images", false, "the matrix has no images")
+	}
+	if len(m.Hosts) == 0 {
+		return v.errorf("hosts", false, "the matrix has no hosts")
+	}
+	if e := v.settings(); e != nil {
+		return e
+	}
+	seen := map[string]string{}
+	for i := range m.Images {
+		if e := v.image(i, seen); e != nil {
+			return e
+		}
+	}
+	seen = map[string]string{}
+	for i := range m.Hosts {
+		if e := v.host(i, seen); e != nil {
+			return e
+		}
+	}
+	seen = map[string]string{}
+	for i := range m.Suites {
+		if e := v.suite(i, seen); e != nil {
+			return e
+		}
+	}
+	for i := range m.Images {
+		if e := v.runnable(i); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+func (v *validator) settings() *Error {
+	s := &v.m.Settings
+	if e := v.positive("settings.silence", s.Silence, "silence", "settings"); e != nil {
+		return e
+	}
+	return v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings")
+}
+
+// imageSources are the keys of which an image has exactly one.
+var imageSources = []string{"path", "url", "kernel", "transcript"}
+
+func (v *validator) image(i int, seen map[string]string) *Error {
+	img := &v.m.Images[i]
+	p := itemPath("images", i)
+	ctx := named("image", img.Name, p)
+	for _, e := range []*Error{
+		v.required(p, "name", img.Name, ctx, ""),
+		v.name(p, "image", img.Name),
+		v.unique(seen, p, "image", img.Name),
+		v.required(p, "arch", img.Arch, ctx, ""),
+		v.oneOf(p, "arch", img.Arch, ctx, "arch", KnownArches),
+		v.oneOf(p, "firmware", img.Firmware, ctx, "firmware", KnownFirmware),
+		v.oneOf(p, "profile", img.Profile, ctx, "profile", KnownProfiles),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	if img.Variant != "" && !reLabel.MatchString(img.Variant) {
+		return v.errorf(childPath(p, "variant"), false, "invalid variant %q in %s: use letters, digits and . _ : = + @ -", img.Variant, ctx)
+	}
+	values := map[string]string{"path": img.Path, "url": img.URL, "kernel": img.Kernel, "transcript": img.Transcript}
+	var given []string
+	for _, k := range imageSources {
+		if values[k] != "" {
+			given = append(given, k)
+		}
+	}
+	switch {
+	case len(given) == 0:
+		return v.errorf(p, false, "%s needs one of path, url, kernel or transcript", ctx)
+	case len(given) > 1:
+		// Point at whichever of them comes second in the file.
+		slices.SortStableFunc(given, func(a, b string) int {
+			pa, pb := v.src.pos(childPath(p, a), true), v.src.pos(childPath(p, b), true)
+			if pa.Line != pb.Line {
+				return pa.Line - pb.Line
+			}
+			return pa.Col - pb.Col
+		})
+		return v.errorf(childPath(p, given[1]), true, "%s has both %s and %s; give exactly one of path, url, kernel or transcript", ctx, given[0], given[1])
+	}
+	for _, k := range []struct{ key, value string }{{"initrd", img.Initrd}, {"cmdline", img.Cmdline}} {
+		if k.value != "" && img.Kernel == "" {
+			return v.errorf(childPath(p, k.key), true, "%s in %s needs kernel (it is for a direct kernel boot)", k.key, ctx)
+		}
+	}
+	if img.URL != "" {
+		u, err := url.Parse(img.URL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return v.errorf(childPath(p, "url"), false, "url in %s must be an http or https URL, got %q", ctx, img.URL)
+		}
+	}
+	if img.SHA256 != "" {
+		if img.URL == "" && img.Path == "" {
+			return v.errorf(childPath(p, "sha256"), true, "sha256 in %s needs path or url", ctx)
+		}
+		if !reSHA256.MatchString(img.SHA256) {
+			return v.errorf(childPath(p, "sha256"), false, "sha256 in %s must be 64 hex digits, got %q", ctx, clip(img.SHA256))
+		}
+	}
+	return v.labels(p, "labels", img.Labels, ctx, true)
+}
+
+func (v *validator) host(i int, seen map[string]string) *Error {
+	h := &v.m.Hosts[i]
+	p := itemPath("hosts", i)
+	ctx := named("host", h.Name, p)
+	for _, e := range []*Error{
+		v.required(p, "name", h.Name, ctx, ""),
+		v.name(p, "host", h.Name),
+		v.unique(seen, p, "host", h.Name),
+		v.required(p, "kind", h.Kind, ctx, ""),
+		v.oneOf(p, "kind", h.Kind, ctx, "host kind", KnownKinds),
+		v.required(p, "arch", h.Arch, ctx, ""),
+		v.oneOf(p, "arch", h.Arch, ctx, "arch", KnownArches),
+		v.oneOf(p, "firmware", h.Firmware, ctx, "firmware", KnownFirmware),
+		v.oneOf(p, "accel", h.Accel, ctx, "accel", KnownAccels),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	if h.Accel != "" && !isVirtual(h.Kind) {
+		return v.errorf(childPath(p, "accel"), true, "accel in %s applies only to %s hosts", ctx, strings.Join(VirtualKinds, " and "))
+	}
+	if h.SMP < 0 {
+		return v.errorf(childPath(p, "smp"), false, "smp in %s must not be negative, got %d", ctx, h.SMP)
+	}
+	if h.Memory != "" && !reMemory.MatchString(h.Memory) {
+		return v.errorf(childPath(p, "memory"), false, "memory in %s must be a size such as \"2048M\" or \"2G\", got %q", ctx, clip(h.Memory))
+	}
+	if math.IsNaN(h.TimeScale) || math.IsInf(h.TimeScale, 0) {
+		return v.errorf(childPath(p, "time_scale"), false, "time_scale in %s must be a finite number", ctx)
+	}
+	if h.TimeScale < 0 {
+		return v.errorf(childPath(p, "time_scale"), false, "time_scale in %s must not be negative, got %g", ctx, h.TimeScale)
+	}
+	if e := v.positive(childPath(p, "silence"), h.Silence, "silence", ctx); e != nil {
+		return e
+	}
+	devs := map[string]bool{}
+	for j, d := range h.Devices {
+		dp := itemPath(childPath(p, "devices"), j)
+		if !slices.Contains(KnownDevices, d) {
+			return v.errorf(dp, false, "unknown device %q in %s (known: %s)", d, ctx, list(KnownDevices))
+		}
+		if devs[d] {
+			return v.errorf(dp, false, "duplicate device %q in %s", d, ctx)
+		}
+		devs[d] = true
+	}
+	if e := v.labels(p, "labels", h.Labels, ctx, true); e != nil {
+		return e
+	}
+	if e := v.labels(p, "features", h.Features, ctx, false); e != nil {
+		return e
+	}
+	xf := map[[2]string]string{}
+	for j := range h.XFail {
+		x := &h.XFail[j]
+		xp := itemPath(childPath(p, "xfail"), j)
+		xctx := fmt.Sprintf("xfail[%d] of %s", j, ctx)
+		if e := v.required(xp, "check", x.Check, xctx, ""); e != nil {
+			return e
+		}
+		if _, err := path.Match(x.Check, ""); err != nil {
+			return v.errorf(childPath(xp, "check"), false, "check %q in %s is not a valid pattern", x.Check, xctx)
+		}
+		if e := v.required(xp, "reference", x.Reference, xctx, ": every xfail needs a reference (the issue that tracks the failure)"); e != nil {
+			return e
+		}
+		if x.Image != "" && !slices.ContainsFunc(v.m.Images, func(img Image) bool { return img.Name == x.Image }) {
+			return v.errorf(childPath(xp, "image"), false, "%s names unknown image %q", xctx, x.Image)
+		}
+		k := [2]string{x.Check, x.Image}
+		if first, dup := xf[k]; dup {
+			return v.errorf(childPath(xp, "check"), false, "duplicate xfail for check %q in %s (first at %s)", x.Check, ctx, v.src.pos(childPath(first, "check"), false))
+		}
+		xf[k] = xp
+	}
+	for k := range h.Options {
+		if l := strings.ToLower(k); l == "password" || l == "passwd" {
+			return v.errorf(childPath(childPath(p, "options"), k), true, "options of %s must not hold a password: put it in an environment variable and name that with password_env", ctx)
+		}
+	}
+	return nil
+}
+
+func (v *validator) suite(i int, seen map[string]string) *Error {
+	s := &v.m.Suites[i]
+	p := itemPath("suites", i)
+	ctx := named("suite", s.Name, p)
+	for _, e := range []*Error{
+		v.required(p, "name", s.Name, ctx, ""),
+		v.oneOf(p, "name", s.Name, ctx, "suite", KnownSuites),
+		v.unique(seen, p, "suite", s.Name),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	for j, l := range s.Labels {
+		if err := checkSelector(l); err != nil {
+			return v.errorf(itemPath(childPath(p, "labels"), j), false, "label selector in %s: %v", ctx, err)
+		}
+	}
+	if len(s.Commands) > 0 && s.Name != "guest" {
+		return v.errorf(childPath(p, "commands"), true, "commands in %s: only the guest suite runs commands", ctx)
+	}
+	names := map[string]string{}
+	for j := range s.Commands {
+		c := &s.Commands[j]
+		cp := itemPath(childPath(p, "commands"), j)
+		cctx := named("command", c.Name, cp) + " of " + ctx
+		if e := v.required(cp, "name", c.Name, cctx, ""); e != nil {
+			return e
+		}
+		if e := v.unique(names, cp, "command", c.Name); e != nil {
+			return e
+		}
+		if e := v.required(cp, "run", c.Run, cctx, ""); e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// runnable refuses an image no host can boot.
+func (v *validator) runnable(i int) *Error {
+	img := &v.m.Images[i]
+	p := itemPath("images", i)
+	var sameArch []string
+	for j := range v.m.Hosts {
+		h := &v.m.Hosts[j]
+		if h.Arch == img.Arch {
+			sameArch = append(sameArch, h.Name)
+		}
+	}
+	if len(sameArch) == 0 {
+		var hosts []string
+		for _, h := range v.m.Hosts {
+			hosts = append(hosts, h.Name+" ("+h.Arch+")")
+		}
+		return v.errorf(childPath(p, "arch"), false, "image %q has arch %s, which no host runs (hosts: %s)", img.Name, img.Arch, list(hosts))
+	}
+	var why []string
+	key := ""
+	for j := range v.m.Hosts {
+		h := &v.m.Hosts[j]
+		if h.Arch != img.Arch {
+			continue
+		}
+		ok, reason, k := fit(img, h)
+		if ok {
+			return nil
+		}
+		why = append(why, h.Name+": "+reason)
+		if key == "" {
+			key = k
+		}
+	}
+	return v.errorf(childPath(p, key), false, "image %q fits no host (%s)", img.Name, strings.Join(why, "; "))
+}
+
+// fit says whether img boots on h; if not, why, and which image key is to blame.
+func fit(img *Image, h *Host) (ok bool, why, key string) {
+	switch {
+	case h.Arch != img.Arch:
+		return false, "arch " + h.Arch, "arch"
+	case img.Transcript != "" && h.Kind != "replay":
+		return false, "a transcript image runs only on replay hosts", "transcript"
+	case img.Transcript == "" && h.Kind == "replay":
+		return false, "a replay host runs only transcript images", "name"
+	case img.Kernel != "" && !isVirtual(h.Kind):
+		return false, "a kernel image boots only on " + strings.Join(VirtualKinds, " or ") + " hosts", "kernel"
+	case img.Firmware != "" && h.Firmware != "" && img.Firmware != h.Firmware:
+		return false, "firmware " + h.Firmware, "firmware"
+	}
+	return true, "", ""
+}
+
+// checkFiles refuses files the matrix names that do not exist.
+func (m *Matrix) checkFiles() *Error {
+	v := &validator{m: m, src: m.src}
+	check := func(p, key, value, ctx string) *Error {
+		if value == "" {
+			return nil
+		}
+		fi, err := os.Stat(m.abs(value))
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			return v.errorf(childPath(p, key), false, "%s in %s: %q does not exist (relative paths start at the matrix's directory)", key, ctx, value)
+		case err != nil:
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return v.errorf(childPath(p, key), false, "%s in %s: %q cannot be read: %v", key, ctx, value, err)
+		case fi.IsDir():
+			return v.errorf(childPath(p, key), false, "%s in %s: %q is a directory, not a file", key, ctx, value)
+		}
+		return nil
+	}
+	for i := range m.Images {
+		img := &m.Images[i]
+		p := itemPath("images", i)
+		ctx := named("image", img.Name, p)
+		for _, k := range []struct{ key, value string }{
+			{"path", img.Path}, {"kernel", img.Kernel}, {"initrd", img.Initrd}, {"transcript", img.Transcript},
+		} {
+			if e := check(p, k.key, k.value, ctx); e != nil {
+				return e
+			}
+		}
+	}
+	for i := range m.Suites {
+		s := &m.Suites[i]
+		for j := range s.Commands {
+			c := &s.Commands[j]
+			cp := itemPath(childPath(itemPath("suites", i), "commands"), j)
+			if e := check(cp, "expect", c.Expect, named("command", c.Name, cp)+" of "+named("suite", s.Name, "")); e != nil {
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// abs resolves a file name of the matrix against its directory.
+func (m *Matrix) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(m.Dir, p)
+}
+
+// complete applies the defaults and makes every file name absolute.
+func (m *Matrix) complete() {
+	s := &m.Settings
+	if s.OutDir == "" {
+		s.OutDir = DefaultOutDir
+	}
+	s.OutDir = m.abs(s.OutDir)
+	if s.Silence.Duration == 0 {
+		s.Silence.Duration = DefaultSilence
+	}
+	if s.BootTimeout.Duration == 0 {
+		s.BootTimeout.Duration = DefaultBootTimeout
+	}
+	for i := range m.Images {
+		img := &m.Images[i]
+		img.src, img.path = m.src, itemPath("images", i)
+		if img.Profile == "" {
+			img.Profile = "redox"
+			if img.Kernel != "" || img.Variant == "standin" {
+				img.Profile = "standin"
+			}
+		}
+		for _, f := range []*string{&img.Path, &img.Kernel, &img.Initrd, &img.Transcript, &img.ABIBaseline, &img.Sysroot} {
+			*f = m.abs(*f)
+		}
+	}
+	for i := range m.Hosts {
+		h := &m.Hosts[i]
+		h.src, h.path = m.src, itemPath("hosts", i)
+		if h.Silence.Duration == 0 {
+			h.Silence = s.Silence
+		}
+		if !isVirtual(h.Kind) {
+			continue
+		}
+		if h.Accel == "" {
+			h.Accel = DefaultAccel
+		}
+		if h.SMP == 0 {
+			h.SMP = DefaultSMP
+		}
+		if h.Memory == "" {
+			h.Memory = DefaultQEMUMemory
+			if h.Kind == "cloud-hypervisor" {
+				h.Memory = DefaultCHMemory
+			}
+		}
+		if h.Kind == "qemu" {
+			if h.Machine == "" {
+				h.Machine = map[string]string{"x86_64": "q35", "aarch64": "virt"}[h.Arch]
+			}
+			if h.CPU == "" && h.Arch == "aarch64" {
+				h.CPU = "max"
+			}
+		}
+	}
+	if len(m.Suites) == 0 {
+		m.Suites = []Suite{{Name: "boot"}}
+	}
+	for i := range m.Suites {
+		for j := range m.Suites[i].Commands {
+			c := &m.Suites[i].Commands[j]
+			c.Expect = m.abs(c.Expect)
+		}
+	}
+}
