@@ -1,0 +1,254 @@
+// Package boot is the stage machine: it follows a boot on a console with a profile until the
+// target stage (login or shell) is reached, and otherwise decides how it ended — HANG (the
+// silence watchdog or the deadline fired: which stage, which component printed last), CRASH
+// (a fatal signature such as a kernel panic), or INFRA (the VM died or the console closed
+// with nothing in the log to explain it). Deadlines are absolute; silence is measured from
+// the last byte, whatever the console printed before.
+package boot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+)
+
+// Config bounds one boot. All durations are already multiplied by the host's time scale.
+type Config struct {
+	Profile *profile.Profile
+	// Until is the stage that ends the boot successfully (default: the profile's shell
+	// stage when it has no login, else its login stage).
+	Until string
+	// Silence is the hang window; Deadline bounds the whole boot.
+	Silence  time.Duration
+	Deadline time.Duration
+	// Scale multiplies the profile's per-stage timeouts.
+	Scale float64
+	// Settle is how long a line without newline waits before it is matched as a prompt.
+	Settle time.Duration
+	// Grace is how long output is still collected after a fatal signature or a VM exit
+	// (the panic's stack, the last words of a dying VM).
+	Grace time.Duration
+	// OnProgress, when set, is called with the furthest stage reached and the component
+	// that printed last, whenever either changes (live progress display).
+	OnProgress func(stage, component string)
+}
+
+// Outcome is how a boot ended.
+type Outcome struct {
+	Verdict  verdict.Verdict
+	Reason   string
+	Analysis classify.Analysis
+	// Stage times relative to the console opening (power-on).
+	StageAt map[string]time.Duration
+	// LastOutput and Decided are the arrival of the last byte and the moment of the
+	// verdict; a HANG is decided within the silence window (+ scheduling) of LastOutput.
+	LastOutput time.Time
+	Decided    time.Time
+	Lines      int
+}
+
+type lineMsg struct {
+	l   console.Line
+	err error
+}
+
+// Run follows the boot on con. m may be nil (offline consoles); ctx cancels everything.
+func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) Outcome {
+	p := cfg.Profile
+	if cfg.Until == "" {
+		cfg.Until = p.Login.Stage
+		if p.Login.User == "" && p.Login.Shell != "" {
+			cfg.Until = p.Login.Shell
+		}
+	}
+	if cfg.Settle <= 0 {
+		cfg.Settle = 300 * time.Millisecond
+	}
+	if cfg.Grace <= 0 {
+		cfg.Grace = 2 * time.Second
+	}
+	if cfg.Scale <= 0 {
+		cfg.Scale = 1
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	deadline := time.NewTimer(cfg.Deadline)
+	defer deadline.Stop()
+
+	an := classify.New(p)
+	lines := make(chan lineMsg, 1024)
+	go func() {
+		lr := con.Lines()
+		for {
+			l, err := lr.Next(ctx, cfg.Settle)
+			select {
+			case lines <- lineMsg{l, err}:
+			case <-ctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	silence := make(chan error, 1)
+	go func() { silence <- con.WaitSilence(ctx, cfg.Silence) }()
+
+	var exited <-chan struct{}
+	if m != nil {
+		exited = m.Exited()
+	}
+	var (
+		out        Outcome
+		lastStage  string
+		lastComp   string
+		stageSince = con.Opened()
+		grace      <-chan time.Time
+		graceWhy   string
+		streamEnd  bool
+	)
+	out.StageAt = map[string]time.Duration{}
+	finish := func(v verdict.Verdict, reason string) Outcome {
+		out.Verdict, out.Reason = v, reason
+		out.Decided = time.Now()
+		out.LastOutput = con.LastOutput()
+		out.Analysis = an.Snapshot()
+		for _, s := range out.Analysis.Stages {
+			if !s.Time.IsZero() {
+				out.StageAt[s.Name] = s.Time.Sub(con.Opened())
+			}
+		}
+		return out
+	}
+	fatal := an.FatalEvent
+	// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
+	endOfOutput := func(why string) Outcome {
+		if e := fatal(); e != nil {
+			return finish(verdict.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
+		}
+		return finish(verdict.Infra, why)
+	}
+	stageTicker := time.NewTicker(250 * time.Millisecond)
+	defer stageTicker.Stop()
+
+	for {
+		select {
+		case msg := <-lines:
+			if msg.err != nil {
+				if errors.Is(msg.err, console.ErrClosed) {
+					streamEnd = true
+					if grace == nil {
+						graceWhy = "console closed: " + msg.err.Error()
+						if m != nil {
+							select {
+							case <-exited:
+								graceWhy = m.ExitErr().Error()
+							default:
+							}
+						}
+						return endOfOutput(graceWhy)
+					}
+					return endOfOutput(graceWhy)
+				}
+				return finish(verdict.Infra, "console: "+msg.err.Error())
+			}
+			out.Lines = msg.l.N
+			for _, s := range an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
+				if err := con.Send(ctx, s); err != nil {
+					return finish(verdict.Infra, "console send: "+err.Error())
+				}
+			}
+			if st, c := an.LastStage(), an.LastComponent(); st != lastStage || c != lastComp {
+				if st != lastStage {
+					stageSince = time.Now()
+				}
+				lastStage, lastComp = st, c
+				if cfg.OnProgress != nil {
+					cfg.OnProgress(lastStage, lastComp)
+				}
+			}
+			if an.Reached(cfg.Until) {
+				return finish(verdict.Pass, "reached "+cfg.Until)
+			}
+			if grace == nil && fatal() != nil {
+				graceWhy = "fatal signature"
+				grace = time.After(cfg.Grace)
+			}
+		case <-grace:
+			if e := fatal(); e != nil {
+				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+			}
+			return endOfOutput(graceWhy)
+		case <-exited:
+			exited = nil
+			if grace == nil {
+				graceWhy = "VM exited: " + m.ExitErr().Error()
+				// Keep reading what the VM wrote before it died.
+				grace = time.After(cfg.Grace)
+			}
+		case err := <-silence:
+			if err != nil {
+				if errors.Is(err, console.ErrClosed) {
+					continue // the line reader reports the end with everything read
+				}
+				return finish(verdict.Infra, "watchdog: "+err.Error())
+			}
+			if grace != nil || streamEnd {
+				continue
+			}
+			if e := fatal(); e != nil {
+				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+			}
+			return finish(verdict.Hang, hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
+		case <-deadline.C:
+			if e := fatal(); e != nil {
+				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+			}
+			return finish(verdict.Hang, hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
+		case <-stageTicker.C:
+			if next := nextStage(p, an); next != nil && next.Timeout > 0 {
+				limit := time.Duration(float64(next.Timeout) * cfg.Scale)
+				if time.Since(stageSince) > limit {
+					return finish(verdict.Hang, hangReason(fmt.Sprintf("stage %s not reached within %s", next.Name, limit), an.Snapshot()))
+				}
+			}
+		case <-ctx.Done():
+			return finish(verdict.Infra, "cancelled: "+ctx.Err().Error())
+		}
+	}
+}
+
+func hangReason(what string, a classify.Analysis) string {
+	stage := a.LastStage
+	if stage == "" {
+		stage = "power-on (no stage reached)"
+	}
+	s := what + " after stage " + stage
+	if a.LastComponent != "" {
+		s += " (last component: " + a.LastComponent + ")"
+	}
+	return s
+}
+
+// nextStage is the first non-optional stage after the furthest one reached.
+func nextStage(p *profile.Profile, an *classify.Analyzer) *profile.Stage {
+	last := -1
+	for i, s := range p.Stages {
+		if an.Reached(s.Name) {
+			last = i
+		}
+	}
+	for i := last + 1; i < len(p.Stages); i++ {
+		if !p.Stages[i].Optional {
+			return &p.Stages[i]
+		}
+	}
+	return nil
+}

@@ -1,0 +1,142 @@
+package job
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// crashKinds are the event kinds the boot's "no crash" check fails on; driver errors are
+// judged by the drivers suite, hangs by the stage checks.
+var crashKinds = map[string]bool{
+	profile.KindKernelPanic: true, profile.KindException: true, profile.KindPanic: true, profile.KindExit: true,
+}
+
+// BootChecks turns the outcome into the boot suite's checks: one per profile stage, login,
+// and "no crash signature in the whole log" (a microkernel boot can reach login with a
+// crashed daemon on the way, so the whole log is scanned, not only its end).
+func (b *Booted) BootChecks() []results.Check {
+	var checks []results.Check
+	o := b.Outcome
+	reached := map[string]int{}
+	for _, s := range o.Analysis.Stages {
+		reached[s.Name] = s.Line
+	}
+	failed := func(name string) results.Check {
+		return results.Check{Name: name, Verdict: o.Verdict, Message: o.Reason,
+			Stage: o.Analysis.LastStage, Component: o.Analysis.LastComponent, Excerpt: b.Excerpt(2048)}
+	}
+	if b.Profile == nil {
+		return []results.Check{failed("boot/login")}
+	}
+	furthest := b.Profile.StageIndex(o.Analysis.LastStage)
+	for i, st := range b.Profile.Stages {
+		name := "boot/" + st.Name
+		if st.Name == b.Profile.Login.Stage {
+			continue // reported as boot/login below
+		}
+		switch _, ok := reached[st.Name]; {
+		case ok:
+			c := results.Check{Name: name, Verdict: verdict.Pass, Stage: st.Name}
+			if at, ok := o.StageAt[st.Name]; ok {
+				c.Message = fmt.Sprintf("reached after %s", at.Round(time.Millisecond))
+				c.Duration = at
+			}
+			checks = append(checks, c)
+		case i < furthest || (o.Verdict == verdict.Pass && (st.Optional || i > furthest)):
+			// Not printed on this boot path (a direct kernel boot has no firmware lines),
+			// or beyond the target of this boot.
+			checks = append(checks, results.Check{Name: name, Verdict: verdict.Skip, Stage: st.Name,
+				Message: "not printed on this boot path"})
+		default:
+			checks = append(checks, failed(name))
+		}
+	}
+	login := failed("boot/login")
+	if o.Analysis.ReachedLogin {
+		login = results.Check{Name: "boot/login", Verdict: verdict.Pass, Stage: b.Profile.Login.Stage}
+		if at, ok := o.StageAt[b.Profile.Login.Stage]; ok {
+			login.Message = fmt.Sprintf("reached after %s", at.Round(time.Millisecond))
+			login.Duration = at
+		}
+	}
+	checks = append(checks, login)
+
+	nc := results.Check{Name: "boot/no-crash", Verdict: verdict.Pass, Message: "no crash signature in the log"}
+	var crashes []string
+	for _, e := range o.Analysis.Events {
+		if crashKinds[e.Kind] {
+			if len(crashes) == 0 {
+				nc = results.Check{Name: "boot/no-crash", Verdict: verdict.Crash, Title: e.Title,
+					Component: e.Component, Excerpt: b.Excerpt(2048)}
+			}
+			crashes = append(crashes, fmt.Sprintf("%s: %s (%s) x%d", e.Kind, e.Title, e.Component, e.Count))
+		}
+	}
+	if len(crashes) > 0 {
+		nc.Message = strings.Join(crashes, "; ")
+	} else if o.Verdict == verdict.Infra && len(o.Analysis.Stages) == 0 {
+		nc = results.Check{Name: "boot/no-crash", Verdict: verdict.Infra, Message: "nothing to judge: " + o.Reason}
+	}
+	checks = append(checks, nc)
+	return b.applyXFail(checks)
+}
+
+// applyXFail turns checks the host declares as known failures into XFAIL/XPASS.
+func (b *Booted) applyXFail(checks []results.Check) []results.Check {
+	for i := range checks {
+		if x := b.Job.Host.XFailFor(checks[i].Name, b.Job.Image.Name); x != nil {
+			checks[i].Verdict = checks[i].Verdict.ApplyXFail()
+			checks[i].Reference = x.Reference
+		}
+	}
+	return checks
+}
+
+// Record builds the job's results record with the given checks.
+func (b *Booted) Record(checks []results.Check) *results.Record {
+	j := b.Job
+	r := &results.Record{
+		Job:   j.ID(),
+		Suite: j.Suite.Name,
+		Image: results.Image{Name: j.Image.Name, Arch: j.Image.Arch, Variant: j.Image.Variant,
+			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile},
+		Host: results.Host{Name: j.Host.Name, Kind: j.Host.Kind, Arch: j.Host.Arch, Firmware: j.Host.Firmware,
+			Machine: j.Host.Machine, CPU: j.Host.CPU, Memory: j.Host.Memory, SMP: j.Host.SMP,
+			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
+		Started:       b.Started,
+		Finished:      time.Now(),
+		Checks:        checks,
+		LastComponent: b.Outcome.Analysis.LastComponent,
+		Attempts:      1,
+		Artifacts:     map[string]string{},
+	}
+	if b.Machine != nil {
+		r.Host.Accel = b.Machine.Facts()["accel"]
+	}
+	for _, s := range b.Outcome.Analysis.Stages {
+		r.Stages = append(r.Stages, results.Stage{Name: s.Name, Line: s.Line, At: b.Outcome.StageAt[s.Name]})
+	}
+	for _, e := range b.Outcome.Analysis.Events {
+		r.Events = append(r.Events, results.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
+	}
+	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": Transcript + ".times", "host-log": "host.log"} {
+		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil {
+			r.Artifacts[name] = file
+		}
+	}
+	return r
+}
+
+// WriteRecord writes the record into the run directory.
+func (b *Booted) WriteRecord(runDir string, checks []results.Check) (*results.Record, error) {
+	r := b.Record(checks)
+	_, err := results.Write(runDir, r)
+	return r, err
+}

@@ -1,0 +1,172 @@
+// Package job runs one matrix job's boot: it makes the machine, opens its console (the
+// transcript lands in the job's directory from the first byte), follows the boot with the
+// image's profile, and turns the outcome into per-check verdicts and a results record. The
+// Ginkgo suites and `redox-hwtest run` both go through here, so they give the same answers.
+package job
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/boot"
+	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// Options for one boot.
+type Options struct {
+	// RunDir is the run directory; the job writes into RunDir/jobs/<job dir>/.
+	RunDir string
+	// BootArgs are added to the image's boot_args (tests use them to make the stand-in
+	// stall or crash).
+	BootArgs string
+	// Log receives host diagnostics (VMM stderr); nil discards them (they are also in the
+	// job directory's host.log).
+	Log io.Writer
+	// OnProgress reports the furthest stage and last component as the boot goes.
+	OnProgress func(stage, component string)
+}
+
+// Booted is a machine whose boot has been followed to its end.
+type Booted struct {
+	Job     matrix.Job
+	Dir     string
+	Profile *profile.Profile
+	Machine hosts.Machine
+	Console *console.Console
+	Outcome boot.Outcome
+	Started time.Time
+	// Err is set when the machine could not be started at all (INFRA).
+	Err     error
+	hostLog *os.File
+}
+
+// Transcript is the transcript path relative to the job directory.
+const Transcript = "transcript.log"
+
+// Boot powers the job's machine on and follows the boot. It always returns a Booted whose
+// Outcome holds the verdict; Close must be called to power the machine off.
+func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Booted {
+	b := &Booted{Job: j, Started: time.Now()}
+	b.Dir = filepath.Join(o.RunDir, results.JobsDir, results.JobDirName(j.ID()))
+	prof, err := profile.Get(j.Image.Profile)
+	if err != nil {
+		return b.infra(err)
+	}
+	b.Profile = prof
+	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
+		return b.infra(err)
+	}
+	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
+	// and job directories can be deep.
+	sockDir, err := os.MkdirTemp("", "rhw-")
+	if err != nil {
+		return b.infra(err)
+	}
+	hl, err := os.Create(filepath.Join(b.Dir, "host.log"))
+	if err != nil {
+		return b.infra(err)
+	}
+	b.hostLog = hl
+	var logw io.Writer = hl
+	if o.Log != nil {
+		logw = io.MultiWriter(hl, o.Log)
+	}
+	args := joinArgs(j.Image.BootArgs, o.BootArgs)
+	mach, err := hosts.New(j.Host, j.Image, hosts.Env{Dir: sockDir, BootArgs: args, Log: logw})
+	if err != nil {
+		os.RemoveAll(sockDir)
+		return b.infra(err)
+	}
+	b.Machine = &cleanupMachine{Machine: mach, dir: sockDir}
+	scale := mach.TimeScale()
+	silence := j.Host.Silence.Duration
+	if silence == 0 {
+		silence = m.Settings.Silence.Duration
+	}
+	deadline := m.Settings.BootTimeout.Duration
+	stream, err := b.Machine.PowerOn(ctx)
+	if err != nil {
+		return b.infra(err)
+	}
+	con, err := console.Open(stream, console.Options{Transcript: filepath.Join(b.Dir, Transcript)})
+	if err != nil {
+		stream.Close()
+		return b.infra(err)
+	}
+	b.Console = con
+	b.Outcome = boot.Run(ctx, con, b.Machine, boot.Config{
+		Profile:    prof,
+		Silence:    time.Duration(float64(silence) * scale),
+		Deadline:   time.Duration(float64(deadline) * scale),
+		Scale:      scale,
+		OnProgress: o.OnProgress,
+	})
+	return b
+}
+
+func (b *Booted) infra(err error) *Booted {
+	b.Err = hosts.Infra(err)
+	b.Outcome.Verdict = "INFRA"
+	b.Outcome.Reason = b.Err.Error()
+	b.Outcome.Decided = time.Now()
+	b.Outcome.StageAt = map[string]time.Duration{}
+	return b
+}
+
+// Close powers the machine off and closes the console (the transcript is complete after).
+func (b *Booted) Close() {
+	if b.Machine != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		b.Machine.PowerOff(ctx)
+		cancel()
+	}
+	if b.Console != nil {
+		b.Console.Close()
+	}
+	if b.hostLog != nil {
+		b.hostLog.Close()
+	}
+}
+
+// cleanupMachine removes the private socket directory once the machine is off.
+type cleanupMachine struct {
+	hosts.Machine
+	dir string
+}
+
+func (c *cleanupMachine) PowerOff(ctx context.Context) error {
+	err := c.Machine.PowerOff(ctx)
+	os.RemoveAll(c.dir)
+	return err
+}
+
+func joinArgs(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + " " + b
+}
+
+// Excerpt is the end of the transcript, for failure messages.
+func (b *Booted) Excerpt(n int) string {
+	if b.Console == nil {
+		return ""
+	}
+	return b.Console.Tail(n)
+}
+
+// String is a one-line summary.
+func (b *Booted) String() string {
+	return fmt.Sprintf("%s: %s (%s)", b.Job.ID(), b.Outcome.Verdict, b.Outcome.Reason)
+}

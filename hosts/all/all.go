@@ -1,0 +1,6 @@
+// Package all links every host kind into the binary; import it for its side effects.
+package all
+
+import (
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+)

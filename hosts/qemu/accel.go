@@ -1,0 +1,146 @@
+package qemu
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// ChooseAccel picks the accelerator for a host: the matrix's explicit choice, or (auto) KVM
+// only when the guest arch matches the controller and a probe boot under KVM really prints a
+// kernel banner. /dev/kvm can exist and even run firmware while every real kernel hangs (seen
+// on this project's machines), so presence is not proof.
+func ChooseAccel(h matrix.Host, o Options) (accel, why string) {
+	switch h.Accel {
+	case "kvm", "tcg":
+		return h.Accel, "set in the matrix"
+	}
+	if !archMatchesController(h.Arch) {
+		return "tcg", "guest arch differs from the controller"
+	}
+	ok, why := ProbeKVM(o.KVMProbeKernel)
+	if ok {
+		return "kvm", why
+	}
+	return "tcg", why
+}
+
+func archMatchesController(arch string) bool {
+	return (arch == "x86_64" && runtime.GOARCH == "amd64") || (arch == "aarch64" && runtime.GOARCH == "arm64")
+}
+
+var (
+	probeMu    sync.Mutex
+	probeCache = map[string]probeResult{}
+)
+
+type probeResult struct {
+	OK   bool      `json:"ok"`
+	Why  string    `json:"why"`
+	When time.Time `json:"when"`
+}
+
+// ProbeKVM boots a Linux kernel under KVM for a few seconds and reports whether it printed
+// its banner. The answer is cached in memory and, for an hour, in a file in the temp dir,
+// since every test binary and every job would otherwise pay for the probe.
+func ProbeKVM(kernel string) (bool, string) {
+	if kernel == "" {
+		kernel = defaultProbeKernel()
+	}
+	probeMu.Lock()
+	defer probeMu.Unlock()
+	if r, ok := probeCache[kernel]; ok {
+		return r.OK, r.Why
+	}
+	cacheFile := filepath.Join(os.TempDir(), fmt.Sprintf("redox-hwtest-kvm-probe-%d.json", os.Getuid()))
+	var disk map[string]probeResult
+	if data, err := os.ReadFile(cacheFile); err == nil {
+		json.Unmarshal(data, &disk)
+	}
+	if r, ok := disk[kernel]; ok && time.Since(r.When) < time.Hour {
+		probeCache[kernel] = r
+		return r.OK, r.Why + " (cached)"
+	}
+	r := probeResult{When: time.Now()}
+	r.OK, r.Why = runProbe(kernel)
+	probeCache[kernel] = r
+	if disk == nil {
+		disk = map[string]probeResult{}
+	}
+	disk[kernel] = r
+	if data, err := json.Marshal(disk); err == nil {
+		os.WriteFile(cacheFile, data, 0o644)
+	}
+	return r.OK, r.Why
+}
+
+func defaultProbeKernel() string {
+	if root, err := matrix.ModuleRoot(); err == nil {
+		k := filepath.Join(root, ".cache", "fixtures", "current", "vmlinuz-x86_64")
+		if _, err := os.Stat(k); err == nil && runtime.GOARCH == "amd64" {
+			return k
+		}
+	}
+	if ks, _ := filepath.Glob("/boot/vmlinuz-*"); len(ks) > 0 {
+		return ks[len(ks)-1]
+	}
+	return ""
+}
+
+func runProbe(kernel string) (bool, string) {
+	f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+	if err != nil {
+		return false, "no usable /dev/kvm: " + err.Error()
+	}
+	f.Close()
+	if kernel == "" {
+		return false, "no kernel to probe KVM with"
+	}
+	bin := "qemu-system-x86_64"
+	if runtime.GOARCH == "arm64" {
+		bin = "qemu-system-aarch64"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	out := &tailBuffer{max: 64 << 10}
+	cmd := exec.CommandContext(ctx, bin, "-accel", "kvm", "-m", "256", "-nodefaults", "-display", "none",
+		"-no-reboot", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 console=ttyAMA0 panic=-1")
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	if err := cmd.Start(); err != nil {
+		return false, "probe: " + err.Error()
+	}
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	for {
+		select {
+		case <-done:
+			if strings.Contains(out.String(), "Linux version") {
+				return true, "KVM probe boot printed the kernel banner"
+			}
+			return false, "KVM probe boot failed: " + lastLines(strings.TrimSpace(out.String()), 2)
+		case <-time.After(100 * time.Millisecond):
+			if strings.Contains(out.String(), "Linux version") {
+				cancel()
+				<-done
+				return true, "KVM probe boot printed the kernel banner"
+			}
+		}
+	}
+}
+
+// decodeOptions reads the host's `options:` block strictly.
+func decodeOptions(h matrix.Host, o *Options) error {
+	return h.DecodeOptions(o)
+}
