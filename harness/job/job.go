@@ -32,6 +32,8 @@ type Options struct {
 	Log io.Writer
 	// OnProgress reports the furthest stage and last component as the boot goes.
 	OnProgress func(stage, component string)
+	// OnPowerOn is called once the machine is on and its console attached.
+	OnPowerOn func(hosts.Machine)
 }
 
 // Booted is a machine whose boot has been followed to its end.
@@ -102,6 +104,9 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		return b.infra(err)
 	}
 	b.Console = con
+	if o.OnPowerOn != nil {
+		o.OnPowerOn(mach)
+	}
 	b.Outcome = boot.Run(ctx, con, b.Machine, boot.Config{
 		Profile:    prof,
 		Silence:    time.Duration(float64(silence) * scale),

@@ -164,10 +164,13 @@ func (q *QMP) Status(ctx context.Context) (string, error) {
 }
 
 // Stop pauses the VM; Cont resumes it; Reset is a hard reset; Quit ends QEMU.
-func (q *QMP) Stop(ctx context.Context) error  { _, err := q.Execute(ctx, "stop", nil); return err }
-func (q *QMP) Cont(ctx context.Context) error  { _, err := q.Execute(ctx, "cont", nil); return err }
-func (q *QMP) Reset(ctx context.Context) error { _, err := q.Execute(ctx, "system_reset", nil); return err }
-func (q *QMP) Quit(ctx context.Context) error  { _, err := q.Execute(ctx, "quit", nil); return err }
+func (q *QMP) Stop(ctx context.Context) error { _, err := q.Execute(ctx, "stop", nil); return err }
+func (q *QMP) Cont(ctx context.Context) error { _, err := q.Execute(ctx, "cont", nil); return err }
+func (q *QMP) Reset(ctx context.Context) error {
+	_, err := q.Execute(ctx, "system_reset", nil)
+	return err
+}
+func (q *QMP) Quit(ctx context.Context) error { _, err := q.Execute(ctx, "quit", nil); return err }
 
 // Events returns the events received so far (bounded to the most recent ones).
 func (q *QMP) Events() []Event {

@@ -1,0 +1,173 @@
+package job_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// These tests boot the real stand-in guest (x86_64, SeaBIOS, direct kernel: the fastest
+// path, ~7 s under TCG) and make it misbehave through its boot switches.
+
+const silence = 2 * time.Second
+const scale = 10
+
+func standinMatrix(t *testing.T, bootTimeout string) (*matrix.Matrix, matrix.Job) {
+	t.Helper()
+	fx := fixtures.Require(t)
+	y := fmt.Sprintf(`
+settings: {silence: %s, boot_timeout: %s}
+images:
+  - {name: standin, arch: x86_64, firmware: bios, profile: standin, variant: standin,
+     kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"}
+hosts:
+  - {name: vm, kind: qemu, arch: x86_64, firmware: bios, machine: pc, memory: 512M, accel: tcg,
+     time_scale: %d, devices: [nvme, e1000, hda]}
+suites:
+  - {name: boot}
+`, silence, bootTimeout, fx, fx, scale)
+	m, err := matrix.Parse("test.yaml", []byte(y), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	jobs := m.Jobs(matrix.Filter{})
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs", len(jobs))
+	}
+	return m, jobs[0]
+}
+
+type pgidHaver interface{ PGID() int }
+
+// bootWith boots the stand-in with extra switches and checks afterwards that no process of
+// the VM's process group survived.
+func bootWith(t *testing.T, bootTimeout, args string, onPowerOn func(hosts.Machine)) (*job.Booted, []results.Check) {
+	t.Helper()
+	m, j := standinMatrix(t, bootTimeout)
+	var pgid int
+	b := job.Boot(context.Background(), m, j, job.Options{RunDir: t.TempDir(), BootArgs: args,
+		OnPowerOn: func(mach hosts.Machine) {
+			if p, ok := mach.(pgidHaver); ok {
+				pgid = p.PGID()
+			}
+			if onPowerOn != nil {
+				onPowerOn(mach)
+			}
+		}})
+	checks := b.BootChecks()
+	b.Close()
+	if pgid == 0 {
+		t.Fatalf("machine never powered on: %s", b)
+	}
+	if err := syscall.Kill(-pgid, 0); !errors.Is(err, syscall.ESRCH) {
+		t.Errorf("process group %d of our QEMU still has processes after Close (kill 0: %v)", pgid, err)
+	}
+	t.Logf("%s", b)
+	return b, checks
+}
+
+func check(t *testing.T, checks []results.Check, name string) results.Check {
+	t.Helper()
+	for _, c := range checks {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no check %s in %+v", name, checks)
+	return results.Check{}
+}
+
+func TestStallAtDriverStageIsHangNamingTheStage(t *testing.T) {
+	b, checks := bootWith(t, "60s", "fx.hang=nvme", nil)
+	o := b.Outcome
+	if o.Verdict != verdict.Hang || o.Analysis.LastStage != "drivers" || !strings.Contains(o.Reason, "after stage drivers") {
+		t.Fatalf("want HANG after stage drivers, got %s: %s (stage %q)", o.Verdict, o.Reason, o.Analysis.LastStage)
+	}
+	// Judged on the recorded times: the verdict came once the window had passed since the
+	// last byte, and within the window + 1 s.
+	window := silence * scale
+	late := o.Decided.Sub(o.LastOutput)
+	if late < window || late > window+time.Second {
+		t.Fatalf("HANG decided %v after the last byte; window %v", late, window)
+	}
+	if c := check(t, checks, "boot/login"); c.Verdict != verdict.Hang {
+		t.Errorf("boot/login = %s", c.Verdict)
+	}
+	if c := check(t, checks, "boot/drivers"); c.Verdict != verdict.Pass {
+		t.Errorf("boot/drivers = %s", c.Verdict)
+	}
+}
+
+func TestKernelPanicIsCrashWithNormalisedTitle(t *testing.T) {
+	b, checks := bootWith(t, "60s", "fx.crash=drivers", nil)
+	if b.Outcome.Verdict != verdict.Crash {
+		t.Fatalf("want CRASH, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	c := check(t, checks, "boot/no-crash")
+	if c.Verdict != verdict.Crash || c.Title != "Kernel panic - not syncing: sysrq triggered crash" || c.Component != "kernel" {
+		t.Fatalf("boot/no-crash = %+v", c)
+	}
+}
+
+func TestDaemonCrashStillReachesShellButFailsNoCrash(t *testing.T) {
+	b, checks := bootWith(t, "60s", "fx.crash=nvme fx.crashkind=user", nil)
+	if b.Outcome.Verdict != verdict.Pass {
+		t.Fatalf("want the boot to go on to the shell, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	if c := check(t, checks, "boot/login"); c.Verdict != verdict.Pass {
+		t.Errorf("boot/login = %s", c.Verdict)
+	}
+	c := check(t, checks, "boot/no-crash")
+	if c.Verdict != verdict.Crash || c.Component != "nvme" || !strings.Contains(c.Title, "Segmentation fault") {
+		t.Fatalf("boot/no-crash = %+v", c)
+	}
+}
+
+func TestKilledVMIsInfraNotFail(t *testing.T) {
+	b, checks := bootWith(t, "60s", "", func(mach hosts.Machine) {
+		pgid := mach.(pgidHaver).PGID()
+		go func() {
+			// Let the boot get going, then pull the plug on our own QEMU (by process group).
+			time.Sleep(3 * time.Second)
+			syscall.Kill(-pgid, syscall.SIGKILL)
+		}()
+	})
+	if b.Outcome.Verdict != verdict.Infra {
+		t.Fatalf("want INFRA, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	for _, c := range checks {
+		if c.Verdict.CountsAgainstRedox() {
+			t.Errorf("check %s blamed on the image: %s %s", c.Name, c.Verdict, c.Message)
+		}
+	}
+}
+
+func TestFloodingConsoleEndsAtTheDeadline(t *testing.T) {
+	b, _ := bootWith(t, "4s", "fx.flood=drivers", nil)
+	o := b.Outcome
+	if o.Verdict != verdict.Hang || !strings.Contains(o.Reason, "deadline") {
+		t.Fatalf("want HANG at the deadline, got %s: %s", o.Verdict, o.Reason)
+	}
+	deadline := 4 * time.Second * scale
+	if took := o.Decided.Sub(b.Started); took > deadline+10*time.Second {
+		t.Fatalf("took %v for a %v deadline", took, deadline)
+	}
+	st, err := os.Stat(filepath.Join(b.Dir, job.Transcript))
+	if err != nil || st.Size() < 1<<20 {
+		t.Fatalf("transcript of a flood should be large: %v %v", st, err)
+	}
+}
