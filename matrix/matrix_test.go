@@ -615,10 +615,10 @@ func TestResolvePath(t *testing.T) {
 func TestModulePathOf(t *testing.T) {
 	dir := t.TempDir()
 	for content, want := range map[string]string{
-		"module github.com/redox-hwtest/redox-hwtest\n\ngo 1.26\n":     ModulePath,
+		"module github.com/redox-hwtest/redox-hwtest\n\ngo 1.26\n":      ModulePath,
 		"// comment\nmodule \"github.com/redox-hwtest/redox-hwtest\"\n": ModulePath,
-		"module example.com/other // trailing\n":                       "example.com/other",
-		"go 1.26\n":                                                    "",
+		"module example.com/other // trailing\n":                        "example.com/other",
+		"go 1.26\n":                                                     "",
 	} {
 		p := filepath.Join(dir, "go.mod")
 		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
@@ -635,12 +635,20 @@ func TestExampleRedox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	jobs := m.Jobs(Filter{})
-	if len(jobs) == 0 {
-		t.Fatal("no jobs")
+	want := []string{
+		"desktop@q35-uefi/boot", "desktop@q35-bios/boot",
+		"server@q35-uefi/boot", "server@q35-bios/boot",
+		"server-arm64@virt-uefi/boot",
+		"demo-0.9.0@q35-uefi/boot", "demo-0.9.0@q35-bios/boot",
+	}
+	if got := ids(m.Jobs(Filter{Labels: []string{"suite:boot"}})); !slices.Equal(got, want) {
+		t.Errorf("boot jobs %v, want %v", got, want)
+	}
+	if got := ids(m.Jobs(Filter{Labels: []string{"suite:network", "arch:aarch64"}})); len(got) != 0 {
+		t.Errorf("network jobs on aarch64: %v", got)
 	}
 	for _, img := range m.Images {
-		if img.URL == "" || !strings.HasPrefix(img.URL, "https://static.redox-os.org/img/") {
+		if !strings.HasPrefix(img.URL, "https://static.redox-os.org/") {
 			t.Errorf("image %s: url %q", img.Name, img.URL)
 		}
 	}
@@ -650,5 +658,84 @@ func TestExampleRedox(t *testing.T) {
 				t.Errorf("host %s: xfail without reference", h.Name)
 			}
 		}
+	}
+}
+
+// TestExampleRealMachines uncomments the real-machine hosts of examples/redox.yaml (the
+// lines between "# >>>" and "# <<<") and checks that they load and that their options
+// decode into option structs like the ones the serial and ipmi host kinds will have.
+func TestExampleRealMachines(t *testing.T) {
+	data, err := os.ReadFile("examples/redox.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	in := false
+	blocks := 0
+	for _, line := range strings.Split(string(data), "\n") {
+		trimmed := strings.TrimSpace(line)
+		switch {
+		case trimmed == "# >>>":
+			in = true
+			blocks++
+			continue
+		case trimmed == "# <<<":
+			in = false
+			continue
+		case in:
+			i := strings.Index(line, "# ")
+			if i < 0 || strings.TrimSpace(line[:i]) != "" {
+				t.Fatalf("line in a >>> block is not commented: %q", line)
+			}
+			line = line[:i] + line[i+2:]
+		}
+		out = append(out, line)
+	}
+	if blocks != 2 || in {
+		t.Fatalf("%d blocks, unterminated %v", blocks, in)
+	}
+	m, err := LoadOptions{SkipFileChecks: true}.Parse("redox.yaml", []byte(strings.Join(out, "\n")), "examples")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type serialOptions struct {
+		Address  string `yaml:"address"`
+		Port     int    `yaml:"port"`
+		Protocol string `yaml:"protocol"`
+		Baud     int    `yaml:"baud"`
+	}
+	type ipmiOpts struct {
+		Address     string `yaml:"address"`
+		Port        int    `yaml:"port"`
+		User        string `yaml:"user"`
+		PasswordEnv string `yaml:"password_env"`
+	}
+	var kinds []string
+	for i := range m.Hosts {
+		h := &m.Hosts[i]
+		switch h.Kind {
+		case "serial":
+			var o serialOptions
+			if err := h.DecodeOptions(&o); err != nil || o.Port != 3001 || o.Baud != 115200 {
+				t.Errorf("serial options %+v %v", o, err)
+			}
+		case "ipmi":
+			var o ipmiOpts
+			if err := h.DecodeOptions(&o); err != nil || o.Port != 623 || o.PasswordEnv == "" {
+				t.Errorf("ipmi options %+v %v", o, err)
+			}
+		}
+		kinds = append(kinds, h.Kind)
+	}
+	if !slices.Contains(kinds, "serial") || !slices.Contains(kinds, "ipmi") {
+		t.Errorf("kinds %v", kinds)
+	}
+	var real []string
+	for _, j := range m.Jobs(Filter{Labels: []string{"real-hw", "suite:boot"}}) {
+		real = append(real, j.ID())
+	}
+	// The x86_64 images fit both machines.
+	if want := []string{"desktop@x220/boot", "desktop@r630/boot", "server@x220/boot", "server@r630/boot", "demo-0.9.0@x220/boot", "demo-0.9.0@r630/boot"}; !slices.Equal(real, want) {
+		t.Errorf("real-hardware jobs %v, want %v", real, want)
 	}
 }
