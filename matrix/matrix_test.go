@@ -739,3 +739,55 @@ func TestExampleRealMachines(t *testing.T) {
 		t.Errorf("real-hardware jobs %v, want %v", real, want)
 	}
 }
+
+// TestAliasBomb: nested aliases that would expand to 10^10 values stop at the budget.
+func TestAliasBomb(t *testing.T) {
+	src := ok + "    options:\n      a: &a [x, x, x, x, x, x, x, x, x, x]\n"
+	prev := "a"
+	for _, c := range "bcdefghijk" {
+		refs := strings.TrimSuffix(strings.Repeat("*"+prev+", ", 10), ", ")
+		src += "      " + string(c) + ": &" + string(c) + " [" + refs + "]\n"
+		prev = string(c)
+	}
+	start := time.Now()
+	_, err := LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte(src), "")
+	if err == nil || !strings.HasPrefix(err.Error(), "hw.yaml:") || !strings.Contains(err.Error(), "document too large") {
+		t.Errorf("got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %v", d)
+	}
+}
+
+func TestEmptyKeyAndMergeOverride(t *testing.T) {
+	src := ok + "    options:\n      \"\": empty\n      base: &b {x: 1, y: 2}\n      m:\n        <<: *b\n        y: 3\n"
+	m, err := LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte(src), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := m.Hosts[0].Options
+	if opts[""] != "empty" {
+		t.Errorf("options %v", opts)
+	}
+	// The explicit y overrides the merged one; the merged x stays.
+	var got struct {
+		M map[string]int `yaml:"m"`
+	}
+	err = m.Hosts[0].DecodeOptions(&got)
+	if err == nil || !strings.HasPrefix(err.Error(), `hw.yaml:10:7: unknown key "" in options of host "q35"`) {
+		t.Errorf("got %v", err)
+	}
+	var all struct {
+		Empty string         `yaml:"e"`
+		M     map[string]int `yaml:"m"`
+	}
+	delete(m.Hosts[0].Options, "")
+	delete(m.Hosts[0].Options, "base")
+	m.Hosts[0].src = nil // decode the map as if built in code
+	if err := m.Hosts[0].DecodeOptions(&all); err != nil {
+		t.Fatal(err)
+	}
+	if all.M["x"] != 1 || all.M["y"] != 3 || len(all.M) != 2 {
+		t.Errorf("merged %v", all.M)
+	}
+}

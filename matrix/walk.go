@@ -245,6 +245,7 @@ type entry struct {
 	key   string
 	kpos  Pos
 	value ast.Node
+	gone  bool // a merged key overridden by an explicit one
 }
 
 // entries lists a mapping's keys. A merge key must come first and merge one mapping;
@@ -255,6 +256,7 @@ func (w *walker) entries(m *ast.MappingNode, ctx string, depth int) ([]entry, *E
 		return nil, w.fail(w.posOr(m, Pos{}), "merge keys nested too deeply")
 	}
 	var out []entry
+	merged := map[string]int{} // merged key -> index in out
 	explicit := map[string]Pos{}
 	for i, mv := range m.Values {
 		if mv == nil || mv.Key == nil {
@@ -277,7 +279,10 @@ func (w *walker) entries(m *ast.MappingNode, ctx string, depth int) ([]entry, *E
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, sub...)
+			for _, e := range sub {
+				merged[e.key] = len(out)
+				out = append(out, e)
+			}
 			continue
 		}
 		k, err := w.keyString(mv.Key, ctx, kp)
@@ -288,15 +293,19 @@ func (w *walker) entries(m *ast.MappingNode, ctx string, depth int) ([]entry, *E
 			return nil, w.fail(kp, "duplicate key %q (first at %s)", k, first)
 		}
 		explicit[k] = kp
-		for j := range out {
-			if out[j].key == k { // overrides a merged key
-				out = append(out[:j], out[j+1:]...)
-				break
-			}
+		if j, ok := merged[k]; ok { // overrides a merged key
+			out[j].gone = true
+			delete(merged, k)
 		}
 		out = append(out, entry{key: k, kpos: kp, value: mv.Value})
 	}
-	return out, nil
+	kept := out[:0]
+	for _, e := range out {
+		if !e.gone {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
 }
 
 func (w *walker) keyString(k ast.MapKeyNode, ctx string, at Pos) (string, *Error) {
