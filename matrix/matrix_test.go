@@ -795,3 +795,28 @@ func TestEmptyKeyAndMergeOverride(t *testing.T) {
 		t.Errorf("merged %v", all.M)
 	}
 }
+
+// TestConcurrentUse backs the package doc's claim (run with -race).
+func TestConcurrentUse(t *testing.T) {
+	m := loadGood(t)
+	done := make(chan error)
+	for range 8 {
+		go func() {
+			var o replayOptions
+			for _, j := range m.Jobs(Filter{Labels: []string{"kind:replay"}}) {
+				if err := j.Host.DecodeOptions(&o); err != nil {
+					done <- err
+					return
+				}
+				_ = j.Labels()
+				_ = j.XFail("drivers/hda")
+			}
+			done <- nil
+		}()
+	}
+	for range 8 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
