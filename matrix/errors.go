@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/token"
@@ -82,6 +83,7 @@ func fromYAML(file string, err error, fallback Pos) *Error {
 			e.Line, e.Col, e.Msg = l, c, e.Msg[len(m[0]):]
 		}
 	}
+	e.Msg = printable(e.Msg)
 	if e.Msg == "" {
 		e.Msg = "invalid YAML"
 	}
@@ -89,6 +91,24 @@ func fromYAML(file string, err error, fallback Pos) *Error {
 		e.Line, e.Col = 0, 0
 	}
 	return e
+}
+
+// printable escapes control characters (goccy quotes a tab as a raw tab).
+func printable(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
 }
 
 func firstLine(s string) string {

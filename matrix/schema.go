@@ -2,6 +2,17 @@
 // Decoding is strict (unknown keys, wrong types and duplicate names are errors that name
 // file:line:col), and expansion into jobs is deterministic so every process of a parallel
 // Ginkgo run builds the same spec tree.
+//
+// Load (or Parse) reads a matrix in three steps. The YAML is parsed with goccy/go-yaml's
+// parser and the tree is checked against these Go types, which records where every value
+// is ("hosts[2].memory" -> line:col); goccy then decodes it with yaml.Strict(); last,
+// the values are validated (known words, required keys, unique names, images some host
+// can run, files that exist) and completed with defaults. Every error is a *Error,
+// "hw.yaml:12:5: unknown key \"memroy\" in host \"q35-uefi\" (...)".
+//
+// Jobs expands the matrix in file order (suites, then images, then hosts) with label
+// filters and sharding. A loaded Matrix is read-only and safe for concurrent use, and so
+// are the Jobs made from it (DecodeOptions included).
 package matrix
 
 // Matrix is one hw.yaml file.

@@ -382,12 +382,14 @@ func (v *validator) suite(i int, seen map[string]string) *Error {
 	ctx := named("suite", s.Name, p)
 	for _, e := range []*Error{
 		v.required(p, "name", s.Name, ctx, ""),
-		v.oneOf(p, "name", s.Name, ctx, "suite", KnownSuites),
 		v.unique(seen, p, "suite", s.Name),
 	} {
 		if e != nil {
 			return e
 		}
+	}
+	if !slices.Contains(KnownSuites, s.Name) {
+		return v.errorf(childPath(p, "name"), false, "unknown suite %q (known: %s)", s.Name, list(KnownSuites))
 	}
 	for j, l := range s.Labels {
 		if err := checkSelector(l); err != nil {
@@ -479,7 +481,11 @@ func (m *Matrix) checkFiles() *Error {
 		fi, err := os.Stat(m.abs(value))
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
-			return v.errorf(childPath(p, key), false, "%s in %s: %q does not exist (relative paths start at the matrix's directory)", key, ctx, value)
+			hint := ""
+			if !filepath.IsAbs(value) {
+				hint = " (relative to the matrix's directory)"
+			}
+			return v.errorf(childPath(p, key), false, "%s in %s: %q does not exist%s", key, ctx, value, hint)
 		case err != nil:
 			var pe *fs.PathError
 			if errors.As(err, &pe) {

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/token"
 )
 
 // The decoder checks the parsed YAML against the Go types before goccy/go-yaml decodes
@@ -93,7 +94,7 @@ func (s *source) errorf(path string, key bool, format string, args ...any) *Erro
 	if s != nil {
 		file = s.file
 	}
-	return &Error{File: file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: file, Line: p.Line, Col: p.Col, Msg: printable(fmt.Sprintf(format, args...))}
 }
 
 const (
@@ -198,7 +199,7 @@ func (w *walker) posOr(n ast.Node, fallback Pos) Pos {
 }
 
 func (w *walker) fail(p Pos, format string, args ...any) *Error {
-	return &Error{File: w.src.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...)}
+	return &Error{File: w.src.file, Line: p.Line, Col: p.Col, Msg: printable(fmt.Sprintf(format, args...))}
 }
 
 // resolve follows anchors and aliases to the value they stand for; nil means null.
@@ -244,16 +245,18 @@ type entry struct {
 	key   string
 	kpos  Pos
 	value ast.Node
+	gone  bool // a merged key overridden by an explicit one
 }
 
 // entries lists a mapping's keys. A merge key must come first and merge one mapping;
 // the keys after it override the merged ones (goccy applies them in file order, so
 // allowing "<<" later would let it override explicit keys, against the YAML spec).
-func (w *walker) entries(m *ast.MappingNode, depth int) ([]entry, *Error) {
+func (w *walker) entries(m *ast.MappingNode, ctx string, depth int) ([]entry, *Error) {
 	if depth > maxDepth {
 		return nil, w.fail(w.posOr(m, Pos{}), "merge keys nested too deeply")
 	}
 	var out []entry
+	merged := map[string]int{} // merged key -> index in out
 	explicit := map[string]Pos{}
 	for i, mv := range m.Values {
 		if mv == nil || mv.Key == nil {
@@ -272,14 +275,17 @@ func (w *walker) entries(m *ast.MappingNode, depth int) ([]entry, *Error) {
 			if !ok {
 				return nil, w.fail(w.posOr(mv.Value, kp), "<< must merge one mapping (an alias such as *base), got %s", describe(target))
 			}
-			sub, err := w.entries(tm, depth+1)
+			sub, err := w.entries(tm, ctx, depth+1)
 			if err != nil {
 				return nil, err
 			}
-			out = append(out, sub...)
+			for _, e := range sub {
+				merged[e.key] = len(out)
+				out = append(out, e)
+			}
 			continue
 		}
-		k, err := w.keyString(mv.Key, kp)
+		k, err := w.keyString(mv.Key, ctx, kp)
 		if err != nil {
 			return nil, err
 		}
@@ -287,18 +293,22 @@ func (w *walker) entries(m *ast.MappingNode, depth int) ([]entry, *Error) {
 			return nil, w.fail(kp, "duplicate key %q (first at %s)", k, first)
 		}
 		explicit[k] = kp
-		for j := range out {
-			if out[j].key == k { // overrides a merged key
-				out = append(out[:j], out[j+1:]...)
-				break
-			}
+		if j, ok := merged[k]; ok { // overrides a merged key
+			out[j].gone = true
+			delete(merged, k)
 		}
 		out = append(out, entry{key: k, kpos: kp, value: mv.Value})
 	}
-	return out, nil
+	kept := out[:0]
+	for _, e := range out {
+		if !e.gone {
+			kept = append(kept, e)
+		}
+	}
+	return kept, nil
 }
 
-func (w *walker) keyString(k ast.MapKeyNode, at Pos) (string, *Error) {
+func (w *walker) keyString(k ast.MapKeyNode, ctx string, at Pos) (string, *Error) {
 	var n ast.Node = k
 	if mk, ok := k.(*ast.MappingKeyNode); ok {
 		n = mk.Value
@@ -309,7 +319,7 @@ func (w *walker) keyString(k ast.MapKeyNode, at Pos) (string, *Error) {
 	}
 	s, ok := r.(*ast.StringNode)
 	if !ok {
-		return "", w.fail(at, "a key must be a string, got %s", describe(r))
+		return "", w.fail(at, "key %s%s must be a string", describe(r), inCtx(ctx))
 	}
 	return s.Value, nil
 }
@@ -455,6 +465,14 @@ var nouns = map[reflect.Type]string{
 
 const topContext = "the top level"
 
+// inCtx is how a message says where: " in host \"q35\"", " at the top level".
+func inCtx(ctx string) string {
+	if ctx == topContext {
+		return " at " + ctx
+	}
+	return " in " + ctx
+}
+
 // context names a mapping in messages: `host "q35"`, `xfail[0] of host "q35"`, "settings".
 func (w *walker) context(t reflect.Type, ents []entry, field, parent string) string {
 	if parent == "" {
@@ -498,7 +516,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		return nil
 	}
 	typeErr := func() *Error {
-		msg := fmt.Sprintf("%s in %s must be %s, got %s", field, ctx, want(t), describe(rn))
+		msg := fmt.Sprintf("%s%s must be %s, got %s", field, inCtx(ctx), want(t), describe(rn))
 		if t.Kind() == reflect.String {
 			switch rn.(type) {
 			case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode, *ast.InfinityNode, *ast.NanNode:
@@ -514,7 +532,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		switch rn.(type) {
 		case *ast.StringNode, *ast.IntegerNode, *ast.FloatNode:
 			if _, err := ParseDuration(scalarText(rn)); err != nil {
-				return w.fail(at, "%s in %s: %v", field, ctx, err)
+				return w.fail(at, "%s%s: %v", field, inCtx(ctx), err)
 			}
 			return nil
 		}
@@ -526,7 +544,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		if !ok {
 			return typeErr()
 		}
-		ents, err := w.entries(m, 0)
+		ents, err := w.entries(m, field+inCtx(ctx), 0)
 		if err != nil {
 			return err
 		}
@@ -535,7 +553,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		for _, e := range ents {
 			f, ok := fs.byName[e.key]
 			if !ok {
-				return w.fail(e.kpos, "unknown key %q in %s (%sknown: %s)", e.key, inner, suggest(e.key, fs), fs.names())
+				return w.fail(e.kpos, "unknown key %q%s (%sknown: %s)", e.key, inCtx(inner), suggest(e.key, fs), fs.names())
 			}
 			if err := w.walk(f.typ, e.value, childPath(path, e.key), e.key, inner, e.kpos, depth+1); err != nil {
 				return err
@@ -557,7 +575,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		if !ok {
 			return typeErr()
 		}
-		ents, err := w.entries(m, 0)
+		ents, err := w.entries(m, field+inCtx(ctx), 0)
 		if err != nil {
 			return err
 		}
@@ -569,7 +587,7 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 	case reflect.Interface: // any YAML value; still check keys, aliases and depth
 		switch v := rn.(type) {
 		case *ast.MappingNode:
-			ents, err := w.entries(v, 0)
+			ents, err := w.entries(v, field+inCtx(ctx), 0)
 			if err != nil {
 				return err
 			}
@@ -594,6 +612,9 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		in, ok := rn.(*ast.IntegerNode)
 		if !ok {
+			if digits(rn) { // goccy reads an integer too long for 64 bits as a string
+				return w.fail(at, "%s%s: %s is out of range", field, inCtx(ctx), scalarText(rn))
+			}
 			return typeErr()
 		}
 		var over bool
@@ -606,11 +627,14 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 			over = true
 		}
 		if over {
-			return w.fail(at, "%s in %s: %s is out of range", field, ctx, scalarText(rn))
+			return w.fail(at, "%s%s: %s is out of range", field, inCtx(ctx), scalarText(rn))
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		in, ok := rn.(*ast.IntegerNode)
 		if !ok {
+			if digits(rn) {
+				return w.fail(at, "%s%s: %s is out of range", field, inCtx(ctx), scalarText(rn))
+			}
 			return typeErr()
 		}
 		var over bool
@@ -623,13 +647,13 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 			over = true
 		}
 		if over {
-			return w.fail(at, "%s in %s: %s is out of range", field, ctx, scalarText(rn))
+			return w.fail(at, "%s%s: %s is out of range", field, inCtx(ctx), scalarText(rn))
 		}
 	case reflect.Float32, reflect.Float64:
 		switch rn.(type) {
 		case *ast.IntegerNode, *ast.FloatNode:
 		case *ast.InfinityNode, *ast.NanNode:
-			return w.fail(at, "%s in %s must be a finite number, got %s", field, ctx, scalarText(rn))
+			return w.fail(at, "%s%s must be a finite number, got %s", field, inCtx(ctx), scalarText(rn))
 		default:
 			return typeErr()
 		}
@@ -639,6 +663,20 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		}
 	}
 	return nil
+}
+
+// digits reports whether n is an unquoted string of decimal digits.
+func digits(n ast.Node) bool {
+	s, ok := n.(*ast.StringNode)
+	if !ok || s.Token == nil || s.Token.Type != token.StringType || s.Value == "" {
+		return false
+	}
+	for _, r := range strings.TrimPrefix(s.Value, "-") {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // suggest returns `did you mean "memory"? ` for a key one or two edits from a known one.
