@@ -26,7 +26,7 @@ import (
 const silence = 2 * time.Second
 const scale = 10
 
-func standinMatrix(t *testing.T, bootTimeout string) (*matrix.Matrix, matrix.Job) {
+func standinMatrix(t testing.TB, bootTimeout string) (*matrix.Matrix, matrix.Job) {
 	t.Helper()
 	fx := fixtures.Require(t)
 	y := fmt.Sprintf(`

@@ -181,3 +181,17 @@ func ReadRun(runDir string) ([]*Record, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Job < out[j].Job })
 	return out, nil
 }
+
+// WriteRunInfo stores run.json in a run directory.
+func WriteRunInfo(runDir string, info RunInfo) error {
+	info.Format = FormatVersion
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(runDir, RunFile+".tmp")
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, filepath.Join(runDir, RunFile))
+}

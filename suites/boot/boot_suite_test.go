@@ -51,15 +51,10 @@ func describeJob(m *matrix.Matrix, j matrix.Job) {
 		)
 		BeforeAll(func(ctx SpecContext) {
 			runDir := suitekit.RunDir("boot")
-			b := job.Boot(ctx, m, j, job.Options{RunDir: runDir})
-			defer b.Close()
-			cs := b.BootChecks()
-			b.Close() // the record lists the complete transcript
-			rec, err := b.WriteRecord(runDir, cs)
+			rec, err := job.RunBoot(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
-			transcript = filepath.Join(b.Dir, job.Transcript)
+			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
 			AddReportEntry("transcript", transcript)
-			AddReportEntry("verdict", string(b.Outcome.Verdict)+": "+b.Outcome.Reason)
 			checks = map[string]results.Check{}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c

@@ -1,0 +1,60 @@
+# redox-hwtest. The two commands: `make run` and `make test` (see README.md).
+GO       ?= go
+BIN      := bin/redox-hwtest
+MATRIX   ?= hw.yaml
+FUZZTIME ?= 5s
+# Timeouts inside the tests are the harness's own (scaled boot deadlines); this only stops a
+# runaway test binary.
+TESTTIMEOUT ?= 75m
+
+.PHONY: all deps fixtures build run test vet unit fuzz bench nightly clean
+
+all: build
+
+## deps: install the Debian packages the harness and its tests need (as root; otherwise list what is missing)
+deps:
+	sh fixtures/install-deps.sh --with-chromium
+
+## fixtures: build the stand-in boot images into .cache/fixtures/current (cached by a hash of their inputs)
+fixtures: deps
+	sh fixtures/build.sh >/dev/null
+
+## build: the command-line front end
+build:
+	$(GO) build -o $(BIN) ./cmd/redox-hwtest
+
+## run: boot the default matrix and write results under out/runs/<time>/
+run: fixtures build
+	$(BIN) run -matrix $(MATRIX)
+
+## test: vet, unit and integration tests against real stand-in guests, then a short fuzz of every target
+test: fixtures vet unit fuzz
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l . | grep -v '^\.cache/')" || { echo "gofmt needed:"; gofmt -l . | grep -v '^\.cache/'; exit 1; }
+
+unit:
+	REDOX_HWTEST_REQUIRE_FIXTURES=1 $(GO) test -timeout $(TESTTIMEOUT) ./...
+	$(GO) test -count=1 ./suites/... -matrix=$(MATRIX) -ginkgo.dry-run >/dev/null
+
+## fuzz: run every Go fuzz target for FUZZTIME each
+fuzz:
+	@set -e; grep -rl --include='*_test.go' '^func Fuzz' . | grep -v '^\./\.cache/' | while read f; do \
+	  pkg=./$$(dirname $${f#./}); \
+	  for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg >/dev/null || { $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; exit 1; }; \
+	  done; \
+	done
+
+## bench: speed goals as ratios against baselines measured in the same run
+bench: fixtures
+	$(GO) test -run '^$$' -bench 'PlainRead|ConsoleMatch20' -benchtime 3x ./harness/console > out-bench.txt
+	$(GO) test -run '^$$' -bench 'BootToShell' -benchtime 3x -timeout 30m ./harness/job >> out-bench.txt
+	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
+	$(GO) run ./internal/benchratio < out-bench.txt
+	@rm -f out-bench.txt
+
+clean:
+	rm -rf bin out

@@ -1,0 +1,82 @@
+package job_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+)
+
+// BenchmarkBootToShell compares boot-to-shell of the x86_64 stand-in through the whole
+// harness (QEMU host, console with transcript, stage machine) with the same QEMU command
+// read by a bare reader (dial the serial socket, read until the marker). The two are
+// interleaved in one run, so machine noise hits both; the figure that matters is the ratio.
+func BenchmarkBootToShell(b *testing.B) {
+	var harness, bare time.Duration
+	for i := 0; i < b.N; i++ {
+		harness += bootHarness(b)
+		bare += bootBare(b)
+	}
+	b.ReportMetric(harness.Seconds()/float64(b.N), "harness-s/boot")
+	b.ReportMetric(bare.Seconds()/float64(b.N), "bare-s/boot")
+	b.ReportMetric(float64(harness)/float64(bare), "ratio")
+}
+
+func bootHarness(b *testing.B) time.Duration {
+	m, j := standinMatrix(b, "120s")
+	start := time.Now()
+	bt := job.Boot(context.Background(), m, j, job.Options{RunDir: b.TempDir()})
+	took := bt.Outcome.Decided.Sub(start)
+	ok := bt.Outcome.Verdict == "PASS"
+	bt.Close()
+	if !ok {
+		b.Fatalf("harness boot: %s", bt)
+	}
+	return took
+}
+
+func bootBare(b *testing.B) time.Duration {
+	_, j := standinMatrix(b, "120s")
+	dir, _ := os.MkdirTemp("", "rhw-bench-")
+	defer os.RemoveAll(dir)
+	plan, err := qemu.BuildPlan(j.Host, j.Image, qemu.Options{}, dir, "tcg", "")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for p, size := range plan.Scratch {
+		os.WriteFile(p, nil, 0o644)
+		os.Truncate(p, size)
+	}
+	start := time.Now()
+	cmd := exec.Command(plan.Argv[0], plan.Argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
+	var conn net.Conn
+	for conn == nil {
+		conn, _ = net.Dial("unix", plan.SerialSok)
+		if conn == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	defer conn.Close()
+	var seen []byte
+	buf := make([]byte, 32<<10)
+	for !bytes.Contains(seen, []byte("FX: boot complete")) {
+		n, err := conn.Read(buf)
+		if err != nil {
+			b.Fatalf("bare read: %v", err)
+		}
+		seen = append(seen, buf[:n]...)
+	}
+	return time.Since(start)
+}

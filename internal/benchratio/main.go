@@ -1,0 +1,88 @@
+// Command benchratio reads `go test -bench` output on stdin, echoes it, and prints the
+// ratios the project's speed goals are stated in, each against a baseline measured in the
+// same run (machines here are noisy; absolute figures are not comparable across runs).
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// goal is one ratio: num/den of a metric, with the goal stated for humans.
+type goal struct {
+	name, num, den, metric string
+	goal                   string
+	ok                     func(r float64) bool
+}
+
+var goals = []goal{
+	{"console+matcher (20 patterns) vs plain read, throughput", "BenchmarkConsoleMatch20", "BenchmarkPlainRead", "MB/s",
+		">= 0.25", func(r float64) bool { return r >= 0.25 }},
+}
+
+var line = regexp.MustCompile(`^(Benchmark\S+?)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+func main() {
+	metrics := map[string]map[string]float64{}
+	sc := bufio.NewScanner(os.Stdin)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		l := sc.Text()
+		fmt.Println(l)
+		m := line.FindStringSubmatch(l)
+		if m == nil {
+			continue
+		}
+		f := strings.Fields(m[2])
+		vals := map[string]float64{}
+		for i := 0; i+1 < len(f); i += 2 {
+			if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+				vals[f[i+1]] = v
+			}
+		}
+		metrics[m[1]] = vals
+	}
+	fmt.Println("\n== ratios (same run) ==")
+	for _, g := range goals {
+		n, d := metrics[g.num][g.metric], metrics[g.den][g.metric]
+		if n == 0 || d == 0 {
+			fmt.Printf("%-60s  not measured\n", g.name)
+			continue
+		}
+		r := n / d
+		fmt.Printf("%-60s  %.3f (%.1f / %.1f %s)  goal %s: %s\n", g.name, r, n, d, g.metric, g.goal, verdict(g.ok(r)))
+	}
+	if v, ok := metrics["BenchmarkConsoleMatch20"]["MB/s"]; ok {
+		fmt.Printf("%-60s  %.1f MB/s  goal >= 200: %s\n", "console+matcher absolute throughput", v, verdict(v >= 200))
+	}
+	if v, ok := metrics["BenchmarkConsoleMatch20"]["peak-heap-MiB"]; ok {
+		fmt.Printf("%-60s  %.1f MiB over a %s MB stream (bounded: window 1 MiB)\n", "console+matcher peak heap", v, envOr("BENCH_STREAM_MB", "256"))
+	}
+	if r, ok := metrics["BenchmarkBootToShell"]["ratio"]; ok {
+		m := metrics["BenchmarkBootToShell"]
+		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s)  goal <= 1.03: %s\n", "boot-to-shell, harness vs bare reader", r, m["harness-s/boot"], m["bare-s/boot"], verdict(r <= 1.03))
+	}
+	for name, m := range metrics {
+		if mb, ok := m["MB/s"]; ok && strings.HasPrefix(name, "BenchmarkAnalyze") {
+			fmt.Printf("%-60s  %.1f MB/s\n", "analyze throughput ("+name+")", mb)
+		}
+	}
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT met"
+}
+
+func envOr(k, d string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return d
+}
