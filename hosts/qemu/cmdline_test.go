@@ -1,0 +1,88 @@
+package qemu
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+func argv(t *testing.T, h matrix.Host, img matrix.Image, o Options, args string) string {
+	t.Helper()
+	p, err := BuildPlan(h, img, o, "/run/j", "tcg", args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Join(p.Argv, " ")
+}
+
+func mustContain(t *testing.T, s string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			t.Errorf("command line lacks %q:\n%s", p, s)
+		}
+	}
+}
+
+// The Redox developer's defaults (mk/qemu.mk): q35, 4 CPUs, 2 GiB, OVMF, disk on NVMe,
+// e1000 on user networking, ICH9 HDA, xHCI.
+func TestRedoxX86UEFICommandLine(t *testing.T) {
+	h := matrix.Host{Name: "q35", Kind: "qemu", Arch: "x86_64", Firmware: "uefi", Machine: "q35", SMP: 4, Memory: "2048M",
+		Devices: []string{"nvme", "e1000", "hda", "xhci"}}
+	img := matrix.Image{Name: "redox", Arch: "x86_64", Firmware: "uefi", Path: "/img/redox.img"}
+	s := argv(t, h, img, Options{}, "")
+	mustContain(t, s, "qemu-system-x86_64 -accel tcg -machine q35 -cpu max -smp 4 -m 2048M",
+		"-drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd",
+		"-drive if=pflash,format=raw,unit=1,file=/run/j/efivars.fd",
+		"-drive file=/img/redox.img,format=raw,if=none,id=boot0,snapshot=on",
+		"-device nvme,drive=boot0,serial=NVME_SERIAL,bootindex=0",
+		"-netdev user,id=net0 -device e1000,netdev=net0",
+		"-device ich9-intel-hda -device hda-duplex,audiodev=snd0",
+		"-device qemu-xhci,id=xhci0",
+		"socket,id=ser0,path=/run/j/serial.sock,server=on,wait=on",
+		"socket,id=qmp0,path=/run/j/qmp.sock,server=on,wait=off")
+	if strings.Contains(s, "nvme.img") {
+		t.Errorf("the boot disk is already on NVMe; no scratch NVMe disk expected:\n%s", s)
+	}
+	// QMP must come before the serial socket: QEMU blocks on the serial's wait=on.
+	if strings.Index(s, "qmp0") > strings.Index(s, "ser0") {
+		t.Errorf("qmp chardev must precede the serial chardev")
+	}
+}
+
+func TestStandinBIOSDirectBootWithSwitchesAndScratchNVMe(t *testing.T) {
+	h := matrix.Host{Name: "pc", Kind: "qemu", Arch: "x86_64", Firmware: "bios", Machine: "pc", Memory: "512M", Devices: []string{"nvme", "hda"}}
+	img := matrix.Image{Name: "s", Arch: "x86_64", Firmware: "bios", Kernel: "/fx/vmlinuz", Initrd: "/fx/initrd", Cmdline: "console=ttyS0"}
+	p, err := BuildPlan(h, img, Options{}, "/run/j", "tcg", "fx.hang=nvme,x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Join(p.Argv, " ")
+	mustContain(t, s, "-machine pc", "-kernel /fx/vmlinuz -initrd /fx/initrd -append console=ttyS0 fx.hang=nvme,x",
+		"-fw_cfg name=opt/fx/args,string=fx.hang=nvme,,x", "-device nvme,drive=nvme0,serial=fx0001", "-device intel-hda")
+	if strings.Contains(s, "pflash") {
+		t.Errorf("BIOS boot must not use pflash")
+	}
+	if p.Scratch["/run/j/nvme.img"] == 0 {
+		t.Errorf("scratch NVMe disk not planned: %v", p.Scratch)
+	}
+}
+
+func TestAarch64UEFI(t *testing.T) {
+	h := matrix.Host{Name: "virt", Kind: "qemu", Arch: "aarch64", Firmware: "uefi", Memory: "2048M", Devices: []string{"xhci"}}
+	img := matrix.Image{Name: "r", Arch: "aarch64", Firmware: "uefi", Path: "/img/r.iso"}
+	s := argv(t, h, img, Options{}, "")
+	mustContain(t, s, "qemu-system-aarch64 -accel tcg -machine virt -cpu max,pauth-impdef=on",
+		"file=/usr/share/AAVMF/AAVMF_CODE.fd", "-device virtio-blk-pci,drive=boot0")
+	if _, err := BuildPlan(h, matrix.Image{Name: "b", Arch: "aarch64", Firmware: "bios", Path: "/x"}, Options{}, "/d", "tcg", ""); err == nil {
+		t.Errorf("aarch64 BIOS must be refused")
+	}
+}
+
+func TestUnknownDeviceIsAnError(t *testing.T) {
+	h := matrix.Host{Name: "x", Kind: "qemu", Arch: "x86_64", Devices: []string{"floppy"}}
+	if _, err := BuildPlan(h, matrix.Image{Name: "i", Path: "/i"}, Options{}, "/d", "tcg", ""); err == nil {
+		t.Fatal("want an error for an unknown device")
+	}
+}
