@@ -19,8 +19,14 @@ func (tr *typeReader) alignOf(off dwarf.Offset, depth int) int64 {
 		return n.align
 	}
 	switch n.tag {
-	case dwarf.TagBaseType, dwarf.TagEnumerationType:
-		if n.tag == dwarf.TagEnumerationType && n.size < 0 && n.hasElem {
+	case dwarf.TagBaseType:
+		if n.enc == ateComplexFloat {
+			// A complex number is two of its component, aligned as one.
+			return tr.scalarAlign(n.size / 2)
+		}
+		return tr.scalarAlign(n.size)
+	case dwarf.TagEnumerationType:
+		if n.size < 0 && n.hasElem {
 			return tr.alignOf(n.elem, depth+1)
 		}
 		return tr.scalarAlign(n.size)

@@ -35,6 +35,24 @@
 // A library without DWARF is still compared symbol by symbol; the Report
 // then says "symbol level only: no DWARF".
 //
+// How DWARF is matched to exports, and its limits:
+//
+//   - A function is found by its entry address first (aliases such as
+//     glibc's open/open64/__libc_open64 share one definition), then by name,
+//     which also finds the prototype callers saw for code without DWARF of
+//     its own. IFUNCs go by name only: their address is the resolver's.
+//     Functions from assembler units (GNU as describes them with no types)
+//     and unprototyped C declarations give no signature; such an export is
+//     compared by symbol alone and the report notes it.
+//   - A declaration-only struct is completed from the first definition of
+//     that name in the file; when compile units disagree about a struct,
+//     the one reached first (exports in sorted order) is recorded.
+//   - Alignment is DW_AT_alignment when the compiler wrote one, else
+//     derived from the members (see align.go); an alignment raised with an
+//     attribute on a compiler that does not record it is not seen.
+//   - Enumerator values, C++ classes beyond their data members, and
+//     calling-convention attributes are not compared.
+//
 // The Library value is also the baseline format: WriteBaseline renders it as
 // sorted, indented JSON and ParseBaseline reads it back, so a baseline file
 // and a library can stand on either side of a comparison.

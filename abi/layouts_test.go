@@ -53,6 +53,8 @@ func TestLayouts(t *testing.T) {
 		"struct callbacks": {Name: "struct callbacks", Size: 16, Align: 8, Members: []Member{
 			{Name: "cmp", Offset: 0, Type: "*func(*void, *void) int32"},
 			{Name: "log", Offset: 8, Type: "*func(*int8, ...)"}}},
+		"struct cplx": {Name: "struct cplx", Size: 24, Align: 8, Members: []Member{
+			{Name: "c", Offset: 0, Type: "int8"}, {Name: "z", Offset: 8, Type: "complex128"}}},
 		// Self-reference terminates; the opaque struct has no layout.
 		"struct node": {Name: "struct node", Size: 16, Align: 8, Members: []Member{
 			{Name: "next", Offset: 0, Type: "*struct node"}, {Name: "payload", Offset: 8, Type: "*struct opaque"}}},

@@ -159,7 +159,8 @@ type Member struct {
 	Offset uint64 `json:"offset"` // bytes from the start of the aggregate
 	Type   string `json:"type"`
 	// BitOffset (bits from the start of the aggregate) and BitSize are set
-	// only for bit-fields.
+	// only for bit-fields; a bit-field at bit 0 has bit_size but no
+	// bit_offset in the JSON (omitted when zero).
 	BitOffset uint64 `json:"bit_offset,omitempty"`
 	BitSize   uint64 `json:"bit_size,omitempty"`
 }

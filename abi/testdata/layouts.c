@@ -140,3 +140,14 @@ int layouts_quad(int x)
 }
 
 struct callbacks layouts_default_callbacks;
+
+/* Complex numbers align to their component, not to their size. */
+struct cplx {
+	char c;
+	_Complex double z;
+};
+
+double layouts_cplx(struct cplx *p)
+{
+	return __real__ p->z;
+}
