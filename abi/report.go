@@ -145,9 +145,9 @@ func (r Report) WriteText(w io.Writer) error {
 	case len(r.Changes) == 0:
 		b.WriteString("no ABI changes\n")
 	case breaks == 0:
-		fmt.Fprintf(&b, "%d changes, all compatible\n", len(r.Changes))
+		fmt.Fprintf(&b, "%s, all compatible\n", plural(len(r.Changes), "change"))
 	default:
-		fmt.Fprintf(&b, "%d changes, %d breaking\n", len(r.Changes), breaks)
+		fmt.Fprintf(&b, "%s, %d breaking\n", plural(len(r.Changes), "change"), breaks)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -170,4 +170,11 @@ func oldNew(c Change) string {
 		s += "(" + c.Detail + ")"
 	}
 	return s
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
