@@ -1,9 +1,11 @@
 package abi
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 )
 
@@ -164,6 +166,25 @@ func TestLoadRejects(t *testing.T) {
 	}
 	if _, err := Load(filepath.Join("testdata", "libabitest.c")); err == nil {
 		t.Error("Load of a C source succeeded")
+	}
+	// Section headers stripped (what sstrip does): the loader still runs
+	// it, but the exports cannot be read, which must be an error rather
+	// than an empty export list.
+	lib := compile(t, filepath.Join(dir, "lib.so"), "libabitest.c", "-shared", "-fPIC")
+	b, err := os.ReadFile(lib)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b[4] == 2 && b[5] == 1 { // ELFCLASS64, little-endian
+		clear(b[0x28:0x30]) // e_shoff
+		clear(b[0x3c:0x40]) // e_shnum, e_shstrndx
+		noSections := filepath.Join(dir, "nosections.so")
+		if err := os.WriteFile(noSections, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := Load(noSections); err == nil || !strings.Contains(err.Error(), "no .dynsym") {
+			t.Errorf("Load without section headers: %v", err)
+		}
 	}
 	static := compile(t, filepath.Join(dir, "static"), "hello.c", "-static")
 	if _, err := Load(static); err == nil {

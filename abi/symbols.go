@@ -34,7 +34,10 @@ func readSymbols(f *elf.File, versions []VersionDef) ([]Symbol, error) {
 	syms, err := f.DynamicSymbols()
 	if err != nil {
 		if errors.Is(err, elf.ErrNoSymbols) {
-			return []Symbol{}, nil
+			// Every dynamically linked file has a .dynsym; finding none
+			// means the section headers were stripped (sstrip). Reading
+			// that as "exports nothing" would turn into a bogus baseline.
+			return nil, errors.New("no .dynsym section: section headers stripped?")
 		}
 		return nil, fmt.Errorf("reading dynamic symbols: %w", err)
 	}
