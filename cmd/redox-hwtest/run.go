@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"

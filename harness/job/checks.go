@@ -127,7 +127,7 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		r.Events = append(r.Events, results.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
 	}
 	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": Transcript + ".times", "host-log": "host.log"} {
-		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil {
+		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil && b.Dir != "" {
 			r.Artifacts[name] = file
 		}
 	}
