@@ -54,7 +54,6 @@ func describeJob(m *matrix.Matrix, j matrix.Job) {
 			rec, err := job.RunBoot(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
 			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
-			AddReportEntry("transcript", transcript)
 			checks = map[string]results.Check{}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c

@@ -130,6 +130,9 @@ func JobLabels(j matrix.Job) Labels {
 // skip with their reason, anything else fails with the verdict, the message and the
 // transcript excerpt.
 func ExpectCheck(c results.Check, transcript string) {
+	// A report entry becomes a <property> of this spec's JUnit testcase.
+	AddReportEntry("transcript", transcript)
+	AddReportEntry("verdict", string(c.Verdict))
 	switch c.Verdict {
 	case verdict.Pass:
 		return
