@@ -2,4 +2,4 @@ module github.com/redox-hwtest/redox-hwtest
 
 go 1.26.0
 
-require github.com/jstemmer/go-junit-report/v2 v2.1.0 // indirect
+require github.com/jstemmer/go-junit-report/v2 v2.1.0
