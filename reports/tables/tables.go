@@ -118,7 +118,7 @@ func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, o
 
 	checkSet := map[string]bool{}
 	hosts := map[string]results.Host{}
-	grid := map[string]map[string]*cell{}   // host -> check -> cell
+	grid := map[string]map[string]*cell{}  // host -> check -> cell
 	jobs := map[string][]*results.Record{} // host -> jobs
 	for _, r := range recs {
 		hosts[r.Host.Name] = r.Host
