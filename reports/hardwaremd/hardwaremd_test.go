@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/internal/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/fake"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 

@@ -13,7 +13,7 @@ import (
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/internal/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/fake"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/testenv"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sort"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
@@ -127,3 +128,22 @@ func JobRel(rec *results.Record) string {
 
 // Time is when the run started (for ordering history).
 func (r *Run) Time() time.Time { return r.Info.Started }
+
+// Combine returns the records of several runs with one record per job: the one that
+// finished last (the rule `report merge` applies), sorted by job.
+func Combine(rs []*Run) []*results.Record {
+	byJob := map[string]*results.Record{}
+	for _, r := range rs {
+		for _, rec := range r.Records {
+			if old, ok := byJob[rec.Job]; !ok || !rec.Finished.Before(old.Finished) {
+				byJob[rec.Job] = rec
+			}
+		}
+	}
+	out := make([]*results.Record, 0, len(byJob))
+	for _, rec := range byJob {
+		out = append(out, rec)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Job < out[j].Job })
+	return out
+}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/internal/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/fake"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )

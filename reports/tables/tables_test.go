@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/internal/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/fake"
 )
 
 func TestMarkdownEscapesConsole(t *testing.T) {
