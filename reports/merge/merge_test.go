@@ -12,8 +12,8 @@ import (
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
