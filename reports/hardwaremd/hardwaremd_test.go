@@ -184,7 +184,7 @@ func TestEntriesFromResults(t *testing.T) {
 }
 
 func TestRuleStatuses(t *testing.T) {
-	host := results.Host{Name: "m", Vendor: "V", Model: "M"}
+	host := results.Host{Name: "m", Kind: "serial", Vendor: "V", Model: "M"}
 	img := results.Image{Name: "i", Arch: "x86_64", Variant: "desktop", Version: "0.9.0", Date: "2026-01-02", Firmware: "uefi"}
 	all := func(v verdict.Verdict) []results.Check {
 		return []results.Check{{Name: "drivers/vesa", Verdict: v}, {Name: "drivers/hda", Verdict: v}, {Name: "drivers/ps2", Verdict: v}, {Name: "drivers/e1000", Verdict: v}}
@@ -209,9 +209,14 @@ func TestRuleStatuses(t *testing.T) {
 		{"known broken", []results.Check{login(verdict.XFail, "init")}, "Broken", "Does not reach login (known issue)"},
 		{"infra login", []results.Check{login(verdict.Infra, "")}, "", ""},
 		{"no login check", all(verdict.Pass), "", ""},
+		{"virtual host", append(all(verdict.Pass), login(verdict.Pass, "")), "virtual", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			es, notes := DefaultRule.Entries([]*results.Record{{Job: "j", Image: img, Host: host, Checks: tc.checks}})
+			h := host
+			if tc.status == "virtual" {
+				h.Kind, tc.status = "qemu", ""
+			}
+			es, notes := DefaultRule.Entries([]*results.Record{{Job: "j", Image: img, Host: h, Checks: tc.checks}})
 			if tc.status == "" {
 				if len(es) != 0 || len(notes) != 1 {
 					t.Fatalf("want no row and a note, got %v %v", es, notes)

@@ -15,7 +15,9 @@ import (
 
 // Rule maps check verdicts to a HARDWARE.md status. DefaultRule is the documented one:
 //
-//   - Only real machines get rows: a host needs Vendor and Model. One row per (host,
+//   - Only real machines get rows: a host needs Vendor and Model, and a kind that boots
+//     real hardware (not qemu, cloud-hypervisor, or replay, which only plays back an old
+//     transcript). One row per (host,
 //     image), from all the jobs (suites) of that pair; a check run by several suites
 //     counts with its worst verdict.
 //   - No row when the login check (boot/login) is missing, INFRA or SKIP: the lab, not
@@ -68,6 +70,9 @@ var DefaultRule = Rule{
 	},
 }
 
+// VirtualKinds are host kinds whose results never become HARDWARE.md rows.
+var VirtualKinds = []string{"qemu", "cloud-hypervisor", "replay"}
+
 // Note explains a host/image pair that got no row.
 type Note struct {
 	Host, Image, Reason string
@@ -115,6 +120,9 @@ func (rule Rule) entry(recs []*results.Record) (Entry, string) {
 	h, img := recs[0].Host, recs[0].Image
 	if strings.TrimSpace(h.Vendor) == "" || strings.TrimSpace(h.Model) == "" {
 		return Entry{}, "no vendor/model (not a real machine): no row"
+	}
+	if slices.Contains(VirtualKinds, h.Kind) {
+		return Entry{}, fmt.Sprintf("host kind %s is not real hardware: no row", h.Kind)
 	}
 	checks := map[string]results.Check{}
 	for _, r := range recs {
