@@ -39,6 +39,9 @@ type RunInfo struct {
 	Shard    int       `json:"shard,omitempty"`
 	Shards   int       `json:"shards,omitempty"`
 	Host     string    `json:"controller,omitempty"`
+	// Merged lists the runs a merged run was made from ("<id> shard i/n"); empty for a
+	// run written by one controller.
+	Merged []string `json:"merged,omitempty"`
 }
 
 // Record is the result of one job (image x host x suite).
@@ -67,10 +70,13 @@ type Record struct {
 
 // Image is what was booted.
 type Image struct {
-	Name     string `json:"name"`
-	Arch     string `json:"arch"`
-	Variant  string `json:"variant,omitempty"`
-	Version  string `json:"version,omitempty"`
+	Name    string `json:"name"`
+	Arch    string `json:"arch"`
+	Variant string `json:"variant,omitempty"`
+	Version string `json:"version,omitempty"`
+	// Date is the image's build date, ISO 8601 (YYYY-MM-DD), for HARDWARE.md's
+	// "Image Date" column; empty when unknown.
+	Date     string `json:"date,omitempty"`
 	Firmware string `json:"firmware,omitempty"`
 	Profile  string `json:"profile,omitempty"`
 }

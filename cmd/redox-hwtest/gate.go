@@ -1,0 +1,53 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/redox-hwtest/redox-hwtest/reports/gate"
+	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+)
+
+func init() {
+	register("gate", "compare a run with a baseline: exit 0 ok, 1 regression, 2 harness error", runGate)
+}
+
+func runGate(args []string) int {
+	fs := flagSet("gate", "--baseline DIR --current DIR [--json] [-v]")
+	baseline := fs.String("baseline", "", "baseline run directory (e.g. last night's merged run)")
+	current := fs.String("current", "", "current run directory")
+	asJSON := fs.Bool("json", false, "print the classification as JSON")
+	verbose := fs.Bool("v", false, "list unchanged checks too")
+	rest, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if *baseline == "" || *current == "" || len(rest) > 0 {
+		fs.Usage()
+		return 2
+	}
+	base, err := runs.Load(*baseline)
+	if err != nil {
+		return fail("gate: baseline: %v", err)
+	}
+	cur, err := runs.Load(*current)
+	if err != nil {
+		return fail("gate: current: %v", err)
+	}
+	if len(cur.Records) == 0 {
+		return fail("gate: current run %s has no results", *current)
+	}
+	if len(base.Records) == 0 {
+		fmt.Fprintf(os.Stderr, "gate: warning: the baseline has no results; every check is new\n")
+	}
+	rep := gate.Compare(base.Records, cur.Records)
+	if *asJSON {
+		err = rep.WriteJSON(os.Stdout)
+	} else {
+		err = rep.WriteText(os.Stdout, *verbose)
+	}
+	if err != nil {
+		return fail("gate: %v", err)
+	}
+	return rep.ExitCode()
+}

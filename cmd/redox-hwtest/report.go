@@ -1,0 +1,309 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
+	"github.com/redox-hwtest/redox-hwtest/reports/junit"
+	"github.com/redox-hwtest/redox-hwtest/reports/merge"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+	"github.com/redox-hwtest/redox-hwtest/reports/site"
+	"github.com/redox-hwtest/redox-hwtest/reports/tables"
+)
+
+func init() {
+	register("report", "merge runs; write JUnit, tables, HARDWARE.md rows, the support page", runReport)
+}
+
+// reportCommands are the subcommands of `report`.
+var reportCommands = []struct {
+	name, args, summary string
+	run                 func(args []string) int
+}{
+	{"merge", "-o OUT RUNDIR...", "combine run directories from shards/controllers into OUT", reportMerge},
+	{"junit", "RUNDIR [-o FILE]", "one JUnit XML file for the run", reportJUnit},
+	{"table", "RUNDIR... [-o FILE]", "Markdown table: hosts x checks per image, linked evidence", reportTable},
+	{"hardware-md", "--upstream FILE [RUNDIR...] [-o FILE]", "HARDWARE.md with our rows merged in; lists malformed upstream rows", reportHardwareMD},
+	{"site", "-o DIR RUNDIR...", "static support page (several runs = history)", reportSite},
+}
+
+func reportUsage() {
+	fmt.Fprintln(os.Stderr, "usage: redox-hwtest report <subcommand> [flags]\n\nsubcommands:")
+	for _, c := range reportCommands {
+		fmt.Fprintf(os.Stderr, "  %-12s %-40s %s\n", c.name, c.args, c.summary)
+	}
+}
+
+func runReport(args []string) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		reportUsage()
+		return 2
+	}
+	for _, c := range reportCommands {
+		if c.name == args[0] {
+			return c.run(args[1:])
+		}
+	}
+	fmt.Fprintf(os.Stderr, "redox-hwtest report: unknown subcommand %q\n", args[0])
+	reportUsage()
+	return 2
+}
+
+// parseInterleaved parses flags that may come before or after positional arguments
+// ("report junit RUNDIR -o FILE").
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+// flagSet makes a FlagSet whose usage line names the subcommand.
+func flagSet(name, args string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: redox-hwtest %s %s\n", name, args)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseExit turns a flag error into an exit status (0 for -h).
+func parseExit(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 2
+}
+
+func fail(format string, a ...any) int {
+	fmt.Fprintf(os.Stderr, "redox-hwtest: "+format+"\n", a...)
+	return 2
+}
+
+// output opens -o (stdout for "" or "-"); close writes the file atomically.
+func output(path string) (io.Writer, func() error) {
+	if path == "" || path == "-" {
+		w := bufio.NewWriter(os.Stdout)
+		return w, w.Flush
+	}
+	var buf bytes.Buffer
+	return &buf, func() error {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, buf.Bytes(), 0o644); err != nil {
+			return err
+		}
+		return os.Rename(tmp, path)
+	}
+}
+
+func loadRuns(dirs []string) ([]*runs.Run, error) {
+	var out []*runs.Run
+	for _, d := range dirs {
+		r, err := runs.Load(d)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+func reportMerge(args []string) int {
+	fs := flagSet("report merge", "-o OUT RUNDIR...")
+	out := fs.String("o", "", "output run directory (must not exist or be empty)")
+	asJSON := fs.Bool("json", false, "print the merge report as JSON on stdout")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if *out == "" || len(dirs) == 0 {
+		fs.Usage()
+		return 2
+	}
+	rep, err := merge.Merge(*out, dirs)
+	if err != nil {
+		return fail("report merge: %v", err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	}
+	fmt.Fprintf(os.Stderr, "merged %d job(s) from %d run(s) into %s (run %q)\n", rep.Jobs, len(dirs), *out, rep.Info.ID)
+	for _, c := range rep.Conflicts {
+		fmt.Fprintf(os.Stderr, "conflict: %s\n", c)
+	}
+	for _, j := range rep.Incomplete {
+		fmt.Fprintf(os.Stderr, "incomplete job directory (no %s) copied as evidence: %s\n", results.ResultFile, j)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(os.Stderr, "warning: %s\n", w)
+	}
+	return 0
+}
+
+func reportJUnit(args []string) int {
+	fs := flagSet("report junit", "RUNDIR [-o FILE]")
+	out := fs.String("o", "", "output file (default stdout)")
+	base := fs.String("artifact-base", "", "prefix for artifact paths in properties (default: relative to RUNDIR)")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if len(dirs) != 1 {
+		fs.Usage()
+		return 2
+	}
+	r, err := runs.Load(dirs[0])
+	if err != nil {
+		return fail("report junit: %v", err)
+	}
+	w, done := output(*out)
+	if err := junit.WriteRun(w, r, junit.Options{ArtifactBase: *base}); err != nil {
+		return fail("report junit: %v", err)
+	}
+	if err := done(); err != nil {
+		return fail("report junit: %v", err)
+	}
+	return 0
+}
+
+func reportTable(args []string) int {
+	fs := flagSet("report table", "RUNDIR... [-o FILE]")
+	out := fs.String("o", "", "output file (default stdout)")
+	ju := fs.String("junit", "junit.xml", "path of the run's JUnit file for the evidence links, relative to the link base (\"\" = none)")
+	base := fs.String("link-base", "", "prefix of every link (default: links relative to RUNDIR)")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if len(dirs) == 0 {
+		fs.Usage()
+		return 2
+	}
+	rs, err := loadRuns(dirs)
+	if err != nil {
+		return fail("report table: %v", err)
+	}
+	w, done := output(*out)
+	if err := tables.Markdown(w, runs.Combine(rs), tables.Options{LinkBase: *base, JUnit: *ju}); err != nil {
+		return fail("report table: %v", err)
+	}
+	if err := done(); err != nil {
+		return fail("report table: %v", err)
+	}
+	return 0
+}
+
+func reportHardwareMD(args []string) int {
+	fs := flagSet("report hardware-md", "--upstream FILE [RUNDIR...] [-o FILE]")
+	upstream := fs.String("upstream", "", "the upstream HARDWARE.md to merge into (required)")
+	out := fs.String("o", "", "output file (default stdout)")
+	problemsJSON := fs.String("problems-json", "", "also write the upstream problems (malformed rows etc.) as JSON to this file")
+	strict := fs.Bool("strict", false, "exit 1 when the upstream file has malformed rows")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if *upstream == "" {
+		fs.Usage()
+		return 2
+	}
+	data, err := os.ReadFile(*upstream)
+	if err != nil {
+		return fail("report hardware-md: %v", err)
+	}
+	doc, err := hardwaremd.Parse(data)
+	if err != nil {
+		return fail("report hardware-md: %s: %v", *upstream, err)
+	}
+	counts := map[string]int{}
+	for _, p := range doc.Problems {
+		counts[p.Kind]++
+		fmt.Fprintf(os.Stderr, "%s:%s\n", *upstream, strings.TrimPrefix(p.String(), "line "))
+	}
+	if len(doc.Problems) > 0 {
+		var ks []string
+		for k, n := range counts {
+			ks = append(ks, fmt.Sprintf("%d %s", n, k))
+		}
+		sort.Strings(ks)
+		fmt.Fprintf(os.Stderr, "upstream problems: %s (kept verbatim)\n", strings.Join(ks, ", "))
+	}
+	if *problemsJSON != "" {
+		js, _ := json.MarshalIndent(doc.Problems, "", "  ")
+		if err := os.WriteFile(*problemsJSON, append(js, '\n'), 0o644); err != nil {
+			return fail("report hardware-md: %v", err)
+		}
+	}
+	if len(dirs) > 0 {
+		rs, err := loadRuns(dirs)
+		if err != nil {
+			return fail("report hardware-md: %v", err)
+		}
+		entries, notes := hardwaremd.DefaultRule.Entries(runs.Combine(rs))
+		for _, n := range notes {
+			fmt.Fprintf(os.Stderr, "no row: %s\n", n)
+		}
+		changes, err := doc.Merge(entries)
+		if err != nil {
+			return fail("report hardware-md: %v", err)
+		}
+		for _, c := range changes {
+			fmt.Fprintln(os.Stderr, c)
+		}
+	}
+	w, done := output(*out)
+	if _, err := w.Write(doc.Bytes()); err != nil {
+		return fail("report hardware-md: %v", err)
+	}
+	if err := done(); err != nil {
+		return fail("report hardware-md: %v", err)
+	}
+	if *strict && len(doc.Malformed()) > 0 {
+		return 1
+	}
+	return 0
+}
+
+func reportSite(args []string) int {
+	fs := flagSet("report site", "-o DIR RUNDIR...")
+	out := fs.String("o", "", "output directory")
+	title := fs.String("title", "", "title of the index page")
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return parseExit(err)
+	}
+	if *out == "" || len(dirs) == 0 {
+		fs.Usage()
+		return 2
+	}
+	rs, err := loadRuns(dirs)
+	if err != nil {
+		return fail("report site: %v", err)
+	}
+	if err := site.Build(*out, rs, site.Options{Title: *title}); err != nil {
+		return fail("report site: %v", err)
+	}
+	fmt.Fprintf(os.Stderr, "wrote the support page for %d run(s) to %s/index.html\n", len(rs), *out)
+	return 0
+}

@@ -1,0 +1,490 @@
+package hardwaremd
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// Rule maps check verdicts to a HARDWARE.md status. DefaultRule is the documented one:
+//
+//   - Only real machines get rows: a host needs Vendor and Model, and a kind that boots
+//     real hardware (not qemu, cloud-hypervisor, or replay, which only plays back an old
+//     transcript). One row per (host,
+//     image), from all the jobs (suites) of that pair; a check run by several suites
+//     counts with its worst verdict.
+//   - No row when the login check (boot/login) is missing, INFRA or SKIP: the lab, not
+//     Redox, decided the outcome, and a row would claim something nobody saw.
+//   - Broken: login did not pass (FAIL, CRASH, HANG or XFAIL): "the boot loader or system
+//     boot doesn't work". The Report names the stage reached and the culprit.
+//   - Recommended: login passed, each required feature (display, sound, input, Ethernet)
+//     has at least one check and they all PASS (or XPASS), and no check of the job failed
+//     in any way (FAIL, CRASH, HANG, XFAIL or INFRA). This is upstream's "boots with video,
+//     sound, PS/2 or USB input, Ethernet, terminal and Orbital working" as far as a serial
+//     console can see it.
+//   - Booting: login passed but not Recommended: some check failed, a required feature
+//     was not tested (no check, or SKIP: the host lacks it), or a check hit a lab error.
+//     The Report lists what did not work.
+//
+// Which check belongs to which feature is the table Features (check names, or a prefix
+// ending in "/" for a whole group).
+type Rule struct {
+	Login    []string
+	Features []Feature
+	// Names are the human names of devices in the Report ("drivers/nvme" -> "NVMe").
+	Names map[string]string
+}
+
+// Feature is a group of checks with one meaning for the status.
+type Feature struct {
+	Name     string
+	Required bool
+	Checks   []string
+}
+
+// DefaultRule is the documented mapping.
+var DefaultRule = Rule{
+	Login: []string{"boot/login"},
+	Features: []Feature{
+		{Name: "display", Required: true, Checks: []string{"drivers/vesa", "drivers/bga", "drivers/ihdg", "drivers/ihdgd", "drivers/virtio-gpu", "drivers/ramfb", "boot/orbital", "display/"}},
+		{Name: "sound", Required: true, Checks: []string{"drivers/hda", "drivers/ihda", "drivers/ihdad", "drivers/ac97", "drivers/sb16", "audio/"}},
+		{Name: "input", Required: true, Checks: []string{"drivers/ps2", "drivers/xhci", "drivers/usb-hid", "drivers/usbhid", "input/"}},
+		{Name: "Ethernet", Required: true, Checks: []string{"drivers/e1000", "drivers/rtl8168", "drivers/rtl8139", "drivers/ixgbe", "drivers/alx", "drivers/virtio-net", "network/"}},
+	},
+	Names: map[string]string{
+		"nvme": "NVMe", "ahci": "AHCI", "ide": "IDE", "virtio-blk": "virtio-blk",
+		"e1000": "e1000 Ethernet", "rtl8168": "RTL8168 Ethernet", "rtl8139": "RTL8139 Ethernet",
+		"ixgbe": "ixgbe Ethernet", "alx": "alx Ethernet", "virtio-net": "virtio-net",
+		"hda": "HDA audio", "ihda": "HDA audio", "ihdad": "HDA audio", "ac97": "AC'97 audio", "sb16": "SB16 audio",
+		"ps2": "PS/2", "xhci": "xHCI USB", "usb-hid": "USB HID", "usbhid": "USB HID",
+		"vesa": "VESA display", "bga": "BGA display", "ihdg": "Intel graphics", "ihdgd": "Intel graphics",
+		"virtio-gpu": "virtio-gpu", "ramfb": "ramfb display",
+		"network/dhcp": "DHCP", "network/ping": "ping", "boot/orbital": "Orbital",
+	},
+}
+
+// VirtualKinds are host kinds whose results never become HARDWARE.md rows.
+var VirtualKinds = []string{"qemu", "cloud-hypervisor", "replay"}
+
+// Note explains a host/image pair that got no row.
+type Note struct {
+	Host, Image, Reason string
+}
+
+func (n Note) String() string { return fmt.Sprintf("%s / %s: %s", n.Host, n.Image, n.Reason) }
+
+// Entries turns records into HARDWARE.md rows with the rule. Rows of one machine that
+// differ only in firmware are joined ("BIOS, UEFI"), then rows that differ only in
+// variant ("desktop, demo").
+func (rule Rule) Entries(recs []*results.Record) ([]Entry, []Note) {
+	type key struct{ host, image string }
+	groups := map[key][]*results.Record{}
+	var keys []key
+	for _, r := range recs {
+		k := key{r.Host.Name, r.Image.Name}
+		if groups[k] == nil {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], r)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].host != keys[j].host {
+			return keys[i].host < keys[j].host
+		}
+		return keys[i].image < keys[j].image
+	})
+	var entries []Entry
+	var notes []Note
+	for _, k := range keys {
+		e, reason := rule.entry(groups[k])
+		if reason != "" {
+			notes = append(notes, Note{Host: k.host, Image: k.image, Reason: reason})
+			continue
+		}
+		entries = append(entries, e)
+	}
+	entries = joinOn(entries, func(r *Row) *string { return &r.Firmware }, []string{"BIOS", "UEFI", "U-Boot"})
+	entries = joinOn(entries, func(r *Row) *string { return &r.Variant }, Variants)
+	return entries, notes
+}
+
+// entry builds the row of one (host, image) pair, or says why there is none.
+func (rule Rule) entry(recs []*results.Record) (Entry, string) {
+	h, img := recs[0].Host, recs[0].Image
+	if strings.TrimSpace(h.Vendor) == "" || strings.TrimSpace(h.Model) == "" {
+		return Entry{}, "no vendor/model (not a real machine): no row"
+	}
+	if slices.Contains(VirtualKinds, h.Kind) {
+		return Entry{}, fmt.Sprintf("host kind %s is not real hardware: no row", h.Kind)
+	}
+	checks := map[string]results.Check{}
+	for _, r := range recs {
+		for _, c := range r.Checks {
+			if old, ok := checks[c.Name]; !ok || rank.Of(c.Verdict) > rank.Of(old.Verdict) {
+				checks[c.Name] = c
+			}
+		}
+	}
+	var login results.Check
+	found := false
+	for _, n := range rule.Login {
+		if c, ok := checks[n]; ok && (!found || rank.Of(c.Verdict) > rank.Of(login.Verdict)) {
+			login, found = c, true
+		}
+	}
+	switch {
+	case !found:
+		return Entry{}, fmt.Sprintf("no %s check: no row", strings.Join(rule.Login, "/"))
+	case login.Verdict == verdict.Infra:
+		return Entry{}, "login check was INFRA (lab error): no row"
+	case login.Verdict == verdict.Skip:
+		return Entry{}, "login check was skipped: no row"
+	}
+	row := Row{
+		Vendor:   Cell(h.Vendor),
+		Model:    Cell(h.Model),
+		Version:  version(img),
+		Date:     imageDate(img),
+		Variant:  Cell(variant(img.Variant)),
+		Arch:     Cell(arch(img.Arch)),
+		Firmware: Cell(firmware(img, h)),
+	}
+	from := h.Name + " / " + img.Name
+	if !rank.Passed(login.Verdict) {
+		row.Report = Cell(brokenReport(login))
+		return Entry{Status: Broken, Row: row, From: from}, ""
+	}
+	status, report := rule.bootingReport(checks, login)
+	row.Report = Cell(report)
+	return Entry{Status: status, Row: row, From: from}, ""
+}
+
+func (rule Rule) feature(check string) int {
+	for i, f := range rule.Features {
+		for _, c := range f.Checks {
+			if c == check || (strings.HasSuffix(c, "/") && strings.HasPrefix(check, c)) {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+// name is the human name of a check's device in a Report.
+func (rule Rule) name(check string) string {
+	if n, ok := rule.Names[check]; ok {
+		return n
+	}
+	base := check[strings.LastIndex(check, "/")+1:]
+	if n, ok := rule.Names[base]; ok {
+		return n
+	}
+	return base
+}
+
+func (rule Rule) bootingReport(checks map[string]results.Check, login results.Check) (Status, string) {
+	var names []string
+	for n := range checks {
+		names = append(names, n)
+	}
+	// Report order: product failures, then known failures, then lab errors; within each,
+	// features in rule order, then the other checks, by name.
+	sort.Slice(names, func(i, j int) bool {
+		gi, gj := issueGroup(checks[names[i]].Verdict), issueGroup(checks[names[j]].Verdict)
+		if gi != gj {
+			return gi < gj
+		}
+		fi, fj := rule.feature(names[i]), rule.feature(names[j])
+		if fi < 0 {
+			fi = len(rule.Features)
+		}
+		if fj < 0 {
+			fj = len(rule.Features)
+		}
+		if fi != fj {
+			return fi < fj
+		}
+		return names[i] < names[j]
+	})
+	tested := make([]bool, len(rule.Features))
+	failedAny := false
+	var issues []string
+	for _, n := range names {
+		c := checks[n]
+		if slices.Contains(rule.Login, n) {
+			continue
+		}
+		f := rule.feature(n)
+		if rank.Passed(c.Verdict) {
+			if f >= 0 {
+				tested[f] = true
+			}
+			continue
+		}
+		if c.Verdict == verdict.Skip {
+			continue
+		}
+		failedAny = true
+		issues = append(issues, rule.issue(n, c))
+	}
+	var untested []string
+	for i, f := range rule.Features {
+		if f.Required && !tested[i] && !featureFailed(rule, i, checks) {
+			untested = append(untested, f.Name)
+		}
+	}
+	parts := []string{"Boots to login"}
+	if !failedAny && len(untested) == 0 {
+		var fs []string
+		for _, f := range rule.Features {
+			if f.Required {
+				fs = append(fs, f.Name)
+			}
+		}
+		return Recommended, parts[0] + ", " + joinAnd(fs) + " work"
+	}
+	parts = append(parts, issues...)
+	if len(untested) > 0 {
+		parts = append(parts, joinAnd(untested)+" not tested")
+	}
+	return Booting, strings.Join(parts, ", ")
+}
+
+// featureFailed reports whether a feature has a check that did not pass (then the
+// failure is already in the Report and "not tested" would be wrong).
+func featureFailed(rule Rule, f int, checks map[string]results.Check) bool {
+	for n, c := range checks {
+		if rule.feature(n) == f && !rank.Passed(c.Verdict) && c.Verdict != verdict.Skip {
+			return true
+		}
+	}
+	return false
+}
+
+func (rule Rule) issue(check string, c results.Check) string {
+	subject := rule.name(check)
+	if strings.HasPrefix(check, "drivers/") {
+		subject += " driver"
+	}
+	switch c.Verdict {
+	case verdict.Crash:
+		s := subject + " crashes"
+		if c.Title != "" {
+			s += " (" + text.OneLine(c.Title, 80) + ")"
+		}
+		return s
+	case verdict.Hang:
+		return subject + " hangs"
+	case verdict.Fail:
+		return subject + " fails"
+	case verdict.XFail:
+		return subject + " fails (known issue)"
+	case verdict.Infra:
+		return subject + " not tested (lab error)"
+	}
+	return subject + " " + strings.ToLower(string(c.Verdict))
+}
+
+var stagePhrase = map[string]string{
+	"":           "power-on",
+	"start":      "power-on",
+	"firmware":   "the firmware",
+	"bootloader": "the bootloader",
+	"kernel":     "kernel start",
+	"init":       "init",
+	"drivers":    "driver start",
+	"network":    "network start",
+}
+
+func brokenReport(c results.Check) string {
+	stage, ok := stagePhrase[c.Stage]
+	if !ok {
+		stage = "stage " + c.Stage
+	}
+	var s string
+	switch c.Verdict {
+	case verdict.Hang:
+		s = "Hangs after " + stage
+		if c.Component != "" {
+			s += " (last output from " + c.Component + ")"
+		}
+	case verdict.Crash:
+		s = "Crashes after " + stage
+		if c.Title != "" {
+			s += ": " + text.OneLine(c.Title, 100)
+		} else if c.Component != "" {
+			s += " in " + c.Component
+		}
+	case verdict.XFail:
+		s = "Does not reach login (known issue)"
+	default:
+		s = "Does not reach login"
+		if c.Message != "" {
+			s += ": " + text.OneLine(c.Message, 100)
+		}
+	}
+	return s
+}
+
+// Cell makes text safe for a HARDWARE.md cell: one line, pipes and backslashes escaped,
+// angle brackets as entities.
+func Cell(s string) string {
+	s = text.OneLine(s, 300)
+	return strings.NewReplacer(`\`, `\\`, `|`, `\|`, `<`, `&lt;`, `>`, `&gt;`).Replace(s)
+}
+
+func version(img results.Image) string {
+	if versionRe.MatchString(img.Version) {
+		return img.Version
+	}
+	return "Unknown"
+}
+
+var anyDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+
+// imageDate is Image.Date, else a version that is a date, else a date in the image
+// name, else "Unknown".
+func imageDate(img results.Image) string {
+	for _, s := range []string{img.Date, img.Version} {
+		if IsISODate(s) {
+			return s
+		}
+	}
+	for _, m := range anyDate.FindAllString(img.Name, -1) {
+		if IsISODate(m) {
+			return m
+		}
+	}
+	return "Unknown"
+}
+
+func variant(v string) string {
+	if v = strings.ToLower(strings.TrimSpace(v)); v == "" {
+		return "Unknown"
+	}
+	return v
+}
+
+func arch(a string) string {
+	switch strings.ToLower(a) {
+	case "x86_64", "x86-64", "amd64":
+		return "x86-64"
+	case "aarch64", "arm64":
+		return "ARM64"
+	case "i686", "i586", "i386":
+		return strings.ToLower(a)
+	case "":
+		return "Unknown"
+	}
+	if strings.HasPrefix(strings.ToLower(a), "riscv64") {
+		return "RISC-V"
+	}
+	return a
+}
+
+// firmware is the motherboard firmware: the host's when it is not a PC firmware choice
+// (U-Boot, coreboot), else the image's (BIOS or UEFI: which way the PC booted), else the
+// host's.
+func firmware(img results.Image, h results.Host) string {
+	hf, imf := strings.ToLower(h.Firmware), strings.ToLower(img.Firmware)
+	switch {
+	case hf != "" && hf != "bios" && hf != "uefi":
+		return firmwareName(hf)
+	case imf != "":
+		return firmwareName(imf)
+	case hf != "":
+		return firmwareName(hf)
+	}
+	return "Unknown"
+}
+
+func firmwareName(f string) string {
+	switch f {
+	case "bios":
+		return "BIOS"
+	case "uefi":
+		return "UEFI"
+	case "u-boot", "uboot":
+		return "U-Boot"
+	case "coreboot":
+		return "coreboot"
+	}
+	return f
+}
+
+// joinOn merges entries equal in every field but one list field into one entry whose
+// field lists all their values (in vocabulary order, then alphabetically).
+func joinOn(es []Entry, field func(*Row) *string, order []string) []Entry {
+	type group struct {
+		e    Entry
+		vals []string
+	}
+	var groups []*group
+	idx := map[string]*group{}
+	for _, e := range es {
+		r := e.Row
+		v := *field(&r)
+		*field(&r) = ""
+		k := fmt.Sprint(e.Status, "\x00", r.Markdown())
+		g := idx[k]
+		if g == nil {
+			g = &group{e: e}
+			idx[k] = g
+			groups = append(groups, g)
+		} else {
+			g.e.From += "; " + e.From
+		}
+		for _, x := range splitList(v) {
+			if !slices.Contains(g.vals, x) {
+				g.vals = append(g.vals, x)
+			}
+		}
+	}
+	pos := func(v string) int {
+		if i := slices.Index(order, v); i >= 0 {
+			return i
+		}
+		return len(order)
+	}
+	out := make([]Entry, 0, len(groups))
+	for _, g := range groups {
+		sort.SliceStable(g.vals, func(i, j int) bool {
+			if pos(g.vals[i]) != pos(g.vals[j]) {
+				return pos(g.vals[i]) < pos(g.vals[j])
+			}
+			return g.vals[i] < g.vals[j]
+		})
+		*field(&g.e.Row) = strings.Join(g.vals, ", ")
+		out = append(out, g.e)
+	}
+	return out
+}
+
+func joinAnd(xs []string) string {
+	switch len(xs) {
+	case 0:
+		return ""
+	case 1:
+		return xs[0]
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+func issueGroup(v verdict.Verdict) int {
+	switch {
+	case v.CountsAgainstRedox():
+		return 0
+	case v == verdict.XFail:
+		return 1
+	case v == verdict.Infra:
+		return 2
+	}
+	return 3
+}

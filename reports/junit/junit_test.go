@@ -1,0 +1,209 @@
+package junit
+
+import (
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/reports/fake"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/testenv"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+)
+
+// allBytes is every byte value, in a string that is mostly invalid UTF-8.
+func allBytes() string {
+	b := make([]byte, 256)
+	for i := range b {
+		b[i] = byte(i)
+	}
+	return string(b) + "\xef\xbf\xbe\xef\xbf\xbf" // U+FFFE, U+FFFF: valid UTF-8, not XML
+}
+
+func writeRun(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	recs := fake.Records(0)
+	recs[0].Checks[0].Excerpt = allBytes()
+	recs[0].Checks[0].Message = allBytes()
+	recs[0].Checks[0].Verdict = verdict.Fail
+	recs[0].Host.Name = "host" + allBytes()
+	if err := fake.WriteRun(dir, fake.Info(0), recs); err != nil {
+		t.Fatal(err)
+	}
+	r, err := runs.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WriteRun(&buf, r, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "junit.xml")
+	if err := os.WriteFile(out, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestCounts(t *testing.T) {
+	recs := fake.Records(0)
+	ts := Build(fake.Info(0), recs, Options{})
+	var fail, errs, skip, n int
+	for _, r := range recs {
+		for _, c := range r.Checks {
+			n++
+			switch c.Verdict {
+			case verdict.Fail, verdict.Crash, verdict.Hang:
+				fail++
+			case verdict.Infra:
+				errs++
+			case verdict.Skip, verdict.XFail:
+				skip++
+			}
+		}
+	}
+	if ts.Tests != n || ts.Failures != fail || ts.Errors != errs || ts.Skipped != skip {
+		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d, want %d %d %d %d", ts.Tests, ts.Failures, ts.Errors, ts.Skipped, n, fail, errs, skip)
+	}
+	if len(ts.Suites) != len(recs) {
+		t.Fatalf("%d suites for %d jobs", len(ts.Suites), len(recs))
+	}
+	// XPASS: a property on the suite, no failure.
+	found := false
+	for _, s := range ts.Suites {
+		for _, p := range *s.Properties {
+			if p.Name == "xpass:drivers/virtio-blk" && strings.Contains(p.Value, "issues/2") {
+				found = true
+			}
+		}
+		for _, tc := range s.Testcases {
+			if tc.Name == "drivers/virtio-blk" && (tc.Failure != nil || tc.Error != nil || tc.Skipped != nil) {
+				t.Error("XPASS testcase has a failure/error/skipped element")
+			}
+		}
+	}
+	if !found {
+		t.Error("no xpass property")
+	}
+}
+
+func TestTranscriptAndFactsProperties(t *testing.T) {
+	ts := Build(fake.Info(0), fake.Records(0), Options{ArtifactBase: "runs/n1/"})
+	props := map[string]string{}
+	for _, p := range *ts.Suites[0].Properties {
+		props[p.Name] = p.Value
+	}
+	if props["transcript"] != "runs/n1/jobs/redox-0.9.0-desktop-bios_at_qemu-q35__boot/transcript.log" {
+		t.Errorf("transcript property %q", props["transcript"])
+	}
+	if props["host.facts"] == "" || props["host.devices"] != "nvme,e1000,hda,xhci" || props["image.date"] != "2026-03-17" {
+		t.Errorf("facts properties %v", props)
+	}
+}
+
+// TestValidAgainstJenkinsSchema validates a run with every byte value in the console
+// text against the Jenkins JUnit schema with xmllint.
+func TestValidAgainstJenkinsSchema(t *testing.T) {
+	xmllint := testenv.Need(t, "xmllint", "libxml2-utils")
+	file := writeRun(t)
+	out, err := exec.Command(xmllint, "--noout", "--schema", "testdata/jenkins-junit.xsd", file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xmllint rejects the JUnit file: %v\n%s", err, out)
+	}
+	// The schema really constrains: a skipped count on <testsuites> is rejected.
+	bad := filepath.Join(t.TempDir(), "bad.xml")
+	os.WriteFile(bad, []byte(`<?xml version="1.0"?><testsuites skipped="1"><testsuite name="a" tests="0" failures="0" errors="0"/></testsuites>`), 0o644)
+	if out, err := exec.Command(xmllint, "--noout", "--schema", "testdata/jenkins-junit.xsd", bad).CombinedOutput(); err == nil {
+		t.Errorf("the schema accepted an invalid file:\n%s", out)
+	}
+}
+
+// TestConsoleBytesSurvive: the XML parses (strictly) and the excerpt reads back as the
+// cleaned console text.
+func TestConsoleBytesSurvive(t *testing.T) {
+	data, err := os.ReadFile(writeRun(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ts gojunit.Testsuites
+	if err := xml.Unmarshal(data, &ts); err != nil {
+		t.Fatalf("output does not parse: %v", err)
+	}
+	var suite gojunit.Testsuite
+	for _, s := range ts.Suites {
+		if s.Name == fake.Records(0)[0].Job {
+			suite = s
+		}
+	}
+	// result.json is JSON: invalid UTF-8 already became U+FFFD there.
+	var stored string
+	js, _ := json.Marshal(allBytes())
+	json.Unmarshal(js, &stored)
+	tc := suite.Testcases[0]
+	if tc.Failure == nil || !strings.Contains(tc.Failure.Data, text.Clean(stored)) {
+		t.Errorf("excerpt did not survive: %+v", tc.Failure)
+	}
+	if tc.Failure.Message != "FAIL: "+text.Clean(stored) {
+		t.Errorf("message = %q", tc.Failure.Message)
+	}
+	if !strings.HasPrefix(suite.Hostname, "host\\x00") {
+		t.Errorf("hostname %q", suite.Hostname)
+	}
+}
+
+// FuzzWrite: for any console strings the output parses with encoding/xml and the texts
+// read back as text.Clean of the input.
+func FuzzWrite(f *testing.F) {
+	f.Add("msg", "excerpt", "boot/login", "host")
+	f.Add(fake.Nasty, allBytes(), "a]]>b", "\x00")
+	f.Add("\x1b[31m", "]]]]>]]>", "<x>", "\r\n\r")
+	f.Fuzz(func(t *testing.T, msg, excerpt, check, host string) {
+		rec := &results.Record{
+			Job: "img@" + host + "/boot", Suite: "boot",
+			Image: results.Image{Name: "img", Version: msg}, Host: results.Host{Name: host, Devices: []string{check}},
+			Checks: []results.Check{
+				{Name: check, Verdict: verdict.Crash, Message: msg, Excerpt: excerpt, Title: msg},
+				{Name: check + "2", Verdict: verdict.Infra, Message: excerpt},
+				{Name: check + "3", Verdict: verdict.XFail, Reference: msg},
+				{Name: check + "4", Verdict: verdict.XPass, Reference: excerpt},
+			},
+			Events:    []results.Event{{Kind: "panic", Title: excerpt, Component: msg}},
+			Artifacts: map[string]string{"transcript": msg},
+		}
+		var buf bytes.Buffer
+		if err := Write(&buf, Build(results.RunInfo{ID: msg}, []*results.Record{rec}, Options{})); err != nil {
+			t.Fatal(err)
+		}
+		dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
+		for {
+			_, err := dec.Token()
+			if err != nil {
+				if err.Error() == "EOF" {
+					break
+				}
+				t.Fatalf("output does not parse: %v\n%q", err, buf.String())
+			}
+		}
+		var ts gojunit.Testsuites
+		if err := xml.Unmarshal(buf.Bytes(), &ts); err != nil {
+			t.Fatal(err)
+		}
+		tc := ts.Suites[0].Testcases[0]
+		if tc.Name != text.Clean(check) || tc.Failure == nil || !strings.Contains(tc.Failure.Data, text.Clean(excerpt)) {
+			t.Fatalf("round trip lost data: %+v", tc)
+		}
+		if want := text.Clean("CRASH: " + msg); msg != "" && tc.Failure.Message != want {
+			t.Fatalf("message %q, want %q", tc.Failure.Message, want)
+		}
+	})
+}
