@@ -25,7 +25,13 @@ build:
 
 ## run: boot the default matrix and write results under out/runs/<time>/
 run: fixtures build
-	$(BIN) run -matrix $(MATRIX)
+	$(BIN) run -matrix $(MATRIX) -out out/runs/latest; status=$$?; \
+	$(BIN) report site -o out/site out/runs/*/ >/dev/null && echo "support page: out/site/index.html"; \
+	exit $$status
+
+## nightly: run the matrix, gate against the last good run (out/nightly/baseline), publish out/nightly/site
+nightly: fixtures build
+	sh ci/nightly.sh
 
 ## test: vet, unit and integration tests against real stand-in guests, then a short fuzz of every target
 test: fixtures vet unit fuzz

@@ -20,7 +20,11 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/gate"
+	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+	"github.com/redox-hwtest/redox-hwtest/reports/tables"
 )
 
 func init() {
@@ -37,6 +41,9 @@ func runMain(args []string) int {
 	shard := fs.String("shard", "", "run shard i/n (0-based)")
 	out := fs.String("out", "", "run directory (default <out_dir>/runs/<time>)")
 	bootArgs := fs.String("boot-args", "", "extra guest switches for every boot")
+	runID := fs.String("run-id", "", "run id recorded in run.json (default: the run directory's name); shards of one nightly share it")
+	gateBase := fs.String("gate", "", "baseline run directory: after the run, compare with it and exit 1 only on a regression")
+	gateReruns := fs.Int("gate-reruns", 2, "with -gate: re-run a job with a new failure up to N times before calling it a regression")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -76,37 +83,100 @@ func runMain(args []string) int {
 		return 2
 	}
 	hostname, _ := os.Hostname()
-	info := results.RunInfo{Format: results.FormatVersion, ID: filepath.Base(runDir), Started: time.Now().UTC(),
+	id := *runID
+	if id == "" {
+		id = filepath.Base(runDir)
+	}
+	info := results.RunInfo{Format: results.FormatVersion, ID: id, Started: time.Now().UTC(),
 		Matrix: m.Path, Shard: f.Shard, Shards: f.Shards, Host: hostname}
 	writeRunInfo(runDir, info)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	prog := newProgress(os.Stdout, jobs)
-	worst := 0
-	for i, j := range jobs {
-		if ctx.Err() != nil {
-			break
+	runJobs := func(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*results.Record, worst int) {
+		prog := newProgress(os.Stdout, jobs)
+		for i, j := range jobs {
+			if ctx.Err() != nil {
+				return recs, 2
+			}
+			prog.set(i, "starting", "")
+			rec, err := runners[i](ctx, m, j, job.Options{RunDir: dir, BootArgs: *bootArgs,
+				OnProgress: func(stage, comp string) { prog.set(i, stage, comp) }})
+			if err != nil {
+				prog.done(i, "ERROR "+err.Error())
+				worst = max(worst, 2)
+				continue
+			}
+			summary, status := summarize(rec)
+			prog.done(i, summary)
+			worst = max(worst, status)
+			recs = append(recs, rec)
 		}
-		prog.set(i, "starting", "")
-		rec, err := runners[i](ctx, m, j, job.Options{RunDir: runDir, BootArgs: *bootArgs,
-			OnProgress: func(stage, comp string) { prog.set(i, stage, comp) }})
-		if err != nil {
-			prog.done(i, "ERROR "+err.Error())
-			worst = max(worst, 2)
-			continue
-		}
-		summary, status := summarize(rec)
-		prog.done(i, summary)
-		worst = max(worst, status)
+		return recs, worst
 	}
+	recs, worst := runJobs(runDir, jobs, runners)
 	info.Finished = time.Now().UTC()
 	writeRunInfo(runDir, info)
+	if err := writeRunReports(runDir, info, recs); err != nil {
+		fmt.Fprintln(os.Stderr, "reports:", err)
+	}
 	fmt.Printf("results: %s\n", runDir)
+	if *gateBase != "" && worst != 2 {
+		return gateAfterRun(*gateBase, recs, *gateReruns, func(round int, ids []string) []*results.Record {
+			var rj []matrix.Job
+			var rr []job.SuiteRunner
+			for _, id := range ids {
+				for i, j := range jobs {
+					if j.ID() == id {
+						rj, rr = append(rj, j), append(rr, runners[i])
+					}
+				}
+			}
+			fmt.Printf("gate: re-running %d job(s) with a new failure (round %d)\n", len(rj), round)
+			again, _ := runJobs(filepath.Join(runDir, "reruns", fmt.Sprint(round)), rj, rr)
+			return again
+		})
+	}
 	if worst == 2 {
 		return 2
 	}
 	return worst
+}
+
+// writeRunReports puts the merged JUnit file and the Markdown table into the run directory,
+// so a run is readable on its own (the site and HARDWARE.md rows are `report` subcommands).
+func writeRunReports(runDir string, info results.RunInfo, recs []*results.Record) error {
+	f, err := os.Create(filepath.Join(runDir, "junit.xml"))
+	if err != nil {
+		return err
+	}
+	if err := junit.Write(f, junit.Build(info, recs, junit.Options{})); err != nil {
+		f.Close()
+		return err
+	}
+	f.Close()
+	t, err := os.Create(filepath.Join(runDir, "results.md"))
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	return tables.Markdown(t, recs, tables.Options{JUnit: "junit.xml"})
+}
+
+// gateAfterRun compares the run with a baseline; a new failure is re-run up to reruns times, and
+// only one that fails every time is a regression. Exit 0 / 1 (regression) / 2 (harness error).
+func gateAfterRun(baseDir string, cur []*results.Record, reruns int, rerun func(round int, jobs []string) []*results.Record) int {
+	base, err := runs.Load(baseDir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gate: baseline:", err)
+		return 2
+	}
+	rep := gate.Compare(base.Records, cur)
+	for round := 1; round <= reruns && len(rep.RerunJobs()) > 0; round++ {
+		rep.ApplyReruns(rerun(round, rep.RerunJobs()))
+	}
+	rep.WriteText(os.Stdout, false)
+	return rep.ExitCode()
 }
 
 func writeRunInfo(dir string, info results.RunInfo) {
