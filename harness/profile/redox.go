@@ -34,7 +34,7 @@ var Redox = &Profile{
 		}},
 		// Network services (from /usr/lib/init.d), whether or not a network came up.
 		{Name: "network", Optional: true, Markers: []Pattern{
-			Lit("DHCP"), Lit("smolnetd"), Lit("smoltcpd"), Lit("dhcpd"), Lit("netcfg"),
+			Lit("DHCP"), Lit("smolnetd"), Lit("smoltcpd"), Lit("dhcpd"), Lit("netcfg-auto"),
 		}},
 		{Name: "login", Markers: []Pattern{
 			Re("login:", `(?:^|[^\w.-])[a-z0-9][a-z0-9.-]* login:`),
