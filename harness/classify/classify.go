@@ -60,6 +60,9 @@ type Line struct {
 // Analyzer consumes lines.
 type Analyzer struct {
 	p        *profile.Profile
+	c        *compiled
+	hits     lineHits // literals present in the line being analysed
+	loginIdx int      // index of the login stage (-1: none)
 	reached  map[string]bool
 	a        Analysis
 	spawned  string // driver most recently spawned
@@ -70,9 +73,13 @@ type Analyzer struct {
 	// The most recent event recorded (new or counted), for PartOf trailers.
 	lastEvKind string
 	lastEvLine int
+	// titles caches normalised titles by their raw form: a repeated event (the common
+	// case) costs a map lookup instead of the profile's rewrites.
+	titles map[string]string
 }
 
 type pendingEvent struct {
+	idx    int // index of sig in the profile
 	sig    *profile.Signature
 	groups map[string]string
 	line   int
@@ -82,7 +89,9 @@ type pendingEvent struct {
 
 // New starts an analysis.
 func New(p *profile.Profile) *Analyzer {
-	return &Analyzer{p: p, reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}}
+	c := compile(p)
+	return &Analyzer{p: p, c: c, hits: make(lineHits, c.set.words), loginIdx: p.StageIndex(p.Login.Stage),
+		reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}}
 }
 
 // Profile returns the profile in use.
@@ -96,38 +105,39 @@ func (an *Analyzer) Feed(l Line) (send []string) {
 	if len(text) > MaxFeedLen {
 		text = text[:MaxFeedLen]
 	}
-	li := an.p.StageIndex(an.p.Login.Stage)
+	h := an.hits
+	an.c.set.scan(text, h)
 	for i, st := range an.p.Stages {
 		if an.reached[st.Name] {
 			continue
 		}
-		if an.a.ReachedLogin && i < li {
+		if an.a.ReachedLogin && i < an.loginIdx {
 			// Once login is reached the boot is over: a daemon's log line in a shell
 			// session is not boot progress.
 			continue
 		}
-		for _, m := range st.Markers {
-			if _, ok := m.Match(text); ok {
+		for _, m := range an.c.stages[i] {
+			if m.is(h, text) {
 				an.reach(i, l)
 				break
 			}
 		}
 	}
-	for i, r := range an.p.Responses {
+	for i := range an.p.Responses {
 		if an.sentResp[i] {
 			continue
 		}
-		if _, ok := r.On.Match(text); ok {
+		if an.c.resp[i].is(h, text) {
 			an.sentResp[i] = true
-			send = append(send, r.Send)
+			send = append(send, an.p.Responses[i].Send)
 		}
 	}
 	if l.Partial || l.N == an.lastLine {
 		return send
 	}
 	an.lastLine = l.N
-	lc := an.component(text)
-	an.signatures(l.N, text, lc)
+	lc := an.component(h, text)
+	an.signatures(h, l.N, text, lc)
 	return send
 }
 
@@ -140,28 +150,32 @@ func (an *Analyzer) reach(i int, l Line) {
 	if an.a.LastStage == "" || an.p.StageIndex(an.a.LastStage) < i {
 		an.a.LastStage = st.Name
 	}
-	if li := an.p.StageIndex(an.p.Login.Stage); li >= 0 && i >= li {
+	if an.loginIdx >= 0 && i >= an.loginIdx {
 		an.a.ReachedLogin = true
 	}
 }
 
 // component applies the component rules to a line: it returns the component the line
 // names ("" if none) and remembers it as the last one.
-func (an *Analyzer) component(text string) string {
+func (an *Analyzer) component(h lineHits, text string) string {
 	if strings.TrimSpace(text) == "" {
 		return ""
 	}
-	for _, r := range an.p.Components {
-		g, ok := r.Match.Match(text)
+	for i, cr := range an.c.comps {
+		gc, gm, ok := cr.component(h, text)
 		if !ok {
 			continue
 		}
+		r := &an.p.Components[i]
 		c := r.Name
 		if c == "" {
-			c = g["c"]
+			c = gc
 		}
 		if c == "" {
-			c = strings.SplitN(g["m"], "::", 2)[0]
+			c = gm
+			if i := strings.Index(c, "::"); i >= 0 {
+				c = c[:i]
+			}
 		}
 		if c == "" {
 			continue
@@ -176,22 +190,22 @@ func (an *Analyzer) component(text string) string {
 	return ""
 }
 
-func matchAny(ps []profile.Pattern, text string) bool {
+func matchAny(ps []cpat, h lineHits, text string) bool {
 	for _, p := range ps {
-		if _, ok := p.Match(text); ok {
+		if p.is(h, text) {
 			return true
 		}
 	}
 	return false
 }
 
-func (an *Analyzer) benign(text string) bool { return matchAny(an.p.Benign, text) }
+func (an *Analyzer) benign(h lineHits, text string) bool { return matchAny(an.c.benign, h, text) }
 
-func (an *Analyzer) signatures(n int, text, lineComp string) {
+func (an *Analyzer) signatures(h lineHits, n int, text, lineComp string) {
 	if pe := an.pending; pe != nil {
-		pass := strings.TrimSpace(text) == "" || an.benign(text) || matchAny(pe.sig.NextSkip, text)
+		pass := strings.TrimSpace(text) == "" || an.benign(h, text) || matchAny(an.c.nextSkip[pe.idx], h, text)
 		if !pass {
-			if g, ok := pe.sig.Next.Match(text); ok {
+			if g, ok := an.c.next[pe.idx].match(h, text); ok {
 				merge(pe.groups, g)
 				an.flush()
 				return
@@ -202,15 +216,15 @@ func (an *Analyzer) signatures(n int, text, lineComp string) {
 			an.flush()
 		}
 	}
-	if an.benign(text) {
+	if an.benign(h, text) {
 		return
 	}
-	for i := range an.p.Signatures {
-		sig := &an.p.Signatures[i]
-		g, ok := sig.Match.Match(text)
+	for i, cs := range an.c.sigs {
+		g, ok := cs.match(h, text)
 		if !ok {
 			continue
 		}
+		sig := &an.p.Signatures[i]
 		if an.pending != nil {
 			an.flush()
 		}
@@ -218,7 +232,11 @@ func (an *Analyzer) signatures(n int, text, lineComp string) {
 			an.lastEvLine = n
 			return
 		}
-		pe := &pendingEvent{sig: sig, groups: g, line: n, comp: an.contextComponent(sig, lineComp)}
+		groups := make(map[string]string, len(g)+2)
+		for k, v := range g {
+			groups[k] = v
+		}
+		pe := &pendingEvent{idx: i, sig: sig, groups: groups, line: n, comp: an.contextComponent(sig, lineComp)}
 		an.pending = pe
 		if sig.Next == nil || satisfied(sig.Next, g) {
 			an.flush()
@@ -305,7 +323,7 @@ func (an *Analyzer) flush() {
 		groups[k] = v
 	}
 	groups["component"] = comp
-	title := clip(an.p.NormalizeTitle(profile.Expand(pe.sig.Title, groups)))
+	title := an.normalize(profile.Expand(pe.sig.Title, groups))
 	if named {
 		// The event names its subject ("/bin/getty failed ..."): it is now the component
 		// in context, the one a hang after it is blamed on.
@@ -322,6 +340,20 @@ func (an *Analyzer) flush() {
 	}
 	an.index[key] = len(an.a.Events)
 	an.a.Events = append(an.a.Events, Event{Kind: pe.sig.Kind, Component: comp, Title: title, Line: pe.line, Count: 1, Fatal: pe.sig.Fatal})
+}
+
+func (an *Analyzer) normalize(raw string) string {
+	if t, ok := an.titles[raw]; ok {
+		return t
+	}
+	if an.titles == nil || len(an.titles) >= 1024 {
+		an.titles = make(map[string]string)
+	}
+	t := clip(an.p.NormalizeTitle(raw))
+	if len(raw) <= 4*MaxTitleLen {
+		an.titles[raw] = t
+	}
+	return t
 }
 
 func baseName(c string) string {

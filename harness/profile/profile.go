@@ -28,25 +28,41 @@ func Re(contains, expr string) Pattern {
 	return Pattern{Contains: contains, Regexp: regexp.MustCompile(expr)}
 }
 
-// Match reports whether line matches and returns its named groups (empty map when none).
+// Match reports whether line matches and returns its named groups (nil when the pattern
+// has none; do not write to the map).
 func (p Pattern) Match(line string) (map[string]string, bool) {
 	if p.Contains != "" && !strings.Contains(line, p.Contains) {
 		return nil, false
 	}
 	if p.Regexp == nil {
-		return map[string]string{}, p.Contains != ""
+		return nil, p.Contains != ""
+	}
+	if p.Regexp.NumSubexp() == 0 {
+		return nil, p.Regexp.MatchString(line)
 	}
 	m := p.Regexp.FindStringSubmatch(line)
 	if m == nil {
 		return nil, false
 	}
-	g := map[string]string{}
+	g := make(map[string]string, len(m))
 	for i, name := range p.Regexp.SubexpNames() {
 		if name != "" && i < len(m) {
 			g[name] = m[i]
 		}
 	}
 	return g, true
+}
+
+// Is reports whether line matches, without extracting groups (the fast path for stage
+// markers, benign noise and anything else that only needs a yes or no).
+func (p Pattern) Is(line string) bool {
+	if p.Contains != "" && !strings.Contains(line, p.Contains) {
+		return false
+	}
+	if p.Regexp == nil {
+		return p.Contains != ""
+	}
+	return p.Regexp.MatchString(line)
 }
 
 // Stage is one step of a boot.
@@ -173,9 +189,8 @@ func (p *Profile) NormalizeTitle(t string) string {
 	return strings.Join(strings.Fields(t), " ")
 }
 
-var templateVar = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`)
-
-// Expand fills a "$name" template from groups.
+// Expand fills a "$name" or "${name}" template from groups (a missing group is empty)
+// and folds runs of white space.
 func Expand(tmpl string, groups map[string]string) string {
 	if tmpl == "" {
 		return ""
@@ -183,11 +198,32 @@ func Expand(tmpl string, groups map[string]string) string {
 	if !strings.Contains(tmpl, "$") {
 		return strings.Join(strings.Fields(tmpl), " ")
 	}
-	out := templateVar.ReplaceAllStringFunc(tmpl, func(m string) string {
-		name := strings.Trim(m, "${}")
-		return groups[name]
-	})
-	return strings.Join(strings.Fields(out), " ")
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '$' || i+1 >= len(tmpl) {
+			b.WriteByte(c)
+			continue
+		}
+		j, braced := i+1, tmpl[i+1] == '{'
+		if braced {
+			j++
+		}
+		k := j
+		for k < len(tmpl) && (tmpl[k] == '_' || tmpl[k] >= 'a' && tmpl[k] <= 'z' || tmpl[k] >= 'A' && tmpl[k] <= 'Z' || k > j && tmpl[k] >= '0' && tmpl[k] <= '9') {
+			k++
+		}
+		if k == j || braced && (k >= len(tmpl) || tmpl[k] != '}') {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString(groups[tmpl[j:k]])
+		if braced {
+			k++
+		}
+		i = k - 1
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 var registry = map[string]*Profile{}

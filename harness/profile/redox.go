@@ -18,7 +18,7 @@ var Redox = &Profile{
 		}},
 		{Name: "kernel", Markers: []Pattern{
 			Lit("Redox OS starting"), Lit("kernel_entry("),
-			Re("kernel", `(?:^|\s)kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
+			Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
 		}},
 		{Name: "init", Markers: []Pattern{
 			Re("initnsmgr", `\[src/initnsmgr\.rs:\d+`),
@@ -52,7 +52,7 @@ var Redox = &Profile{
 	Signatures: redoxSignatures,
 	Benign: []Pattern{
 		// init's namespace manager on every lookup of a scheme that is not up yet.
-		Re("not found in namespace", `Scheme "?[^"\s]+"? not found in namespace`),
+		Lit("not found in namespace"),
 		// pcid without MCFG (QEMU without q35, Cloud Hypervisor): falls back to PCI 3.0.
 		Lit("Couldn't retrieve PCIe info"),
 		// Cloud Hypervisor's own log line on the shared console.
@@ -71,10 +71,14 @@ var Redox = &Profile{
 		{Match: Re("NAME", `\bNAME:? (?:\S*/)?(?P<c>[^\s,/]+)`)},
 		// "<timestamp> [<crate>@<module>:<line> <LEVEL>]": the crate, else the module's crate.
 		{Match: Re("@", `\[(?P<c>[A-Za-z0-9_-]*)@(?P<m>[A-Za-z0-9_-]+)[A-Za-z0-9_:]*:\d+ [A-Z]+\]`)},
-		{Match: Re("kernel", `(?:^|\s)kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `), Name: "kernel"},
+		{Match: Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `), Name: "kernel"},
 		// A daemon's own prefix ("smoltcpd: ...", "audiod: ..."), after a prompt if one
 		// is in the way.
-		{Match: Re(": ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>[a-z][a-z0-9_-]*d|pcid-spawner|netcfg-auto|init|getty): `)},
+		{Match: Re("d: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>[a-z][a-z0-9_-]*d): `)},
+		{Match: Re("pcid-spawner: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>pcid-spawner): `)},
+		{Match: Re("netcfg-auto: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>netcfg-auto): `)},
+		{Match: Re("init: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>init): `)},
+		{Match: Re("getty: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>getty): `)},
 		{Match: Re("virtio-blk: ", `^virtio-blk: `), Name: "virtio-blkd"},
 		{Match: Re("virtio-net: ", `^virtio-net: `), Name: "virtio-netd"},
 		// Older drivers' banners without the log prefix ("IHDA <addr>", "AHCI <addr>").
@@ -101,7 +105,7 @@ var Redox = &Profile{
 // message line (a daemon logging between the two is common on a busy console).
 var redoxLogLines = []Pattern{
 	Re("[", `^\s*(?:\d{4}-\d\d-\d\dT\S+\s+)?\[[^\]]*(?:@|\.rs:\d+)[^\]]*\]`),
-	Re("kernel", `(?:^|\s)kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
+	Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
 	Lit("stack backtrace:"),
 	Re("note: ", `^note: `),
 	// A panic without its message: the abort is its own row (absorbed by the panic).
