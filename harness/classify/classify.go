@@ -70,6 +70,7 @@ type Analyzer struct {
 	index    map[string]int // event key -> index in a.Events
 	sentResp map[int]bool
 	lastLine int
+	lastSeen int // highest line number fed, partial lines included
 	// The most recent event recorded (new or counted), for PartOf trailers.
 	lastEvKind string
 	lastEvLine int
@@ -107,6 +108,7 @@ func (an *Analyzer) Feed(l Line) (send []string) {
 	}
 	h := an.hits
 	an.c.set.scan(text, h)
+	an.lastSeen = max(an.lastSeen, l.N)
 	for i, st := range an.p.Stages {
 		if an.reached[st.Name] {
 			continue
@@ -418,7 +420,7 @@ func (an *Analyzer) Finish() Analysis {
 		if a.LastComponent != "" {
 			title += " (last: " + a.LastComponent + ")"
 		}
-		a.Events = append(a.Events, Event{Kind: profile.KindHang, Component: a.LastComponent, Title: title, Line: an.lastLine, Count: 1})
+		a.Events = append(a.Events, Event{Kind: profile.KindHang, Component: a.LastComponent, Title: title, Line: an.lastSeen, Count: 1})
 	}
 	return a
 }
