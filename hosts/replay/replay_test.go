@@ -340,8 +340,8 @@ type live struct {
 	mu    sync.Mutex
 	an    *classify.Analyzer
 	lastN int // highest line number fed
-	stop context.CancelFunc
-	done chan struct{}
+	stop  context.CancelFunc
+	done  chan struct{}
 }
 
 func follow(c *console.Console) *live {
