@@ -11,6 +11,16 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 )
 
+// Bounds that keep an analysis small whatever the input (a console spewing garbage, a
+// fuzzer): lines are matched on their first MaxFeedLen bytes, at most MaxEvents distinct
+// events are kept (later distinct ones are dropped; repeats of kept ones are still
+// counted), and titles and components are cut to MaxTitleLen bytes.
+const (
+	MaxFeedLen  = 8 << 10
+	MaxEvents   = 1000
+	MaxTitleLen = 240
+)
+
 // StageHit is a stage reached.
 type StageHit struct {
 	Name string    `json:"name"`
@@ -30,6 +40,8 @@ type Event struct {
 
 // Analysis is the state of a boot so far.
 type Analysis struct {
+	// ReachedLogin is true once the login stage, or a stage after it (a shell on an image
+	// that logs in by itself), was seen.
 	ReachedLogin  bool       `json:"reached_login"`
 	LastStage     string     `json:"last_stage"`
 	LastComponent string     `json:"last_component"`
@@ -48,6 +60,9 @@ type Line struct {
 // Analyzer consumes lines.
 type Analyzer struct {
 	p        *profile.Profile
+	c        *compiled
+	hits     lineHits // literals present in the line being analysed
+	loginIdx int      // index of the login stage (-1: none)
 	reached  map[string]bool
 	a        Analysis
 	spawned  string // driver most recently spawned
@@ -55,19 +70,29 @@ type Analyzer struct {
 	index    map[string]int // event key -> index in a.Events
 	sentResp map[int]bool
 	lastLine int
+	lastSeen int // highest line number fed, partial lines included
+	// The most recent event recorded (new or counted), for PartOf trailers.
+	lastEvKind string
+	lastEvLine int
+	// titles caches normalised titles by their raw form: a repeated event (the common
+	// case) costs a map lookup instead of the profile's rewrites.
+	titles map[string]string
 }
 
 type pendingEvent struct {
+	idx    int // index of sig in the profile
 	sig    *profile.Signature
 	groups map[string]string
 	line   int
 	left   int
-	comp   string
+	comp   string // the component in context when the first line was seen
 }
 
 // New starts an analysis.
 func New(p *profile.Profile) *Analyzer {
-	return &Analyzer{p: p, reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}}
+	c := compile(p)
+	return &Analyzer{p: p, c: c, hits: make(lineHits, c.set.words), loginIdx: p.StageIndex(p.Login.Stage),
+		reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}}
 }
 
 // Profile returns the profile in use.
@@ -78,32 +103,43 @@ func (an *Analyzer) Profile() *profile.Profile { return an.p }
 // checked for stages and responses; the complete line is fed again later with the same N.
 func (an *Analyzer) Feed(l Line) (send []string) {
 	text := l.Text
+	if len(text) > MaxFeedLen {
+		text = text[:MaxFeedLen]
+	}
+	h := an.hits
+	an.c.set.scan(text, h)
+	an.lastSeen = max(an.lastSeen, l.N)
 	for i, st := range an.p.Stages {
 		if an.reached[st.Name] {
 			continue
 		}
-		for _, m := range st.Markers {
-			if _, ok := m.Match(text); ok {
+		if an.a.ReachedLogin && i < an.loginIdx {
+			// Once login is reached the boot is over: a daemon's log line in a shell
+			// session is not boot progress.
+			continue
+		}
+		for _, m := range an.c.stages[i] {
+			if m.is(h, text) {
 				an.reach(i, l)
 				break
 			}
 		}
 	}
-	for i, r := range an.p.Responses {
+	for i := range an.p.Responses {
 		if an.sentResp[i] {
 			continue
 		}
-		if _, ok := r.On.Match(text); ok {
+		if an.c.resp[i].is(h, text) {
 			an.sentResp[i] = true
-			send = append(send, r.Send)
+			send = append(send, an.p.Responses[i].Send)
 		}
 	}
 	if l.Partial || l.N == an.lastLine {
 		return send
 	}
 	an.lastLine = l.N
-	an.component(text)
-	an.signatures(l)
+	lc := an.component(h, text)
+	an.signatures(h, l.N, text, lc)
 	return send
 }
 
@@ -116,88 +152,157 @@ func (an *Analyzer) reach(i int, l Line) {
 	if an.a.LastStage == "" || an.p.StageIndex(an.a.LastStage) < i {
 		an.a.LastStage = st.Name
 	}
-	if st.Name == an.p.Login.Stage {
+	if an.loginIdx >= 0 && i >= an.loginIdx {
 		an.a.ReachedLogin = true
 	}
 }
 
-func (an *Analyzer) component(text string) {
+// component applies the component rules to a line: it returns the component the line
+// names ("" if none) and remembers it as the last one.
+func (an *Analyzer) component(h lineHits, text string) string {
 	if strings.TrimSpace(text) == "" {
-		return
+		return ""
 	}
-	for _, r := range an.p.Components {
-		g, ok := r.Match.Match(text)
+	for i, cr := range an.c.comps {
+		gc, gm, ok := cr.component(h, text)
 		if !ok {
 			continue
 		}
-		c := g["c"]
+		r := &an.p.Components[i]
+		c := r.Name
 		if c == "" {
-			c = strings.SplitN(g["m"], "::", 2)[0]
+			c = gc
+		}
+		if c == "" {
+			c = gm
+			if i := strings.Index(c, "::"); i >= 0 {
+				c = c[:i]
+			}
 		}
 		if c == "" {
 			continue
 		}
+		c = clip(c)
 		if r.Spawn {
 			an.spawned = c
 		}
 		an.a.LastComponent = c
-		return
+		return c
 	}
+	return ""
 }
 
-func (an *Analyzer) benign(text string) bool {
-	for _, b := range an.p.Benign {
-		if _, ok := b.Match(text); ok {
+func matchAny(ps []cpat, h lineHits, text string) bool {
+	for _, p := range ps {
+		if p.is(h, text) {
 			return true
 		}
 	}
 	return false
 }
 
-func (an *Analyzer) signatures(l Line) {
+func (an *Analyzer) benign(h lineHits, text string) bool { return matchAny(an.c.benign, h, text) }
+
+func (an *Analyzer) signatures(h lineHits, n int, text, lineComp string) {
 	if pe := an.pending; pe != nil {
-		if g, ok := pe.sig.Next.Match(l.Text); ok {
-			for k, v := range g {
-				pe.groups[k] = v
+		pass := strings.TrimSpace(text) == "" || an.benign(h, text) || matchAny(an.c.nextSkip[pe.idx], h, text)
+		if !pass {
+			if g, ok := an.c.next[pe.idx].match(h, text); ok {
+				merge(pe.groups, g)
+				an.flush()
+				return
 			}
-			an.flush()
-			return
 		}
 		pe.left--
 		if pe.left <= 0 {
 			an.flush()
 		}
 	}
-	if an.benign(l.Text) {
+	if an.benign(h, text) {
 		return
 	}
-	for i := range an.p.Signatures {
-		sig := &an.p.Signatures[i]
-		g, ok := sig.Match.Match(l.Text)
+	for i, cs := range an.c.sigs {
+		g, ok := cs.match(h, text)
 		if !ok {
 			continue
 		}
+		sig := &an.p.Signatures[i]
 		if an.pending != nil {
 			an.flush()
 		}
-		pe := &pendingEvent{sig: sig, groups: g, line: l.N, comp: an.contextComponent(sig)}
-		if sig.Next == nil {
-			an.pending = pe
+		if an.partOf(sig, n) {
+			an.lastEvLine = n
+			return
+		}
+		groups := make(map[string]string, len(g)+2)
+		for k, v := range g {
+			groups[k] = v
+		}
+		pe := &pendingEvent{idx: i, sig: sig, groups: groups, line: n, comp: an.contextComponent(sig, lineComp)}
+		an.pending = pe
+		if sig.Next == nil || satisfied(sig.Next, g) {
 			an.flush()
-		} else {
-			pe.left = sig.NextWithin
-			if pe.left <= 0 {
-				pe.left = 3
-			}
-			an.pending = pe
+			return
+		}
+		pe.left = sig.NextWithin
+		if pe.left <= 0 {
+			pe.left = 3
 		}
 		return
 	}
 }
 
+// partOf reports whether a line is the trailer of the event just recorded.
+func (an *Analyzer) partOf(sig *profile.Signature, n int) bool {
+	if len(sig.PartOf) == 0 || an.lastEvLine == 0 {
+		return false
+	}
+	within := sig.PartOfWithin
+	if within <= 0 {
+		within = 8
+	}
+	if n-an.lastEvLine > within {
+		return false
+	}
+	for _, k := range sig.PartOf {
+		if k == an.lastEvKind {
+			return true
+		}
+	}
+	return false
+}
+
+// satisfied reports whether the first line already gave every group the continuation
+// would supply (the process named on the UNHANDLED EXCEPTION line itself), so the event
+// need not wait, and the next line stays free to be an event of its own.
+func satisfied(next *profile.Pattern, g map[string]string) bool {
+	if next.Regexp == nil {
+		return false
+	}
+	for _, name := range next.Regexp.SubexpNames() {
+		if name != "" && g[name] == "" {
+			return false
+		}
+	}
+	return true
+}
+
+// merge adds the continuation's groups without overwriting what the first line said.
+func merge(dst, src map[string]string) {
+	for k, v := range src {
+		if dst[k] == "" {
+			dst[k] = v
+		}
+	}
+}
+
 // contextComponent names the culprit of a failure line that does not name itself: the
-// driver most recently spawned for driver errors, else the component that printed last.
-func (an *Analyzer) contextComponent(sig *profile.Signature) string {
+// component the line itself names, else (driver errors) the driver most recently spawned,
+// else the component that printed last.
+func (an *Analyzer) contextComponent(sig *profile.Signature, lineComp string) string {
+	if lineComp != "" {
+		return lineComp
+	}
 	if sig.Kind == profile.KindDriverError && an.spawned != "" {
 		return an.spawned
 	}
@@ -210,19 +315,47 @@ func (an *Analyzer) flush() {
 	if pe == nil {
 		return
 	}
-	comp := profile.Expand(pe.sig.Component, pe.groups)
-	if comp == "" {
-		comp = pe.comp
+	comp := clip(baseName(profile.Expand(pe.sig.Component, pe.groups)))
+	named := comp != ""
+	if !named {
+		comp = clip(baseName(pe.comp))
 	}
-	comp = baseName(comp)
-	title := an.p.NormalizeTitle(profile.Expand(pe.sig.Title, pe.groups))
+	groups := make(map[string]string, len(pe.groups)+1)
+	for k, v := range pe.groups {
+		groups[k] = v
+	}
+	groups["component"] = comp
+	title := an.normalize(profile.Expand(pe.sig.Title, groups))
+	if named {
+		// The event names its subject ("/bin/getty failed ..."): it is now the component
+		// in context, the one a hang after it is blamed on.
+		an.a.LastComponent = comp
+	}
+	an.lastEvKind, an.lastEvLine = pe.sig.Kind, pe.line
 	key := pe.sig.Kind + "\x00" + comp + "\x00" + title
 	if i, ok := an.index[key]; ok {
 		an.a.Events[i].Count++
 		return
 	}
+	if len(an.a.Events) >= MaxEvents {
+		return
+	}
 	an.index[key] = len(an.a.Events)
 	an.a.Events = append(an.a.Events, Event{Kind: pe.sig.Kind, Component: comp, Title: title, Line: pe.line, Count: 1, Fatal: pe.sig.Fatal})
+}
+
+func (an *Analyzer) normalize(raw string) string {
+	if t, ok := an.titles[raw]; ok {
+		return t
+	}
+	if an.titles == nil || len(an.titles) >= 1024 {
+		an.titles = make(map[string]string)
+	}
+	t := clip(an.p.NormalizeTitle(raw))
+	if len(raw) <= 4*MaxTitleLen {
+		an.titles[raw] = t
+	}
+	return t
 }
 
 func baseName(c string) string {
@@ -232,30 +365,52 @@ func baseName(c string) string {
 	return c
 }
 
+// clip bounds a title or component, at a rune boundary when the text is UTF-8.
+func clip(s string) string {
+	if len(s) <= MaxTitleLen {
+		return s
+	}
+	cut := MaxTitleLen
+	for cut > MaxTitleLen-4 && cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut]
+}
+
 // Snapshot returns the analysis so far (pending multi-line events included).
 func (an *Analyzer) Snapshot() Analysis {
 	cp := *an
 	cp.a.Events = append([]Event(nil), an.a.Events...)
-	cp.index = map[string]int{}
+	cp.index = make(map[string]int, len(an.index))
 	for k, v := range an.index {
 		cp.index[k] = v
 	}
 	if an.pending != nil {
 		pe := *an.pending
+		pe.groups = make(map[string]string, len(an.pending.groups))
+		for k, v := range an.pending.groups {
+			pe.groups[k] = v
+		}
 		cp.pending = &pe
 		cp.flush()
 	}
 	a := cp.a
-	a.Stages = append([]StageHit(nil), an.a.Stages...)
+	a.Stages = append([]StageHit{}, an.a.Stages...)
+	if a.Events == nil {
+		a.Events = []Event{}
+	}
 	return a
 }
 
-// Finish ends an offline analysis: a log that stops before login is a hang at the last
-// stage and component (without timing, silence cannot be measured; the end of the log is
-// where the output stopped).
+// Finish ends an analysis: a log that stops before login is a hang at the last stage and
+// component (without timing, silence cannot be measured; the end of the log is where the
+// output stopped). Live, the harness calls it once the silence watchdog fired, which gives
+// the same hang event. Calling it again gives the same result.
 func (an *Analyzer) Finish() Analysis {
 	an.flush()
 	a := an.a
+	a.Stages = append([]StageHit{}, an.a.Stages...)
+	a.Events = append([]Event{}, an.a.Events...)
 	if !a.ReachedLogin && !an.hasFatal() {
 		stage := a.LastStage
 		if stage == "" {
@@ -265,7 +420,7 @@ func (an *Analyzer) Finish() Analysis {
 		if a.LastComponent != "" {
 			title += " (last: " + a.LastComponent + ")"
 		}
-		a.Events = append(a.Events, Event{Kind: profile.KindHang, Component: a.LastComponent, Title: title, Line: an.lastLine, Count: 1})
+		a.Events = append(a.Events, Event{Kind: profile.KindHang, Component: a.LastComponent, Title: title, Line: an.lastSeen, Count: 1})
 	}
 	return a
 }

@@ -28,25 +28,41 @@ func Re(contains, expr string) Pattern {
 	return Pattern{Contains: contains, Regexp: regexp.MustCompile(expr)}
 }
 
-// Match reports whether line matches and returns its named groups (empty map when none).
+// Match reports whether line matches and returns its named groups (nil when the pattern
+// has none; do not write to the map).
 func (p Pattern) Match(line string) (map[string]string, bool) {
 	if p.Contains != "" && !strings.Contains(line, p.Contains) {
 		return nil, false
 	}
 	if p.Regexp == nil {
-		return map[string]string{}, p.Contains != ""
+		return nil, p.Contains != ""
+	}
+	if p.Regexp.NumSubexp() == 0 {
+		return nil, p.Regexp.MatchString(line)
 	}
 	m := p.Regexp.FindStringSubmatch(line)
 	if m == nil {
 		return nil, false
 	}
-	g := map[string]string{}
+	g := make(map[string]string, len(m))
 	for i, name := range p.Regexp.SubexpNames() {
 		if name != "" && i < len(m) {
 			g[name] = m[i]
 		}
 	}
 	return g, true
+}
+
+// Is reports whether line matches, without extracting groups (the fast path for stage
+// markers, benign noise and anything else that only needs a yes or no).
+func (p Pattern) Is(line string) bool {
+	if p.Contains != "" && !strings.Contains(line, p.Contains) {
+		return false
+	}
+	if p.Regexp == nil {
+		return p.Contains != ""
+	}
+	return p.Regexp.MatchString(line)
 }
 
 // Stage is one step of a boot.
@@ -87,17 +103,31 @@ type Signature struct {
 	// named groups join the first line's.
 	Next       *Pattern
 	NextWithin int
+	// NextSkip lists lines passed over (not taken as the continuation) while waiting for
+	// Next: other daemons' log lines that land between a panic and its message. Blank and
+	// benign lines are always passed over. Skipped lines still count towards NextWithin.
+	NextSkip []Pattern
 	// Title and Component are templates over the named groups ("$name" or "${name}");
-	// an empty Component means "the component in context" (see Profile.Components).
+	// an empty Component, or one that expands to nothing, means "the component in
+	// context": the one the line itself names (Profile.Components), else for a
+	// driver-error the driver most recently spawned, else the component that printed last.
+	// Titles may use $component, the component finally chosen.
 	Title     string
 	Component string
 	// Fatal signatures end the boot: nothing after them can reach login (a kernel panic).
 	Fatal bool
+	// PartOf makes the line a trailer of an earlier event of one of these kinds recorded
+	// at most PartOfWithin lines before (default 8): it adds nothing then (relibc's
+	// "abort() called" after a Rust panic). Alone, it is an event of its own.
+	PartOf       []string
+	PartOfWithin int
 }
 
-// ComponentRule names the component a line comes from, from the named group "c".
+// ComponentRule names the component a line comes from: Name when set, else the named
+// group "c", else the first "::" segment of the group "m" (a module path).
 type ComponentRule struct {
 	Match Pattern
+	Name  string
 	// Spawn rules record the driver most recently started (pcid-spawner) rather than the
 	// line's author: a later failure without a name of its own is blamed on it.
 	Spawn bool
@@ -159,16 +189,41 @@ func (p *Profile) NormalizeTitle(t string) string {
 	return strings.Join(strings.Fields(t), " ")
 }
 
-// Expand fills a "$name" template from groups.
+// Expand fills a "$name" or "${name}" template from groups (a missing group is empty)
+// and folds runs of white space.
 func Expand(tmpl string, groups map[string]string) string {
 	if tmpl == "" {
 		return ""
 	}
-	out := regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?`).ReplaceAllStringFunc(tmpl, func(m string) string {
-		name := strings.Trim(m, "${}")
-		return groups[name]
-	})
-	return strings.Join(strings.Fields(out), " ")
+	if !strings.Contains(tmpl, "$") {
+		return strings.Join(strings.Fields(tmpl), " ")
+	}
+	var b strings.Builder
+	for i := 0; i < len(tmpl); i++ {
+		c := tmpl[i]
+		if c != '$' || i+1 >= len(tmpl) {
+			b.WriteByte(c)
+			continue
+		}
+		j, braced := i+1, tmpl[i+1] == '{'
+		if braced {
+			j++
+		}
+		k := j
+		for k < len(tmpl) && (tmpl[k] == '_' || tmpl[k] >= 'a' && tmpl[k] <= 'z' || tmpl[k] >= 'A' && tmpl[k] <= 'Z' || k > j && tmpl[k] >= '0' && tmpl[k] <= '9') {
+			k++
+		}
+		if k == j || braced && (k >= len(tmpl) || tmpl[k] != '}') {
+			b.WriteByte(c)
+			continue
+		}
+		b.WriteString(groups[tmpl[j:k]])
+		if braced {
+			k++
+		}
+		i = k - 1
+	}
+	return strings.Join(strings.Fields(b.String()), " ")
 }
 
 var registry = map[string]*Profile{}
@@ -200,16 +255,24 @@ func Names() []string {
 	return n
 }
 
-// commonNormalize are title rewrites every profile wants.
+// commonNormalize are title rewrites every profile wants: what differs between two
+// occurrences of one bug (when, where in memory, which process instance) goes; what names
+// the bug (file, message, exit status, errno) stays.
 var commonNormalize = []Rewrite{
 	{regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d[-:]\d\d[-:]\d\d(\.\d+)?Z?`), ""}, // timestamps
 	{regexp.MustCompile(`\[\s*\d+\.\d+\]`), ""},                                // dmesg times
-	{regexp.MustCompile(`0x[0-9a-fA-F]+`), "ADDR"},
+	{regexp.MustCompile(`\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b`), "UUID"},
+	// Hex: long values are addresses (CONTEXT, pointers), short ones codes (ESR, NVMe
+	// status); both are stripped, the kind of value stays readable.
+	{regexp.MustCompile(`0[xX][0-9a-fA-F]{5,}`), "ADDR"},
+	{regexp.MustCompile(`0[xX][0-9a-fA-F]+`), "0xN"},
 	{regexp.MustCompile(`\b[0-9a-fA-F]{8,}\b`), "ADDR"},
-	{regexp.MustCompile(`(\.rs|\.c|\.S):\d+(:\d+)?`), "$1"},
-	{regexp.MustCompile(`\bPID \d+`), "PID N"},
+	{regexp.MustCompile(`(\.rs|\.c|\.h|\.S|\.cc|\.cpp|\.go):\d+(:\d+)?`), "$1"},
+	{regexp.MustCompile(`\bPID:? (ContextId\()?\d+\)?`), "PID N"},
+	{regexp.MustCompile(`\bpid[ =:]\s*\d+`), "pid N"},
 	{regexp.MustCompile(`ContextId\(\d+\)`), "ContextId(N)"},
 	{regexp.MustCompile(`CPU #?\d+`), "CPU N"},
+	{regexp.MustCompile(`DEBUG ID: \d+`), "DEBUG ID: N"},
 }
 
 func mustRe(expr string) *regexp.Regexp { return regexp.MustCompile(expr) }

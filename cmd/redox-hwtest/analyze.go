@@ -1,0 +1,181 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+)
+
+func init() {
+	register("analyze", "analyse a serial log: stages, crashes, last component (docs/analyze.md)", runAnalyze)
+}
+
+// crashKinds are the event kinds that make a CRASH verdict (DESIGN.md section 2); exits
+// and driver errors are reported but are findings for the checks of those components.
+var crashKinds = map[string]bool{
+	profile.KindKernelPanic: true,
+	profile.KindException:   true,
+	profile.KindPanic:       true,
+}
+
+func runAnalyze(args []string) int {
+	return analyzeMain(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("analyze", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the analysis as JSON (the stable format in docs/analyze.md)")
+	profName := fs.String("profile", "redox", "what the log is a boot of: "+strings.Join(profile.Names(), ", "))
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: redox-hwtest analyze [--json] [--profile NAME] FILE|-")
+		fmt.Fprintln(stderr, "\nReads a serial transcript (leading '# ' comment lines ignored) and prints the stages")
+		fmt.Fprintln(stderr, "reached, whether login was reached, the failure events and the component that printed")
+		fmt.Fprintln(stderr, "last. Exit status: 0 login reached without crash events, 1 otherwise, 2 bad input.")
+		fs.PrintDefaults()
+	}
+	// Flags may come before or after the file.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 2
+			}
+			return 2
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(files) != 1 {
+		fs.Usage()
+		return 2
+	}
+	p, err := profile.Get(*profName)
+	if err != nil {
+		fmt.Fprintln(stderr, "analyze:", err)
+		return 2
+	}
+
+	name := files[0]
+	var r io.Reader = stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			fmt.Fprintln(stderr, "analyze:", err)
+			return 2
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			fmt.Fprintf(stderr, "analyze: %s is a directory\n", name)
+			return 2
+		}
+		r = f
+	} else {
+		name = "<stdin>"
+	}
+	a, in, err := classify.Analyze(r, p)
+	if err != nil {
+		fmt.Fprintf(stderr, "analyze: reading %s: %v\n", name, err)
+		return 2
+	}
+	if in.Lines == 0 {
+		fmt.Fprintf(stderr, "analyze: %s holds no console output (%d comment lines)\n", name, in.HeaderLines)
+		return 2
+	}
+
+	status := 0
+	if !a.ReachedLogin {
+		status = 1
+	}
+	for _, e := range a.Events {
+		if crashKinds[e.Kind] {
+			status = 1
+		}
+	}
+
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(a); err != nil {
+			fmt.Fprintln(stderr, "analyze:", err)
+			return 2
+		}
+		return status
+	}
+	printAnalysis(stdout, name, a, in)
+	return status
+}
+
+func printAnalysis(w io.Writer, name string, a classify.Analysis, in classify.Input) {
+	fmt.Fprintf(w, "%s: %d lines", name, in.Lines)
+	if in.HeaderLines > 0 {
+		fmt.Fprintf(w, " after %d comment lines", in.HeaderLines)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "\nstages reached (first line):")
+	if len(a.Stages) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for _, s := range a.Stages {
+		fmt.Fprintf(w, "  %-11s line %d\n", s.Name, s.Line)
+	}
+	fmt.Fprintln(w)
+	if a.ReachedLogin {
+		fmt.Fprintln(w, "login:          reached")
+	} else {
+		fmt.Fprintln(w, "login:          NOT reached")
+	}
+	fmt.Fprintf(w, "last stage:     %s\n", orNone(a.LastStage))
+	fmt.Fprintf(w, "last component: %s\n", orNone(a.LastComponent))
+	fmt.Fprintln(w, "\nevents:")
+	if len(a.Events) == 0 {
+		fmt.Fprintln(w, "  (none)")
+	}
+	for _, e := range a.Events {
+		count := ""
+		if e.Count > 1 {
+			count = fmt.Sprintf(" (x%d)", e.Count)
+		}
+		fmt.Fprintf(w, "  line %-6d %-12s %-14s %s%s\n", e.Line, e.Kind, orNone(e.Component), e.Title, count)
+	}
+	fmt.Fprintf(w, "\nverdict: %s\n", verdictOf(a))
+}
+
+// verdictOf summarises the analysis the way the boot suite's "reaches login" check sees it.
+func verdictOf(a classify.Analysis) string {
+	for _, e := range a.Events {
+		if e.Kind == profile.KindKernelPanic {
+			return "CRASH (kernel panic)"
+		}
+	}
+	var crashes []string
+	for _, e := range a.Events {
+		if crashKinds[e.Kind] {
+			crashes = append(crashes, e.Kind+" in "+orNone(e.Component))
+		}
+	}
+	switch {
+	case !a.ReachedLogin:
+		return "HANG (no login; stopped after stage " + orNone(a.LastStage) + ")"
+	case len(crashes) > 0:
+		return "login reached, but CRASH: " + strings.Join(crashes, ", ")
+	}
+	return "PASS (login reached, no crash)"
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

@@ -1,0 +1,41 @@
+package classify
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// moduleRoot is the directory holding go.mod (tests run in their package's folder).
+func moduleRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("go.mod not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+// sharedLogs is ../shared/redox-logs beside the module root: real Redox transcripts that
+// must not be copied into the repository. Tests that need them skip when it is absent.
+func sharedLogs(t testing.TB) string {
+	t.Helper()
+	dir := filepath.Join(moduleRoot(t), "..", "shared", "redox-logs")
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		t.Skipf("real Redox transcripts not available: %s is absent (they live beside the repository, never in it)", dir)
+	}
+	return dir
+}
+
+func fixtureDir(t testing.TB) string {
+	return filepath.Join(moduleRoot(t), "fixtures", "transcripts")
+}

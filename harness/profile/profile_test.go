@@ -1,0 +1,83 @@
+package profile
+
+import "testing"
+
+func TestExpand(t *testing.T) {
+	g := map[string]string{"name": "getty", "n2": "134", "component": "x"}
+	for tmpl, want := range map[string]string{
+		"":                          "",
+		"plain  text ":              "plain text",
+		"$name failed with $n2":     "getty failed with 134",
+		"${name}d: ${missing}end":   "gettyd: end",
+		"cost $5 and $ alone $":     "cost $5 and $ alone $",
+		"unterminated ${name":       "unterminated ${name",
+		"in $component at $name.rs": "in x at getty.rs",
+	} {
+		if got := Expand(tmpl, g); got != want {
+			t.Errorf("Expand(%q) = %q, want %q", tmpl, got, want)
+		}
+	}
+}
+
+func TestIsAgreesWithMatch(t *testing.T) {
+	lines := []string{"", "redox login: ", "kernel::startup:INFO -- x", "[@pcid:1 INFO] y", "NAME /bin/a"}
+	for _, p := range []*Profile{Redox, Standin} {
+		var pats []Pattern
+		for _, s := range p.Stages {
+			pats = append(pats, s.Markers...)
+		}
+		for _, c := range p.Components {
+			pats = append(pats, c.Match)
+		}
+		for _, s := range p.Signatures {
+			pats = append(pats, s.Match)
+		}
+		pats = append(pats, p.Benign...)
+		for _, pat := range pats {
+			for _, l := range lines {
+				_, ok := pat.Match(l)
+				if pat.Is(l) != ok {
+					t.Errorf("%s: pattern %q/%v disagrees on %q", p.Name, pat.Contains, pat.Regexp, l)
+				}
+			}
+		}
+	}
+}
+
+func TestRedoxPatternsHaveLiteralPrefilters(t *testing.T) {
+	// Every pattern carries a literal: it is what keeps the per-line cost flat.
+	check := func(what string, p Pattern) {
+		if p.Contains == "" && p.Regexp != nil {
+			t.Errorf("%s: regexp %v without a literal prefilter", what, p.Regexp)
+		}
+	}
+	for _, s := range Redox.Stages {
+		for _, m := range s.Markers {
+			check("stage "+s.Name, m)
+		}
+	}
+	for _, c := range Redox.Components {
+		check("component", c.Match)
+	}
+	for _, s := range Redox.Signatures {
+		check("signature "+s.Title, s.Match)
+	}
+	for _, b := range Redox.Benign {
+		check("benign", b)
+	}
+}
+
+func TestNormalizeTitle(t *testing.T) {
+	for in, want := range map[string]string{
+		"x at 0xfffffe8000105760 and 0x40":                     "x at ADDR and 0xN",
+		"src/bin/getty.rs:121:6: boom":                         "src/bin/getty.rs: boom",
+		"PID 3, PID ContextId(17), pid=42, CPU #1":             "PID N, PID N, pid N, CPU N",
+		"2026-03-09T14-38-14.455Z [  12.345] up":               "up",
+		"disk 0d4c6e2a-91f3-4b57-a2c8-5e7f10b3c9d4 gone":       "disk UUID gone",
+		"NAME: /usr/bin/x, DEBUG ID: 41 deadbeef00 FFFF800012": "NAME: /usr/bin/x, DEBUG ID: N ADDR ADDR",
+	} {
+		if got := Redox.NormalizeTitle(in); got != want {
+			t.Errorf("NormalizeTitle(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

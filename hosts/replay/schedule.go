@@ -1,0 +1,142 @@
+package replay
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// chunk is a run of transcript bytes written at one moment.
+type chunk struct {
+	start, end int           // byte range in the body
+	at         time.Duration // after the replay starts, speed applied
+}
+
+// timesEntry is one read recorded by the console: the raw offset where the chunk began
+// and when it arrived.
+type timesEntry struct {
+	off int64
+	ns  int64
+}
+
+// parseTimes reads a console ".times" file: a "# " comment first, then "<raw byte offset>
+// <unix ns>" per read; lines starting with ">" (input sent) or "!" (notes) are skipped.
+func parseTimes(b []byte) ([]timesEntry, error) {
+	var es []timesEntry
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == '>' || line[0] == '!' {
+			continue
+		}
+		f := strings.Fields(line)
+		if len(f) != 2 {
+			return nil, fmt.Errorf("line %d: want \"<offset> <unix ns>\", got %q", n, line)
+		}
+		off, err1 := strconv.ParseInt(f[0], 10, 64)
+		ns, err2 := strconv.ParseInt(f[1], 10, 64)
+		if err1 != nil || err2 != nil || off < 0 {
+			return nil, fmt.Errorf("line %d: want \"<offset> <unix ns>\", got %q", n, line)
+		}
+		if len(es) > 0 {
+			last := es[len(es)-1]
+			if off < last.off {
+				return nil, fmt.Errorf("line %d: offset %d goes backwards (after %d)", n, off, last.off)
+			}
+			if ns < last.ns {
+				return nil, fmt.Errorf("line %d: time goes backwards", n)
+			}
+		}
+		es = append(es, timesEntry{off, ns})
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(es) == 0 {
+		return nil, fmt.Errorf("no timing entries")
+	}
+	return es, nil
+}
+
+// timedChunks turns recorded reads into a schedule for a body of n bytes. Offsets count
+// from the first byte after the transcript's comment header (a transcript written by the
+// harness has no header, so they are its file offsets). The first entry is time zero (the
+// console opening); several entries at one offset keep the last (the opening, then the
+// first read).
+func timedChunks(es []timesEntry, n int, speed float64) []chunk {
+	t0 := es[0].ns
+	var cs []chunk
+	for i, e := range es {
+		if i+1 < len(es) && es[i+1].off == e.off {
+			continue
+		}
+		start := int(min(e.off, int64(n)))
+		end := n
+		if i+1 < len(es) {
+			end = int(min(es[i+1].off, int64(n)))
+		}
+		if end <= start {
+			continue
+		}
+		cs = append(cs, chunk{start: start, end: end, at: scale(time.Duration(e.ns-t0), speed)})
+	}
+	return cs
+}
+
+// lineChunks plays one line per delay.
+func lineChunks(body []byte, delay time.Duration, speed float64) []chunk {
+	var cs []chunk
+	for off, k := 0, 0; off < len(body); k++ {
+		end := bytes.IndexByte(body[off:], '\n')
+		if end < 0 {
+			end = len(body)
+		} else {
+			end += off + 1
+		}
+		cs = append(cs, chunk{start: off, end: end, at: scale(time.Duration(k)*delay, speed)})
+		off = end
+	}
+	return cs
+}
+
+func scale(d time.Duration, speed float64) time.Duration {
+	return time.Duration(float64(d) / speed)
+}
+
+// lineEnd is the offset just after line n of body (1-based; 0 is the start), or -1 when
+// the body has fewer lines.
+func lineEnd(body []byte, n int) int {
+	off := 0
+	for i := 0; i < n; i++ {
+		j := bytes.IndexByte(body[off:], '\n')
+		if j < 0 {
+			if off < len(body) && i == n-1 {
+				return len(body) // the last line, without a newline
+			}
+			return -1
+		}
+		off += j + 1
+	}
+	return off
+}
+
+// cut drops every byte at or after offset from a schedule.
+func cut(cs []chunk, offset int) []chunk {
+	var out []chunk
+	for _, c := range cs {
+		if c.start >= offset {
+			break
+		}
+		if c.end > offset {
+			c.end = offset
+		}
+		out = append(out, c)
+	}
+	return out
+}
