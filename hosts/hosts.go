@@ -22,8 +22,9 @@ type Machine interface {
 	// before the stream is returned: a VM starts only once its serial socket is connected
 	// (QEMU server=on,wait=on), SOL is attached before chassis power on.
 	PowerOn(ctx context.Context) (io.ReadWriteCloser, error)
-	// Exited is closed when the machine stopped by itself (the VM process died, the
-	// replay ended); ExitErr then says how.
+	// Exited is closed when the machine stopped by itself; ExitErr then says how. A nil
+	// ExitErr means it finished without a fault (a replay played its whole transcript) and
+	// its console stays open: the output decides the verdict, not the exit.
 	Exited() <-chan struct{}
 	ExitErr() error
 	// PowerOff stops the machine and releases everything started for it (processes are

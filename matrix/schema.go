@@ -31,6 +31,8 @@ type Matrix struct {
 	Images []Image `yaml:"images"`
 	Hosts  []Host  `yaml:"hosts"`
 	Suites []Suite `yaml:"suites"`
+	// Skipped says which optional images were left out and why (their files are missing).
+	Skipped []string `yaml:"-"`
 	// Settings apply to every job unless a host overrides them.
 	Settings Settings `yaml:"settings"`
 
@@ -80,6 +82,10 @@ type Image struct {
 	// Transcript is a recorded serial log, booted by replay hosts (and only by them: a
 	// transcript image runs only on replay hosts, a replay host only runs transcript images).
 	Transcript string `yaml:"transcript"`
+	// Optional images are left out of the matrix, not an error, when a file they name is
+	// missing: recordings or builds that only some machines have (the real Redox transcripts
+	// in ../shared/redox-logs).
+	Optional bool `yaml:"optional"`
 	// BootArgs are extra switches handed to the guest (the stand-in reads them from
 	// QEMU fw_cfg opt/fx/args, so they work on fixed UEFI disk images too).
 	BootArgs string `yaml:"boot_args"`

@@ -497,18 +497,30 @@ func (m *Matrix) checkFiles() *Error {
 		}
 		return nil
 	}
+	kept := m.Images[:0:0]
 	for i := range m.Images {
 		img := &m.Images[i]
 		p := itemPath("images", i)
 		ctx := named("image", img.Name, p)
+		img.src, img.path = m.src, p // before filtering shifts the indexes
+		keep := true
 		for _, k := range []struct{ key, value string }{
 			{"path", img.Path}, {"kernel", img.Kernel}, {"initrd", img.Initrd}, {"transcript", img.Transcript},
 		} {
 			if e := check(p, k.key, k.value, ctx); e != nil {
+				if img.Optional {
+					keep = false
+					m.Skipped = append(m.Skipped, fmt.Sprintf("image %s left out: %s", img.Name, e.Msg))
+					break
+				}
 				return e
 			}
 		}
+		if keep {
+			kept = append(kept, *img)
+		}
 	}
+	m.Images = kept
 	for i := range m.Suites {
 		s := &m.Suites[i]
 		for j := range s.Commands {
@@ -545,7 +557,9 @@ func (m *Matrix) complete() {
 	}
 	for i := range m.Images {
 		img := &m.Images[i]
-		img.src, img.path = m.src, itemPath("images", i)
+		if img.path == "" {
+			img.src, img.path = m.src, itemPath("images", i)
+		}
 		if img.Profile == "" {
 			img.Profile = "redox"
 			if img.Kernel != "" || img.Variant == "standin" {

@@ -35,6 +35,10 @@ type Config struct {
 	// Grace is how long output is still collected after a fatal signature or a VM exit
 	// (the panic's stack, the last words of a dying VM).
 	Grace time.Duration
+	// Linger keeps reading after the target stage until the console has been quiet this
+	// long (at most 4x as long in all): daemons that crash right at login (getty, a network
+	// daemon started beside it) are then in the log the boot is judged on. 0 = stop at once.
+	Linger time.Duration
 	// OnProgress, when set, is called with the furthest stage reached and the component
 	// that printed last, whenever either changes (live progress display).
 	OnProgress func(stage, component string)
@@ -146,14 +150,9 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					streamEnd = true
 					if grace == nil {
 						graceWhy = "console closed: " + msg.err.Error()
-						if m != nil {
-							select {
-							case <-exited:
-								graceWhy = m.ExitErr().Error()
-							default:
-							}
+						if m != nil && m.ExitErr() != nil {
+							graceWhy = m.ExitErr().Error()
 						}
-						return endOfOutput(graceWhy)
 					}
 					return endOfOutput(graceWhy)
 				}
@@ -175,6 +174,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				}
 			}
 			if an.Reached(cfg.Until) {
+				lingerOn(ctx, con, an, lines, cfg.Linger)
 				return finish(verdict.Pass, "reached "+cfg.Until)
 			}
 			if grace == nil && fatal() != nil {
@@ -188,6 +188,11 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			return endOfOutput(graceWhy)
 		case <-exited:
 			exited = nil
+			if m.ExitErr() == nil {
+				// Finished without a fault (a replay played its whole transcript): the console
+				// stays open, and the output decides, as on a machine that stopped printing.
+				continue
+			}
 			if grace == nil {
 				graceWhy = "VM exited: " + m.ExitErr().Error()
 				// Keep reading what the VM wrote before it died.
@@ -251,4 +256,33 @@ func nextStage(p *profile.Profile, an *classify.Analyzer) *profile.Stage {
 		}
 	}
 	return nil
+}
+
+// lingerOn feeds the analyser what arrives until the console is quiet for d (or 4d passed).
+func lingerOn(ctx context.Context, con *console.Console, an *classify.Analyzer, lines <-chan lineMsg, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	stop := time.After(4 * d)
+	for {
+		quiet := time.Until(con.LastOutput().Add(d))
+		if quiet <= 0 {
+			quiet = time.Millisecond
+		}
+		select {
+		case msg := <-lines:
+			if msg.err != nil {
+				return
+			}
+			an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time})
+		case <-time.After(quiet):
+			if time.Since(con.LastOutput()) >= d {
+				return
+			}
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
 }

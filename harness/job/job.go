@@ -50,6 +50,10 @@ type Booted struct {
 	hostLog *os.File
 }
 
+// lingerTime is how long (before time scaling) the boot keeps reading after login for
+// crashes of daemons started beside it.
+const lingerTime = 300 * time.Millisecond
+
 // Transcript is the transcript path relative to the job directory.
 const Transcript = "transcript.log"
 
@@ -112,6 +116,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Silence:    time.Duration(float64(silence) * scale),
 		Deadline:   time.Duration(float64(deadline) * scale),
 		Scale:      scale,
+		Linger:     time.Duration(float64(lingerTime) * scale),
 		OnProgress: o.OnProgress,
 	})
 	return b
@@ -146,6 +151,9 @@ type cleanupMachine struct {
 	hosts.Machine
 	dir string
 }
+
+// Unwrap gives the harness the machine's optional abilities (pause, process group).
+func (c *cleanupMachine) Unwrap() hosts.Machine { return c.Machine }
 
 func (c *cleanupMachine) PowerOff(ctx context.Context) error {
 	err := c.Machine.PowerOff(ctx)

@@ -67,9 +67,9 @@ const maxInput = 64 << 10
 // transcript is a lab failure (INFRA) that still matches fs.ErrNotExist; bad options or a
 // corrupt .times file are configuration errors.
 func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) {
-	opts, err := DecodeOptions(h.Options)
+	opts, err := DecodeOptions(&h)
 	if err != nil {
-		return nil, fmt.Errorf("host %s: %w", h.Name, err)
+		return nil, err
 	}
 	if img.Transcript == "" {
 		return nil, fmt.Errorf("host %s (replay): image %s has no transcript to play", h.Name, img.Name)

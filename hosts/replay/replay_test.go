@@ -25,34 +25,34 @@ import (
 )
 
 func TestDecodeOptions(t *testing.T) {
-	o, err := DecodeOptions(nil)
+	decode := func(opts string) (Options, error) {
+		y := "images: [{name: l, arch: x86_64, transcript: t.log}]\nhosts:\n  - name: r\n    kind: replay\n    arch: x86_64\n" + opts
+		m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte(y), t.TempDir())
+		if err != nil {
+			return Options{}, err
+		}
+		return DecodeOptions(&m.Hosts[0])
+	}
+	o, err := decode("")
 	if err != nil || o != DefaultOptions() {
 		t.Fatalf("defaults: %+v %v", o, err)
 	}
-	o, err = DecodeOptions(map[string]any{"speed": 2.5, "stall_after_line": uint64(40), "line_delay": "10ms"})
+	o, err = decode("    options: {speed: 2.5, stall_after_line: 40, line_delay: 10ms}\n")
 	if err != nil || o.Speed != 2.5 || o.StallAfterLine != 40 || o.LineDelay != 10*time.Millisecond {
 		t.Fatalf("%+v %v", o, err)
 	}
-	o, err = DecodeOptions(map[string]any{"speed": 3, "stall_after_line": 0.0, "line_delay": "0s"})
+	o, err = decode("    options: {speed: 3, stall_after_line: 0, line_delay: 0s}\n")
 	if err != nil || o.Speed != 3 || o.StallAfterLine != 0 || o.LineDelay != 0 {
 		t.Fatalf("%+v %v", o, err)
 	}
-	for _, bad := range []map[string]any{
-		{"sped": 2},
-		{"speed": 0},
-		{"speed": -1.0},
-		{"speed": "fast"},
-		{"stall_after_line": -1},
-		{"stall_after_line": 2.5},
-		{"stall_after_line": "10"},
-		{"line_delay": 5},
-		{"line_delay": "5 parsecs"},
-		{"line_delay": "-1ms"},
+	for _, bad := range []string{
+		"{sped: 2}", "{speed: 0}", "{speed: -1.0}", "{speed: fast}", "{stall_after_line: -1}",
+		"{stall_after_line: 2.5}", "{stall_after_line: \"10\"}", "{line_delay: 5}", "{line_delay: 5 parsecs}", "{line_delay: -1ms}",
 	} {
-		if _, err := DecodeOptions(bad); err == nil {
+		if _, err := decode("    options: " + bad + "\n"); err == nil {
 			t.Errorf("%v: accepted", bad)
-		} else if !strings.HasPrefix(err.Error(), "options.") {
-			t.Errorf("%v: error does not name the option: %v", bad, err)
+		} else if !strings.HasPrefix(err.Error(), "hw.yaml:6:") {
+			t.Errorf("%v: error does not point into the options line: %v", bad, err)
 		}
 	}
 }
