@@ -29,13 +29,14 @@ func CheckInterp(lib *Library, override string) (changes []Change, note string) 
 	if want == "" {
 		return nil, "no known Redox loader for machine " + lib.Machine + ": PT_INTERP not checked"
 	}
+	if lib.Interp == "" {
+		// A static executable has no loader to get wrong (Redox runs static binaries).
+		return nil, "static executable (no PT_INTERP): loader not checked"
+	}
 	if lib.Interp == want {
 		return nil, ""
 	}
 	got := lib.Interp
-	if got == "" {
-		got = "(none)"
-	}
 	return []Change{{
 		Class:   Break,
 		Kind:    InterpMismatch,
