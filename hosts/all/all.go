@@ -2,5 +2,6 @@
 package all
 
 import (
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/cloudhypervisor"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 )
