@@ -88,7 +88,6 @@ type Machine struct {
 	exitErr error
 	api     *Client
 	serial  io.Closer
-	pty     *pty
 	version string
 	early   string // socket mode: why output before the connection may be missing
 
@@ -160,11 +159,14 @@ func (m *Machine) TimeScale() float64 { return m.scale }
 // Facts implements hosts.Machine.
 func (m *Machine) Facts() map[string]string {
 	f := map[string]string{
-		"accel":     "kvm",
-		"serial":    m.plan.Serial,
-		"ch_argv":   strings.Join(m.plan.Argv, " "),
-		"ch_cpus":   m.plan.Sources["cpus"],
-		"ch_memory": m.plan.Sources["memory"],
+		"accel":   "kvm",
+		"serial":  m.plan.Serial,
+		"ch_argv": strings.Join(m.plan.Argv, " "),
+		// where each setting came from: matrix, a CH_* variable, or default
+		"ch_cpus_from":      m.plan.Sources["cpus"],
+		"ch_memory_from":    m.plan.Sources["memory"],
+		"ch_hugepages_from": m.plan.Sources["hugepages"],
+		"ch_direct_io_from": m.plan.Sources["direct_io"],
 	}
 	if m.plan.Serial == SerialSocket {
 		f["ch_command_line"] = strings.Join(m.plan.CommandLine, " ")
@@ -287,7 +289,7 @@ func (m *Machine) powerOnPTY(ctx context.Context) (io.ReadWriteCloser, error) {
 	p.closeTerminal()
 	stream := ptyStream{p.master}
 	m.mu.Lock()
-	m.pty, m.serial = p, stream
+	m.serial = stream
 	m.mu.Unlock()
 	// From here the guest's output waits in the pty for the console, which the caller
 	// opens on stream; the API must answer before the machine counts as on.
