@@ -16,7 +16,7 @@
 // Cloud Hypervisor starts the guest as soon as it has a VM: there is no QEMU-style
 // "wait for the serial client". Its --serial socket=<path> mode makes the VMM the listening
 // side; what the guest prints before a client is accepted is dropped by older releases and
-// kept only in a bounded (16 KiB) buffer by the newest, and vm.create binds the socket only
+// kept only in a bounded buffer by the newest, and vm.create binds the socket only
 // in recent releases (older ones bind it inside vm.boot, after which the guest already
 // runs). So the default ("serial: pty") does not depend on any of that: the harness creates
 // a pseudo-terminal before the VMM starts and gives its terminal side to the VMM as stdin
