@@ -19,6 +19,43 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 )
 
+// Pausable is a machine the harness can pause (Cloud Hypervisor's vm.pause). A paused guest
+// prints nothing and its boot does not advance, so while Paused reports true the silence
+// watchdog, the stage timeouts and the boot deadline stop counting: a pause is never a HANG.
+// After the resume the silence window starts again from the resume.
+type Pausable interface {
+	Paused() bool
+}
+
+// pausable finds Pausable on m, or on the machine m wraps (a wrapper that adds behaviour,
+// such as the job's clean-up, exposes the machine inside with Unwrap).
+func pausable(m hosts.Machine) Pausable {
+	for i := 0; m != nil && i < 8; i++ {
+		if p, ok := m.(Pausable); ok {
+			return p
+		}
+		u, ok := m.(interface{ Unwrap() hosts.Machine })
+		if !ok {
+			return nil
+		}
+		m = u.Unwrap()
+	}
+	return nil
+}
+
+// waitSilenceFrom is the watchdog counting from a moment (a resume) instead of from the
+// last byte, when that moment is later.
+func waitSilenceFrom(ctx context.Context, con *console.Console, window time.Duration, from time.Time) error {
+	t := time.NewTimer(time.Until(from.Add(window)))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return con.WaitSilence(ctx, window)
+}
+
 // Config bounds one boot. All durations are already multiplied by the host's time scale.
 type Config struct {
 	Profile *profile.Profile
@@ -85,6 +122,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	defer cancel()
 	deadline := time.NewTimer(cfg.Deadline)
 	defer deadline.Stop()
+	deadlineAt := time.Now().Add(cfg.Deadline)
 
 	an := classify.New(p)
 	lines := make(chan lineMsg, 1024)
@@ -141,6 +179,40 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	}
 	stageTicker := time.NewTicker(250 * time.Millisecond)
 	defer stageTicker.Stop()
+
+	// Pauses (seen on the stage ticker and whenever a timer fires): the time a pause lasts
+	// is added to the deadline and the stage clock, and a watchdog that fired during it is
+	// armed again from the resume.
+	pz := pausable(m)
+	var (
+		pausedAt  time.Time // start of the current pause; zero while running
+		resumedAt time.Time // end of the last pause
+		parked    bool      // the watchdog fired during the pause
+	)
+	armSilence := func(from time.Time) {
+		go func() { silence <- waitSilenceFrom(ctx, con, cfg.Silence, from) }()
+	}
+	observePause := func() (paused bool) {
+		if pz == nil {
+			return false
+		}
+		now := time.Now()
+		switch p := pz.Paused(); {
+		case p && pausedAt.IsZero():
+			pausedAt = now
+		case !p && !pausedAt.IsZero():
+			d := now.Sub(pausedAt)
+			pausedAt, resumedAt = time.Time{}, now
+			stageSince = stageSince.Add(d)
+			deadlineAt = deadlineAt.Add(d)
+			deadline.Reset(time.Until(deadlineAt))
+			if parked {
+				parked = false
+				armSilence(now)
+			}
+		}
+		return !pausedAt.IsZero()
+	}
 
 	for {
 		select {
@@ -208,16 +280,30 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			if grace != nil || streamEnd {
 				continue
 			}
+			if observePause() {
+				parked = true // not a hang; armed again at the resume
+				continue
+			}
+			if resumedAt.After(con.LastOutput()) && time.Since(resumedAt) < cfg.Silence {
+				armSilence(resumedAt) // silent since the resume, not yet for a whole window
+				continue
+			}
 			if e := fatal(); e != nil {
 				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return finish(verdict.Hang, hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
 		case <-deadline.C:
+			if observePause() || time.Now().Before(deadlineAt) {
+				continue // paused, or moved by a pause (the timer is set again)
+			}
 			if e := fatal(); e != nil {
 				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return finish(verdict.Hang, hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
 		case <-stageTicker.C:
+			if observePause() {
+				continue
+			}
 			if next := nextStage(p, an); next != nil && next.Timeout > 0 {
 				limit := time.Duration(float64(next.Timeout) * cfg.Scale)
 				if time.Since(stageSince) > limit {
