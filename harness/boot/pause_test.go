@@ -33,8 +33,8 @@ type wrapped struct{ hosts.Machine }
 
 func (w wrapped) Unwrap() hosts.Machine { return w.Machine }
 
-// guest is the other end of a console: what the test writes is the serial output.
-func guest(t *testing.T) (*console.Console, net.Conn) {
+// pipeGuest is the other end of a console: what the test writes is the serial output.
+func pipeGuest(t *testing.T) (*console.Console, net.Conn) {
 	t.Helper()
 	a, b := net.Pipe()
 	con, err := console.Open(a, console.Options{})
@@ -75,7 +75,7 @@ func TestPausedGuestIsNotAHang(t *testing.T) {
 		wrap bool
 	}{{"machine", false}, {"wrapped machine", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			con, w := guest(t)
+			con, w := pipeGuest(t)
 			pm := &pauseMachine{exited: make(chan struct{})}
 			var m hosts.Machine = pm
 			if tc.wrap {
@@ -104,7 +104,7 @@ func TestPausedGuestIsNotAHang(t *testing.T) {
 
 func TestSilenceAfterResumeIsAHang(t *testing.T) {
 	const silence = 300 * time.Millisecond
-	con, w := guest(t)
+	con, w := pipeGuest(t)
 	pm := &pauseMachine{exited: make(chan struct{})}
 	done := runAsync(con, pm, Config{Profile: profile.Standin, Silence: silence, Deadline: time.Minute})
 	say(t, w, "Linux version 6.1.0 (stand-in)")
@@ -125,7 +125,7 @@ func TestSilenceAfterResumeIsAHang(t *testing.T) {
 
 func TestSilenceWithoutPauseIsStillAHang(t *testing.T) {
 	const silence = 300 * time.Millisecond
-	con, w := guest(t)
+	con, w := pipeGuest(t)
 	start := time.Now()
 	done := runAsync(con, &pauseMachine{exited: make(chan struct{})}, Config{Profile: profile.Standin, Silence: silence, Deadline: time.Minute})
 	say(t, w, "Linux version 6.1.0 (stand-in)")
