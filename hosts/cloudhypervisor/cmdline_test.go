@@ -60,6 +60,18 @@ func exampleHost(t *testing.T) string {
 	return text
 }
 
+// withoutOptions drops the example host's options block (firmware, tap).
+func withoutOptions(host string) string {
+	var keep []string
+	for _, l := range strings.Split(host, "\n") {
+		if t := strings.TrimSpace(l); strings.HasPrefix(t, "options:") || strings.HasPrefix(t, "firmware: /") || strings.HasPrefix(t, "tap:") {
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
+
 // loadHost parses a matrix with one disk image and the given hosts: YAML, and returns the
 // first host and the image.
 func loadHost(t *testing.T, hostsYAML string) (matrix.Host, matrix.Image) {
@@ -80,8 +92,9 @@ func TestExampleHostCommandLine(t *testing.T) {
 	base := exampleHost(t)
 	dir := "/run/job" // never touched: BuildPlan has no side effects
 
-	// As written, the example cannot boot: a disk needs CLOUDHV.fd, virtio-net a TAP.
-	h, img := loadHost(t, base)
+	// Without its options block the example cannot boot: a disk needs CLOUDHV.fd,
+	// virtio-net a TAP.
+	h, img := loadHost(t, withoutOptions(base))
 	_, err := BuildPlan(h, img, Options{}, dir, "", env())
 	if err == nil || !strings.Contains(err.Error(), "options.firmware") || !strings.HasPrefix(err.Error(), "hw.yaml:") {
 		t.Fatalf("example without firmware: want a hw.yaml:line:col error naming options.firmware, got %v", err)
@@ -91,8 +104,8 @@ func TestExampleHostCommandLine(t *testing.T) {
 		t.Fatalf("example with virtio-net and no tap: want an error naming options.tap, got %v", err)
 	}
 
-	withOpts := base + "    options:\n      firmware: /fw/CLOUDHV.fd\n      tap: tap0\n"
-	h, img = loadHost(t, withOpts)
+	// As written (with its options block), it does.
+	h, img = loadHost(t, base)
 	var o Options
 	if err := h.DecodeOptions(&o); err != nil {
 		t.Fatal(err)
@@ -103,14 +116,14 @@ func TestExampleHostCommandLine(t *testing.T) {
 		want   []string
 	}{
 		{"no knobs", env(), []string{"cloud-hypervisor",
-			"--firmware", "/fw/CLOUDHV.fd", "--disk", "path=/run/job/disk.img",
+			"--firmware", "/opt/cloud-hypervisor/CLOUDHV.fd", "--disk", "path=/run/job/disk.img",
 			"--cpus", "boot=2", "--memory", "size=1024M",
 			"--serial", "tty", "--console", "off", "--api-socket", "path=/run/job/api.sock",
 			"--net", "tap=tap0"}},
 		// The example writes smp: 2 and memory: 1024M, which win over CH_CPUS/CH_MEMORY;
 		// it says nothing about huge pages or direct I/O, so those knobs apply.
 		{"knobs under the matrix", env(EnvCPUs, "8", EnvMemory, "4G", EnvHugepages, "1", EnvDirectIO, "on"), []string{"cloud-hypervisor",
-			"--firmware", "/fw/CLOUDHV.fd", "--disk", "path=/run/job/disk.img,direct=on",
+			"--firmware", "/opt/cloud-hypervisor/CLOUDHV.fd", "--disk", "path=/run/job/disk.img,direct=on",
 			"--cpus", "boot=2", "--memory", "size=1024M,hugepages=on",
 			"--serial", "tty", "--console", "off", "--api-socket", "path=/run/job/api.sock",
 			"--net", "tap=tap0"}},

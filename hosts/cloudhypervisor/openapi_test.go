@@ -447,10 +447,11 @@ func TestSchemaCheckerCatchesMistakes(t *testing.T) {
 	}
 }
 
-// exampleHostWith loads the redox.yaml example host with extra YAML lines appended.
+// exampleHostWith loads the redox.yaml example host with its options block replaced by
+// extra YAML lines.
 func exampleHostWith(t *testing.T, extra string) matrix.Host {
 	t.Helper()
-	h, _ := loadHost(t, exampleHost(t)+extra)
+	h, _ := loadHost(t, withoutOptions(exampleHost(t))+extra)
 	return h
 }
 
