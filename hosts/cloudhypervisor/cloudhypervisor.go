@@ -41,7 +41,6 @@
 package cloudhypervisor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -59,6 +58,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/vmproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -83,7 +83,7 @@ type Machine struct {
 	mu      sync.Mutex // guards the fields below against a concurrent PowerOff
 	cmd     *exec.Cmd
 	pgid    int
-	stderr  *tailBuffer
+	stderr  *vmproc.Tail
 	exited  chan struct{}
 	exitErr error
 	api     *Client
@@ -234,7 +234,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 }
 
 func (m *Machine) start(stdin, stdout *os.File) error {
-	m.stderr = &tailBuffer{max: 16 << 10}
+	m.stderr = &vmproc.Tail{Max: 16 << 10}
 	var logw io.Writer = m.stderr
 	if m.env.Log != nil {
 		logw = io.MultiWriter(m.stderr, m.env.Log)
@@ -267,7 +267,7 @@ func (m *Machine) start(stdin, stdout *os.File) error {
 			e = fmt.Errorf("cloud-hypervisor exited: %v", err)
 		}
 		if tail := strings.TrimSpace(m.stderr.String()); tail != "" {
-			e = fmt.Errorf("%w: %s", e, lastLines(tail, 5))
+			e = fmt.Errorf("%w: %s", e, vmproc.LastLines(tail, 5))
 		}
 		m.exitErr = e
 		close(m.exited)
@@ -372,22 +372,7 @@ func (m *Machine) waitAPI(ctx context.Context) error {
 
 // dial connects to a unix socket the VMM creates, giving up when the VMM exits.
 func (m *Machine) dial(ctx context.Context, path string) (net.Conn, error) {
-	deadline, cancel := context.WithTimeout(ctx, m.plan.APITimeout)
-	defer cancel()
-	for {
-		var d net.Dialer
-		conn, err := d.DialContext(deadline, "unix", path)
-		if err == nil {
-			return conn, nil
-		}
-		select {
-		case <-m.exited:
-			return nil, m.exitErr
-		case <-deadline.Done():
-			return nil, fmt.Errorf("%s: %w (last error: %v)", path, deadline.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return vmproc.DialUnix(ctx, path, m.plan.APITimeout, m.exited, func() error { return m.exitErr })
 }
 
 // Pause pauses the guest (vm.pause). The console stays open; Paused reports true until
@@ -472,22 +457,7 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 				cancel()
 			}
 		}
-		for _, step := range []struct {
-			sig  syscall.Signal
-			wait time.Duration
-		}{{0, 2 * time.Second}, {syscall.SIGTERM, 3 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
-			if step.sig != 0 {
-				syscall.Kill(-pgid, step.sig)
-			}
-			select {
-			case <-m.exited:
-			case <-time.After(step.wait):
-				continue
-			}
-			break
-		}
-		// The group may hold children the VMM started; make sure none survive.
-		syscall.Kill(-pgid, syscall.SIGKILL)
+		vmproc.StopGroup(pgid, m.exited)
 		if api != nil {
 			api.Close()
 		}
@@ -535,35 +505,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return out.Close()
-}
-
-// tailBuffer keeps the last max bytes written (the VMM's stderr for INFRA messages).
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(bytes.ToValidUTF8(t.buf, []byte("?")))
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }

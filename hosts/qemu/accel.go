@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts/vmproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -112,7 +113,7 @@ func runProbe(kernel string) (bool, string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	out := &tailBuffer{max: 64 << 10}
+	out := &vmproc.Tail{Max: 64 << 10}
 	cmd := exec.CommandContext(ctx, bin, "-accel", "kvm", "-m", "256", "-nodefaults", "-display", "none",
 		"-no-reboot", "-serial", "stdio", "-kernel", kernel, "-append", "console=ttyS0 console=ttyAMA0 panic=-1")
 	cmd.Stdout, cmd.Stderr = out, out
@@ -129,7 +130,7 @@ func runProbe(kernel string) (bool, string) {
 			if strings.Contains(out.String(), "Linux version") {
 				return true, "KVM probe boot printed the kernel banner"
 			}
-			return false, "KVM probe boot failed: " + lastLines(strings.TrimSpace(out.String()), 2)
+			return false, "KVM probe boot failed: " + vmproc.LastLines(strings.TrimSpace(out.String()), 2)
 		case <-time.After(100 * time.Millisecond):
 			if strings.Contains(out.String(), "Linux version") {
 				cancel()

@@ -5,7 +5,6 @@
 package qemu
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/vmproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -36,7 +36,7 @@ type Machine struct {
 
 	cmd     *exec.Cmd
 	pgid    int
-	stderr  *tailBuffer
+	stderr  *vmproc.Tail
 	exited  chan struct{}
 	exitErr error
 	qmp     *QMP
@@ -119,7 +119,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 	for _, s := range []string{m.plan.SerialSok, m.plan.QMPSock} {
 		os.Remove(s)
 	}
-	m.stderr = &tailBuffer{max: 16 << 10}
+	m.stderr = &vmproc.Tail{Max: 16 << 10}
 	var logw io.Writer = m.stderr
 	if m.env.Log != nil {
 		logw = io.MultiWriter(m.stderr, m.env.Log)
@@ -142,7 +142,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 			m.exitErr = fmt.Errorf("qemu exited: %v", err)
 		}
 		if tail := strings.TrimSpace(m.stderr.String()); tail != "" {
-			m.exitErr = fmt.Errorf("%w: %s", m.exitErr, lastLines(tail, 5))
+			m.exitErr = fmt.Errorf("%w: %s", m.exitErr, vmproc.LastLines(tail, 5))
 		}
 		close(m.exited)
 	}()
@@ -164,21 +164,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 
 // dial waits for QEMU to create a socket, giving up if QEMU exits.
 func (m *Machine) dial(ctx context.Context, path string) (net.Conn, error) {
-	deadline, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	for {
-		conn, err := net.Dial("unix", path)
-		if err == nil {
-			return conn, nil
-		}
-		select {
-		case <-m.exited:
-			return nil, m.exitErr
-		case <-deadline.Done():
-			return nil, fmt.Errorf("%s: %w (last error: %v)", path, deadline.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+	return vmproc.DialUnix(ctx, path, 30*time.Second, m.exited, func() error { return m.exitErr })
 }
 
 func (m *Machine) dialQMP(ctx context.Context) (*QMP, error) {
@@ -211,22 +197,7 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 			m.qmp.Quit(qctx)
 			cancel()
 		}
-		for _, step := range []struct {
-			sig  syscall.Signal
-			wait time.Duration
-		}{{0, 2 * time.Second}, {syscall.SIGTERM, 3 * time.Second}, {syscall.SIGKILL, 10 * time.Second}} {
-			if step.sig != 0 {
-				syscall.Kill(-m.pgid, step.sig)
-			}
-			select {
-			case <-m.exited:
-			case <-time.After(step.wait):
-				continue
-			}
-			break
-		}
-		// The group may hold children QEMU started (helpers); make sure none survive.
-		syscall.Kill(-m.pgid, syscall.SIGKILL)
+		vmproc.StopGroup(m.pgid, m.exited)
 		if m.qmp != nil {
 			m.qmp.Close()
 		}
@@ -248,35 +219,4 @@ func copyFile(from, to string) error {
 		return err
 	}
 	return os.WriteFile(to, data, 0o644)
-}
-
-// tailBuffer keeps the last max bytes written (QEMU's stderr for INFRA messages).
-type tailBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-	max int
-}
-
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.buf = append(t.buf, p...)
-	if len(t.buf) > t.max {
-		t.buf = t.buf[len(t.buf)-t.max:]
-	}
-	return len(p), nil
-}
-
-func (t *tailBuffer) String() string {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return string(bytes.ToValidUTF8(t.buf, []byte("?")))
-}
-
-func lastLines(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, " | ")
 }
