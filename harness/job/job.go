@@ -14,7 +14,9 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
@@ -34,7 +36,15 @@ type Options struct {
 	OnProgress func(stage, component string)
 	// OnPowerOn is called once the machine is on and its console attached.
 	OnPowerOn func(hosts.Machine)
+	// LockDir and LockWait govern the per-host lock of real (non-virtual) hosts: the
+	// directory (default lock.DefaultDir()) and how long to wait for a busy host (default
+	// $REDOX_HWTEST_LOCK_WAIT, else 30m) before the job is INFRA.
+	LockDir  string
+	LockWait time.Duration
 }
+
+// DefaultLockWait bounds the wait for a busy real host.
+const DefaultLockWait = 30 * time.Minute
 
 // Booted is a machine whose boot has been followed to its end.
 type Booted struct {
@@ -48,6 +58,8 @@ type Booted struct {
 	// Err is set when the machine could not be started at all (INFRA).
 	Err     error
 	hostLog *os.File
+	logw    *secrets.Writer
+	lock    *lock.Lock
 }
 
 // Transcript is the transcript path relative to the job directory.
@@ -77,9 +89,21 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		return b.infra(err)
 	}
 	b.hostLog = hl
-	var logw io.Writer = hl
+	// Host diagnostics go through the redactor: a BMC or PDU password must never reach
+	// an artifact, whatever a tool prints.
+	b.logw = secrets.NewWriter(hl)
+	var logw io.Writer = b.logw
 	if o.Log != nil {
-		logw = io.MultiWriter(hl, o.Log)
+		logw = io.MultiWriter(b.logw, secrets.NewWriter(o.Log))
+	}
+	if !j.Host.Virtual() {
+		// A real machine boots one image at a time: wait for its lock (released by the
+		// kernel if a holder dies).
+		l, err := acquireLock(ctx, j, o, logw)
+		if err != nil {
+			return b.infra(err)
+		}
+		b.lock = l
 	}
 	args := joinArgs(j.Image.BootArgs, o.BootArgs)
 	mach, err := hosts.New(j.Host, j.Image, hosts.Env{Dir: sockDir, BootArgs: args, Log: logw})
@@ -98,12 +122,22 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err != nil {
 		return b.infra(err)
 	}
+	gaps, _ := stream.(hosts.GapReporter)
+	noter, _ := stream.(hosts.Noter)
+	if secrets.Active() {
+		// Redacted below the console: the transcript, the matcher's window and every
+		// excerpt taken from it never hold a registered secret.
+		stream = secrets.Stream(stream)
+	}
 	con, err := console.Open(stream, console.Options{Transcript: filepath.Join(b.Dir, Transcript)})
 	if err != nil {
 		stream.Close()
 		return b.infra(err)
 	}
 	b.Console = con
+	if noter != nil {
+		noter.SetNote(con.Note)
+	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
 	}
@@ -113,14 +147,45 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Deadline:   time.Duration(float64(deadline) * scale),
 		Scale:      scale,
 		OnProgress: o.OnProgress,
+		Gaps:       gapsOf(gaps),
 	})
+	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
+}
+
+func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
+	if g == nil {
+		return nil
+	}
+	return g.Gaps
+}
+
+func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Lock, error) {
+	wait := o.LockWait
+	if wait <= 0 {
+		wait = DefaultLockWait
+		if d, err := time.ParseDuration(os.Getenv("REDOX_HWTEST_LOCK_WAIT")); err == nil && d > 0 {
+			wait = d
+		}
+	}
+	start := time.Now()
+	l, err := lock.Acquire(ctx, j.Host.Name, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
+		OnWait: func(h lock.Holder) {
+			fmt.Fprintf(logw, "lock: waiting up to %s for host %s: held by %s\n", wait, j.Host.Name, h)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	if waited := time.Since(start); waited > time.Second {
+		fmt.Fprintf(logw, "lock: got host %s after waiting %s\n", j.Host.Name, waited.Round(time.Millisecond))
+	}
+	return l, nil
 }
 
 func (b *Booted) infra(err error) *Booted {
 	b.Err = hosts.Infra(err)
 	b.Outcome.Verdict = "INFRA"
-	b.Outcome.Reason = b.Err.Error()
+	b.Outcome.Reason = secrets.Redact(b.Err.Error())
 	b.Outcome.Decided = time.Now()
 	b.Outcome.StageAt = map[string]time.Duration{}
 	return b
@@ -135,6 +200,13 @@ func (b *Booted) Close() {
 	}
 	if b.Console != nil {
 		b.Console.Close()
+	}
+	if b.lock != nil {
+		b.lock.Release()
+		b.lock = nil
+	}
+	if b.logw != nil {
+		b.logw.Close()
 	}
 	if b.hostLog != nil {
 		b.hostLog.Close()
@@ -168,7 +240,7 @@ func (b *Booted) Excerpt(n int) string {
 	if b.Console == nil {
 		return ""
 	}
-	return b.Console.Tail(n)
+	return secrets.Redact(b.Console.Tail(n))
 }
 
 // String is a one-line summary.
