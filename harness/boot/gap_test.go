@@ -20,7 +20,7 @@ type pipeRWC struct {
 }
 
 func (p pipeRWC) Write(b []byte) (int, error) { return len(b), nil }
-func (p pipeRWC) Close() error               { p.w.Close(); return p.PipeReader.Close() }
+func (p pipeRWC) Close() error                { p.w.Close(); return p.PipeReader.Close() }
 
 // gapCase feeds a stand-in boot that stops after the drivers stage; gaps(stageSeen) gives
 // the console gaps relative to the moment the last stage line was written.
