@@ -3,4 +3,5 @@ package all
 
 import (
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/serial"
 )
