@@ -53,21 +53,21 @@ func TestOptionsDefaultsAndErrors(t *testing.T) {
 		t.Fatalf("describe %q", d)
 	}
 	for opts, want := range map[string]string{
-		"{}": "needs exactly one of options.device, options.usb_serial or options.address",
-		"{device: /dev/ttyS0, address: \"a:1\"}":                     "hw.yaml:7:",
-		"{address: nohost}":                                          "must be host:port",
-		"{address: \"h:3001\", baud: 9600}":                          "no effect on a raw TCP port",
-		"{device: /dev/ttyS0, rfc2217: true}":                        "rfc2217 of host \"board\" needs options.address",
-		"{device: /dev/ttyS0, parity: evn}":                          "parity of host \"board\" must be one of none, odd, even, mark, space",
-		"{device: /dev/ttyS0, stop_bits: 3}":                         "stop_bits",
-		"{device: /dev/ttyS0, flow: hw}":                             "flow of host",
-		"{device: /dev/ttyS0, data_bits: 9}":                         "data_bits",
-		"{device: /dev/ttyS0, baud: fast}":                           "hw.yaml:7:",
-		"{device: /dev/ttyS0, boot: pxe}":                            "needs a power block",
-		"{device: /dev/ttyS0, boot: usb}":                            "boot of host \"board\" must be one of",
-		"{device: /dev/ttyS0, power: {on: x}}":                       "power.off of host \"board\" is required",
-		"{device: /dev/ttyS0, power: {on: x, off: y, bogus: 1}}":     "unknown key",
-		"{device: /dev/ttyS0, reconnect: {give_up: 5}}":              "needs a unit",
+		"{}":                                                          "needs exactly one of options.device, options.usb_serial or options.address",
+		"{device: /dev/ttyS0, address: \"a:1\"}":                      "hw.yaml:7:",
+		"{address: nohost}":                                           "must be host:port",
+		"{address: \"h:3001\", baud: 9600}":                           "no effect on a raw TCP port",
+		"{device: /dev/ttyS0, rfc2217: true}":                         "rfc2217 of host \"board\" needs options.address",
+		"{device: /dev/ttyS0, parity: evn}":                           "parity of host \"board\" must be one of none, odd, even, mark, space",
+		"{device: /dev/ttyS0, stop_bits: 3}":                          "stop_bits",
+		"{device: /dev/ttyS0, flow: hw}":                              "flow of host",
+		"{device: /dev/ttyS0, data_bits: 9}":                          "data_bits",
+		"{device: /dev/ttyS0, baud: fast}":                            "hw.yaml:7:",
+		"{device: /dev/ttyS0, boot: pxe}":                             "needs a power block",
+		"{device: /dev/ttyS0, boot: usb}":                             "boot of host \"board\" must be one of",
+		"{device: /dev/ttyS0, power: {on: x}}":                        "power.off of host \"board\" is required",
+		"{device: /dev/ttyS0, power: {on: x, off: y, bogus: 1}}":      "unknown key",
+		"{device: /dev/ttyS0, reconnect: {give_up: 5}}":               "needs a unit",
 		"{device: /dev/ttyS0, power: {on: x, off: y}, boot: command}": "no flash command",
 	} {
 		_, err := parseHost(t, opts)
@@ -100,7 +100,10 @@ func TestFindUSBSerial(t *testing.T) {
 	root := t.TempDir()
 	mk := func(p string) string { p = filepath.Join(root, p); os.MkdirAll(p, 0o755); return p }
 	write := func(p, s string) { os.WriteFile(filepath.Join(root, p), []byte(s), 0o644) }
-	link := func(target, name string) { os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755); os.Symlink(filepath.Join(root, target), filepath.Join(root, name)) }
+	link := func(target, name string) {
+		os.MkdirAll(filepath.Dir(filepath.Join(root, name)), 0o755)
+		os.Symlink(filepath.Join(root, target), filepath.Join(root, name))
+	}
 	mk("bus/usb-serial")
 	mk("bus/usb")
 	// ttyUSB0: devices/usb1/1-1 (device, serial A10K) / 1-1:1.0 (interface) / ttyUSB0 (port)
