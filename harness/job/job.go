@@ -56,10 +56,11 @@ type Booted struct {
 	Outcome boot.Outcome
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
-	Err     error
-	hostLog *os.File
-	logw    *secrets.Writer
-	lock    *lock.Lock
+	Err      error
+	hostLog  *os.File
+	logw     *secrets.Writer
+	userLogw *secrets.Writer
+	lock     *lock.Lock
 }
 
 // Transcript is the transcript path relative to the job directory.
@@ -78,12 +79,6 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return b.infra(err)
 	}
-	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
-	// and job directories can be deep.
-	sockDir, err := os.MkdirTemp("", "rhw-")
-	if err != nil {
-		return b.infra(err)
-	}
 	hl, err := os.Create(filepath.Join(b.Dir, "host.log"))
 	if err != nil {
 		return b.infra(err)
@@ -94,7 +89,8 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	b.logw = secrets.NewWriter(hl)
 	var logw io.Writer = b.logw
 	if o.Log != nil {
-		logw = io.MultiWriter(b.logw, secrets.NewWriter(o.Log))
+		b.userLogw = secrets.NewWriter(o.Log)
+		logw = io.MultiWriter(b.logw, b.userLogw)
 	}
 	if !j.Host.Virtual() {
 		// A real machine boots one image at a time: wait for its lock (released by the
@@ -104,6 +100,12 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 			return b.infra(err)
 		}
 		b.lock = l
+	}
+	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
+	// and job directories can be deep.
+	sockDir, err := os.MkdirTemp("", "rhw-")
+	if err != nil {
+		return b.infra(err)
 	}
 	args := joinArgs(j.Image.BootArgs, o.BootArgs)
 	mach, err := hosts.New(j.Host, j.Image, hosts.Env{Dir: sockDir, BootArgs: args, Log: logw})
@@ -207,6 +209,9 @@ func (b *Booted) Close() {
 	}
 	if b.logw != nil {
 		b.logw.Close()
+	}
+	if b.userLogw != nil {
+		b.userLogw.Close()
 	}
 	if b.hostLog != nil {
 		b.hostLog.Close()

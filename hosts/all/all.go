@@ -2,6 +2,7 @@
 package all
 
 import (
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/serial"
 )

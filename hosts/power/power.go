@@ -148,6 +148,18 @@ func NewCommand(o Options, log io.Writer) (*Command, error) {
 	return &Command{o: o, log: log, password: pw}, nil
 }
 
+// NewRunner makes a Command that only runs commands (Run: the flash command of a host whose
+// power is not a command, e.g. an IPMI host).
+func NewRunner(timeout time.Duration, log io.Writer) *Command {
+	if log == nil {
+		log = io.Discard
+	}
+	if timeout <= 0 {
+		timeout = DefaultTimeout
+	}
+	return &Command{o: Options{Timeout: matrix.Duration{Duration: timeout}}, log: log}
+}
+
 // SetEnv adds name=value pairs to the environment of every command (RHW_IMAGE, ...).
 func (c *Command) SetEnv(kv ...string) {
 	c.mu.Lock()
