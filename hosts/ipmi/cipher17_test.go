@@ -30,6 +30,7 @@ type goBMC struct {
 	pw      string
 	chassis *mock.Chassis
 	console *mock.FakeConsoleConn
+	bmc     *bmc.BMC
 }
 
 func newGoBMC(t *testing.T, onPower func(on bool)) *goBMC {
@@ -47,6 +48,7 @@ func newGoBMC(t *testing.T, onPower func(on bool)) *goBMC {
 	}
 	b := bmc.New(bmc.DeviceInfo{IPMIVersion: 0x20}, [16]byte{1, 2, 3}, m, bmc.WithClock(clock.Real),
 		bmc.WithCipherSuites([]types.CipherSuiteID{types.CipherSuiteID17}))
+	g.bmc = b
 	u, err := b.Users.Add(2, "admin")
 	if err != nil {
 		t.Fatal(err)
@@ -150,4 +152,45 @@ func TestCipherSuite17BootOverSOL(t *testing.T) {
 		t.Errorf("facts %v", f)
 	}
 	grepTree(t, runDir, g.pw)
+}
+
+// A BMC that drops SOL on a power transition (some do): the console reconnects, the gap is
+// marked, and the boot, whose output the BMC buffered meanwhile, still passes.
+func TestSOLDroppedOnPowerOnReconnects(t *testing.T) {
+	var g *goBMC
+	g = newGoBMC(t, func(on bool) {
+		if !on {
+			return
+		}
+		g.bmc.SOL.DeactivateBySession(g.bmc.SOL.ActiveSessionID(1))
+		for _, l := range []string{"Linux version 6.1 (fake)\r\n", "FX: init started (x86_64)\r\n", "FX: stage modules\r\n", "FX: boot complete\r\n"} {
+			time.Sleep(300 * time.Millisecond)
+			g.console.FeedRX([]byte(l))
+		}
+	})
+	t.Setenv("RHW_TEST_GOBMC_PW", g.pw)
+	m := &matrix.Matrix{Settings: matrix.Settings{Silence: matrix.Duration{Duration: 10 * time.Second}, BootTimeout: matrix.Duration{Duration: 30 * time.Second}}}
+	j := matrix.Job{
+		Image: matrix.Image{Name: "standin", Arch: "x86_64", Profile: "standin", Path: "/nonexistent/preinstalled.img"},
+		Host: matrix.Host{Name: "gobmc-drop", Kind: "ipmi", Arch: "x86_64", Options: map[string]any{
+			"address": "127.0.0.1:" + itoa(g.port), "password_env": "RHW_TEST_GOBMC_PW", "min_off": "100ms", "poll": "1s",
+			"timeout": "300ms", "reconnect": map[string]any{"min": "100ms", "max": "500ms", "give_up": "10s"}}},
+		Suite: matrix.Suite{Name: "boot"},
+	}
+	runDir := t.TempDir()
+	b := job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
+	b.Close()
+	hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
+	if b.Outcome.Verdict != verdict.Pass {
+		t.Fatalf("%s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, hl)
+	}
+	tr, _ := os.ReadFile(filepath.Join(b.Dir, job.Transcript))
+	if !strings.Contains(string(tr), "### redox-hwtest: console back after") {
+		t.Fatalf("no reconnection marked:\n%s\nhost.log:\n%s", tr, hl)
+	}
+	for _, l := range strings.Split(string(tr), "\n") {
+		if strings.Contains(l, "console back after") {
+			t.Logf("%s", strings.TrimSpace(l))
+		}
+	}
 }

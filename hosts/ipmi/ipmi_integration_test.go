@@ -14,6 +14,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -225,5 +226,20 @@ func TestRefusedBootDeviceIsInfra(t *testing.T) {
 	}
 	if pid := s.vmPID(); pid != 0 {
 		t.Errorf("the machine was powered on: VM pid %d", pid)
+	}
+}
+
+// ipmitool, when someone wants it, gets the password through the environment only.
+func TestToolCommandKeepsThePasswordOffTheCommandLine(t *testing.T) {
+	need(t, "ipmitool")
+	s := newBMCSim(t, kernelArgs(""))
+	o := ipmi.Options{Address: fmt.Sprintf("127.0.0.1:%d", s.lanPort), User: "admin", Cipher: 3, Privilege: "administrator"}
+	cmd := ipmi.ToolCommand(context.Background(), o, s.password, "chassis", "power", "status")
+	if strings.Contains(strings.Join(cmd.Args, " "), s.password) {
+		t.Fatalf("password in argv: %v", cmd.Args)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "Chassis Power is off") {
+		t.Fatalf("%v: %s", err, out)
 	}
 }

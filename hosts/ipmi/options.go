@@ -15,8 +15,10 @@ import (
 
 // Options are the options of an ipmi host.
 type Options struct {
-	// Address is the BMC: host or host:port (default port 623).
+	// Address is the BMC: host, or host:port; Port is the port when Address has none
+	// (default 623).
 	Address string `yaml:"address"`
+	Port    int    `yaml:"port"`
 	// User is the BMC user (default "admin"); the password comes from password_env or
 	// password_file, never from the matrix.
 	User           string `yaml:"user"`
@@ -85,9 +87,21 @@ func DecodeOptions(h *matrix.Host) (Options, error) {
 	if o.Address == "" {
 		return o, h.Errorf("options.address", "host %q needs options.address (the BMC, host[:port])", h.Name)
 	}
-	if _, _, err := splitAddress(o.Address); err != nil {
+	host, port, err := splitAddress(o.Address)
+	if err != nil {
 		return o, h.Errorf("options.address", "address of host %q: %v", h.Name, err)
 	}
+	if o.Port != 0 {
+		if _, _, e := net.SplitHostPort(o.Address); e == nil {
+			return o, h.Errorf("options.port", "host %q has a port in options.address and options.port; give one", h.Name)
+		}
+		if o.Port < 0 || o.Port > 65535 {
+			return o, h.Errorf("options.port", "port of host %q must be 1..65535", h.Name)
+		}
+		port = o.Port
+	}
+	o.Port = port
+	o.Address = net.JoinHostPort(host, strconv.Itoa(port))
 	if o.User == "" {
 		o.User = "admin"
 	}

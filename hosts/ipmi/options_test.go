@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -35,6 +36,13 @@ func TestOptions(t *testing.T) {
 	if h, p, _ := splitAddress(o.Address); h != "10.0.0.50" || p != 623 {
 		t.Fatalf("%s %d", h, p)
 	}
+	o, err = parse(t, "{address: bmc.lab, port: 6230}")
+	if err != nil || o.Address != "bmc.lab:6230" {
+		t.Fatalf("%q %v", o.Address, err)
+	}
+	if _, err := parse(t, `{address: "bmc.lab:6230", port: 623}`); err == nil || !strings.Contains(err.Error(), "give one") {
+		t.Fatalf("port twice: %v", err)
+	}
 	o, err = parse(t, `{address: "bmc.lab:6230", password_file: /etc/rhw/bmc.pw, cipher: 3, boot: pxe, pxe: {listen: "0.0.0.0:8069", url: "http://10.0.0.1:8069"}}`)
 	if err != nil {
 		t.Fatal(err)
@@ -57,5 +65,26 @@ func TestOptions(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: got %v, want %q", opts, err, want)
 		}
+	}
+}
+
+// The example hosts in testdata/bmc.yaml (and the ipmi host of matrix/examples/redox.yaml)
+// are accepted by the host kind.
+func TestExampleMatrix(t *testing.T) {
+	t.Setenv("REDOX_LAB_BMC_PASSWORD", "example-bmc-password")
+	m, err := matrix.LoadOptions{SkipFileChecks: true}.Load("testdata/bmc.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range m.Hosts {
+		o, err := DecodeOptions(&h)
+		if err != nil {
+			t.Errorf("%s: %v", h.Name, err)
+			continue
+		}
+		t.Logf("%s: %s cipher %d boot %s boot_device %s", h.Name, o.Address, o.Cipher, o.Boot, o.BootDevice)
+	}
+	if _, err := New(m.Hosts[0], m.Images[0], hosts.Env{}); err != nil {
+		t.Errorf("r630: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,13 +20,17 @@ type Options struct {
 	Device string `yaml:"device"`
 	// USBSerial finds the local tty by its USB adapter's serial number (sysfs).
 	USBSerial string `yaml:"usb_serial"`
-	// Address is host:port of a network serial port: raw TCP as ser2net exports it, or
-	// telnet with RFC 2217 (com port control) when RFC2217 is set.
+	// Address is a network serial port, "host:port" or "host" with Port: ser2net's
+	// accepter for this UART.
 	Address string `yaml:"address"`
-	RFC2217 bool   `yaml:"rfc2217"`
+	Port    int    `yaml:"port"`
+	// Protocol is what the port speaks: raw (default: bytes as they are, ser2net's
+	// "tcp,..." accepter), telnet ("telnet,tcp,...") or rfc2217 (telnet with com port
+	// control, "telnet(rfc2217),tcp,...": the line settings below are sent to the server).
+	Protocol string `yaml:"protocol"`
 
-	// Line settings for a local tty (and sent to the server with RFC 2217; a raw TCP port
-	// has them in the server's configuration). Defaults 115200 8N1, no flow control.
+	// Line settings for a local tty (and sent to the server with protocol rfc2217; a raw
+	// or telnet port has them in the server's configuration). Defaults 115200 8N1, no flow control.
 	Baud     int     `yaml:"baud"`
 	DataBits int     `yaml:"data_bits"`
 	Parity   string  `yaml:"parity"`    // none, odd, even, mark, space
@@ -62,8 +67,9 @@ const (
 )
 
 var (
-	parities = []string{"none", "odd", "even", "mark", "space"}
-	flows    = []string{"none", "rtscts", "xonxoff"}
+	parities  = []string{"none", "odd", "even", "mark", "space"}
+	protocols = []string{"raw", "telnet", "rfc2217"}
+	flows     = []string{"none", "rtscts", "xonxoff"}
 )
 
 // withDefaults fills in the reconnect defaults.
@@ -107,22 +113,48 @@ func DecodeOptions(h *matrix.Host) (Options, error) {
 		return o, h.Errorf(key, "host %q needs exactly one of options.device, options.usb_serial or options.address (got %d)", h.Name, given)
 	}
 	if o.Address != "" {
-		if _, port, err := net.SplitHostPort(o.Address); err != nil || port == "" {
-			return o, h.Errorf("options.address", "address of host %q must be host:port, got %q", h.Name, o.Address)
+		host, port, err := net.SplitHostPort(o.Address)
+		switch {
+		case err == nil && o.Port != 0:
+			return o, h.Errorf("options.port", "host %q has a port in options.address and options.port; give one", h.Name)
+		case err == nil:
+			p, perr := strconv.Atoi(port)
+			if perr != nil || p <= 0 || p > 65535 {
+				return o, h.Errorf("options.address", "address of host %q: bad port %q", h.Name, port)
+			}
+			o.Port = p
+		case o.Port <= 0 || o.Port > 65535:
+			return o, h.Errorf("options.port", "host %q needs the network serial port's TCP port (options.port, or host:port in options.address)", h.Name)
+		default:
+			host = o.Address
+			if strings.Contains(host, ":") && !strings.HasPrefix(host, "[") {
+				host = "[" + host + "]"
+			}
 		}
-		if !o.RFC2217 {
-			// A raw TCP port cannot carry line settings: they live in ser2net's config.
+		o.Address = net.JoinHostPort(strings.Trim(host, "[]"), strconv.Itoa(o.Port))
+		if o.Protocol == "" {
+			o.Protocol = "raw"
+		}
+		if !slices.Contains(protocols, o.Protocol) {
+			return o, h.Errorf("options.protocol", "protocol of host %q must be one of %s, got %q", h.Name, strings.Join(protocols, ", "), o.Protocol)
+		}
+		if o.Protocol != "rfc2217" {
+			// Only RFC 2217 carries line settings: otherwise they live in ser2net's config.
 			for _, k := range []struct {
 				key string
 				set bool
 			}{{"baud", o.Baud != 0}, {"data_bits", o.DataBits != 0}, {"parity", o.Parity != ""}, {"stop_bits", o.StopBits != 0}, {"flow", o.Flow != ""}} {
 				if k.set {
-					return o, h.Errorf("options."+k.key, "%s of host %q has no effect on a raw TCP port (set it in the serial server's configuration, or use rfc2217: true)", k.key, h.Name)
+					return o, h.Errorf("options."+k.key, "%s of host %q has no effect on a %s port (set it in the serial server's configuration, or use protocol: rfc2217)", k.key, h.Name, o.Protocol)
 				}
 			}
 		}
-	} else if o.RFC2217 {
-		return o, h.Errorf("options.rfc2217", "rfc2217 of host %q needs options.address (a network serial port)", h.Name)
+	} else if o.Protocol != "" || o.Port != 0 {
+		key := "options.protocol"
+		if o.Protocol == "" {
+			key = "options.port"
+		}
+		return o, h.Errorf(key, "port and protocol of host %q are for a network serial port (options.address)", h.Name)
 	}
 	if o.Baud == 0 {
 		o.Baud = DefaultBaud
@@ -190,10 +222,10 @@ func (o Options) Describe() string {
 		line += " " + o.Flow
 	}
 	switch {
-	case o.Address != "" && o.RFC2217:
+	case o.Protocol == "rfc2217":
 		return "rfc2217 " + o.Address + " " + line
 	case o.Address != "":
-		return "tcp " + o.Address
+		return o.Protocol + " " + o.Address
 	case o.USBSerial != "":
 		return "tty usb_serial " + o.USBSerial + " " + line
 	}

@@ -60,6 +60,7 @@ const (
 	stSBIAC
 )
 
+// newTelnet starts the negotiation; com port control is offered for protocol rfc2217 only.
 func newTelnet(c net.Conn, line Options, log io.Writer) (*telnetConn, error) {
 	if log == nil {
 		log = io.Discard
@@ -67,8 +68,13 @@ func newTelnet(c net.Conn, line Options, log io.Writer) (*telnetConn, error) {
 	t := &telnetConn{c: c, line: line, log: log, wantDo: map[byte]bool{}, will: map[byte]bool{}}
 	// Ask for an 8-bit clean line both ways, and offer com port control.
 	t.wantDo[optBinary], t.wantDo[optSGA] = true, true
-	t.will[optBinary], t.will[optSGA], t.will[optComPort] = true, true, true
-	err := t.send([]byte{tIAC, tDO, optBinary, tIAC, tWILL, optBinary, tIAC, tDO, optSGA, tIAC, tWILL, optSGA, tIAC, tWILL, optComPort})
+	t.will[optBinary], t.will[optSGA] = true, true
+	offer := []byte{tIAC, tDO, optBinary, tIAC, tWILL, optBinary, tIAC, tDO, optSGA, tIAC, tWILL, optSGA}
+	if line.Protocol == "rfc2217" {
+		t.will[optComPort] = true
+		offer = append(offer, tIAC, tWILL, optComPort)
+	}
+	err := t.send(offer)
 	if err != nil {
 		return nil, err
 	}
@@ -164,6 +170,10 @@ func (t *telnetConn) negotiate(cmd, opt byte) {
 	case tDO:
 		switch opt {
 		case optBinary, optSGA, optComPort:
+			if opt == optComPort && t.line.Protocol != "rfc2217" {
+				t.send([]byte{tIAC, tWONT, opt})
+				break
+			}
 			if !t.will[opt] {
 				t.will[opt] = true
 				t.send([]byte{tIAC, tWILL, opt})

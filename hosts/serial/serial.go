@@ -124,10 +124,7 @@ func (m *Machine) dialer() (Dialer, string) {
 	o := m.o
 	switch {
 	case o.Address != "":
-		what := "serial tcp " + o.Address
-		if o.RFC2217 {
-			what = "serial rfc2217 " + o.Address
-		}
+		what := "serial " + o.Protocol + " " + o.Address
 		return func(ctx context.Context) (io.ReadWriteCloser, error) {
 			var d net.Dialer
 			c, err := d.DialContext(ctx, "tcp", o.Address)
@@ -138,7 +135,7 @@ func (m *Machine) dialer() (Dialer, string) {
 				tc.SetKeepAlive(true)
 				tc.SetKeepAlivePeriod(10 * time.Second)
 			}
-			if !o.RFC2217 {
+			if o.Protocol == "raw" {
 				return c, nil
 			}
 			t, err := newTelnet(c, o, m.log)

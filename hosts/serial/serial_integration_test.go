@@ -135,7 +135,7 @@ func TestSer2netTCPBootsToShell(t *testing.T) {
 	if r.b.Outcome.Verdict != verdict.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", r.b.Outcome.Verdict, r.b.Outcome.Reason, r.b.Excerpt(2000))
 	}
-	if f := r.b.Machine.Facts(); f["console"] != fmt.Sprintf("tcp 127.0.0.1:%d", s.raw) {
+	if f := r.b.Machine.Facts(); f["console"] != fmt.Sprintf("raw 127.0.0.1:%d", s.raw) {
 		t.Errorf("facts %v", f)
 	}
 }
@@ -144,7 +144,7 @@ func TestSer2netTCPBootsToShell(t *testing.T) {
 func TestSer2netRFC2217BootsToShell(t *testing.T) {
 	l := newLab(t)
 	s := startSer2net(t, l)
-	opts := fmt.Sprintf("{address: \"127.0.0.1:%d\", rfc2217: true, baud: 115200, data_bits: 8, parity: none, stop_bits: 1, power: %s}}", s.telnet, l.powerYAML(""))
+	opts := fmt.Sprintf("{address: 127.0.0.1, port: %d, protocol: rfc2217, baud: 115200, data_bits: 8, parity: none, stop_bits: 1, power: %s}}", s.telnet, l.powerYAML(""))
 	m, j := labMatrix(t, l, "board-rfc2217", opts)
 	r := bootLab(t, l, m, j, job.Options{})
 	if r.b.Outcome.Verdict != verdict.Pass {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"golang.org/x/sys/unix"
 )
@@ -53,11 +54,14 @@ func TestOptionsDefaultsAndErrors(t *testing.T) {
 		t.Fatalf("describe %q", d)
 	}
 	for opts, want := range map[string]string{
-		"{}":                                                          "needs exactly one of options.device, options.usb_serial or options.address",
-		"{device: /dev/ttyS0, address: \"a:1\"}":                      "hw.yaml:7:",
-		"{address: nohost}":                                           "must be host:port",
-		"{address: \"h:3001\", baud: 9600}":                           "no effect on a raw TCP port",
-		"{device: /dev/ttyS0, rfc2217: true}":                         "rfc2217 of host \"board\" needs options.address",
+		"{}":                                     "needs exactly one of options.device, options.usb_serial or options.address",
+		"{device: /dev/ttyS0, address: \"a:1\"}": "hw.yaml:7:",
+		"{address: nohost}":                      "needs the network serial port's TCP port",
+		"{address: h, protocol: telnet, port: 3001, parity: odd}":     "no effect on a telnet port",
+		"{address: \"h:1\", port: 2}":                                 "give one",
+		"{address: h, port: 1, protocol: ssh}":                        "protocol of host \"board\" must be one of raw, telnet, rfc2217",
+		"{address: \"h:3001\", baud: 9600}":                           "no effect on a raw port",
+		"{device: /dev/ttyS0, protocol: rfc2217}":                     "are for a network serial port",
 		"{device: /dev/ttyS0, parity: evn}":                           "parity of host \"board\" must be one of none, odd, even, mark, space",
 		"{device: /dev/ttyS0, stop_bits: 3}":                          "stop_bits",
 		"{device: /dev/ttyS0, flow: hw}":                              "flow of host",
@@ -75,7 +79,7 @@ func TestOptionsDefaultsAndErrors(t *testing.T) {
 			t.Errorf("%s: got %v, want %q", opts, err, want)
 		}
 	}
-	h, err = parseHost(t, `{address: "ser2net:3002", rfc2217: true, baud: 9600, parity: even, stop_bits: 1.5, flow: rtscts,
+	h, err = parseHost(t, `{address: ser2net, port: 3002, protocol: rfc2217, baud: 9600, parity: even, stop_bits: 1.5, flow: rtscts,
 	  power: {on: "pdu on 3", off: "pdu off 3", min_off: 5s, password_env: PDU_PW}, boot: command, flash: "sdmux write $RHW_IMAGE"}`)
 	if err != nil {
 		t.Fatal(err)
@@ -138,7 +142,7 @@ func TestTelnetNegotiatesComPortAndUnescapes(t *testing.T) {
 	var log bytes.Buffer
 	var logMu sync.Mutex
 	lw := writerFunc(func(p []byte) (int, error) { logMu.Lock(); defer logMu.Unlock(); return log.Write(p) })
-	o := Options{Baud: 57600, DataBits: 7, Parity: "even", StopBits: 2, Flow: "rtscts"}
+	o := Options{Protocol: "rfc2217", Baud: 57600, DataBits: 7, Parity: "even", StopBits: 2, Flow: "rtscts"}
 	got := make(chan []byte, 1)
 	go func() {
 		// read the client's opening offer
@@ -348,5 +352,56 @@ func TestOpenTTYSetsLineAndFlowControl(t *testing.T) {
 			t.Fatalf("read %q %v", buf[:n], err)
 		}
 		p.Close()
+	}
+}
+
+func TestPlainTelnetRefusesComPort(t *testing.T) {
+	client, server := net.Pipe()
+	defer server.Close()
+	first := make(chan []byte, 1)
+	go func() {
+		buf := make([]byte, 64)
+		n, _ := io.ReadAtLeast(server, buf, 12)
+		first <- append([]byte(nil), buf[:n]...)
+	}()
+	tc, err := newTelnet(client, Options{Protocol: "telnet"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if offer := <-first; bytes.Contains(offer, []byte{tIAC, tWILL, optComPort}) {
+		t.Fatalf("plain telnet offered com port control: % x", offer)
+	}
+	reply := make(chan []byte, 1)
+	go func() {
+		server.Write([]byte{tIAC, tDO, optComPort, 'o', 'k'})
+		buf := make([]byte, 16)
+		n, _ := server.Read(buf)
+		reply <- buf[:n]
+	}()
+	buf := make([]byte, 8)
+	n, err := tc.Read(buf)
+	if err != nil || string(buf[:n]) != "ok" {
+		t.Fatalf("%q %v", buf[:n], err)
+	}
+	if r := <-reply; !bytes.Equal(r, []byte{tIAC, tWONT, optComPort}) {
+		t.Fatalf("reply % x", r)
+	}
+}
+
+// The example hosts in testdata/lab.yaml (and the serial host of matrix/examples/redox.yaml)
+// are accepted by the host kind.
+func TestExampleMatrix(t *testing.T) {
+	t.Setenv("LAB_PDU_PASSWORD", "example-pdu-password")
+	m, err := matrix.LoadOptions{SkipFileChecks: true}.Load("testdata/lab.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range m.Hosts {
+		mach, err := New(h, m.Images[0], hosts.Env{Dir: t.TempDir()})
+		if err != nil {
+			t.Errorf("%s: %v", h.Name, err)
+			continue
+		}
+		t.Logf("%s: %v", h.Name, mach.Facts())
 	}
 }
