@@ -53,3 +53,10 @@ type GapReporter interface {
 type Noter interface {
 	SetNote(func(string))
 }
+
+// Exclusive is implemented by machines that are real hardware: one run at a time per host.
+// harness/job takes the host's lock (harness/lock) before PowerOn and releases it after
+// PowerOff when Exclusive reports true.
+type Exclusive interface {
+	Exclusive() bool
+}

@@ -36,7 +36,7 @@ type Options struct {
 	OnProgress func(stage, component string)
 	// OnPowerOn is called once the machine is on and its console attached.
 	OnPowerOn func(hosts.Machine)
-	// LockDir and LockWait govern the per-host lock of real (non-virtual) hosts: the
+	// LockDir and LockWait govern the per-host lock of real machines (hosts.Exclusive): the
 	// directory (default lock.DefaultDir()) and how long to wait for a busy host (default
 	// $REDOX_HWTEST_LOCK_WAIT, else 30m) before the job is INFRA.
 	LockDir  string
@@ -92,15 +92,6 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		b.userLogw = secrets.NewWriter(o.Log)
 		logw = io.MultiWriter(b.logw, b.userLogw)
 	}
-	if !j.Host.Virtual() {
-		// A real machine boots one image at a time: wait for its lock (released by the
-		// kernel if a holder dies).
-		l, err := acquireLock(ctx, j, o, logw)
-		if err != nil {
-			return b.infra(err)
-		}
-		b.lock = l
-	}
 	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
 	// and job directories can be deep.
 	sockDir, err := os.MkdirTemp("", "rhw-")
@@ -114,6 +105,15 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		return b.infra(err)
 	}
 	b.Machine = &cleanupMachine{Machine: mach, dir: sockDir}
+	if x, ok := mach.(hosts.Exclusive); ok && x.Exclusive() {
+		// A real machine boots one image at a time: wait for its lock (released by the
+		// kernel if a holder dies).
+		l, err := acquireLock(ctx, j, o, logw)
+		if err != nil {
+			return b.infra(err)
+		}
+		b.lock = l
+	}
 	scale := mach.TimeScale()
 	silence := j.Host.Silence.Duration
 	if silence == 0 {

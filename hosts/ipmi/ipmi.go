@@ -76,6 +76,9 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 // BMC is the chassis controller (for tests and tools).
 func (m *Machine) BMC() *BMC { return m.bmc }
 
+// Exclusive implements hosts.Exclusive: a real machine runs one job at a time.
+func (m *Machine) Exclusive() bool { return true }
+
 // TimeScale implements hosts.Machine.
 func (m *Machine) TimeScale() float64 { return m.scale }
 

@@ -83,6 +83,9 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	return m, nil
 }
 
+// Exclusive implements hosts.Exclusive: a real machine runs one job at a time.
+func (m *Machine) Exclusive() bool { return true }
+
 // TimeScale implements hosts.Machine.
 func (m *Machine) TimeScale() float64 { return m.scale }
 

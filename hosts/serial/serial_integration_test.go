@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
@@ -263,4 +264,33 @@ func TestTwoRunsOnOneHostTakeTurns(t *testing.T) {
 		t.Errorf("second run's host.log does not name the holder:\n%s", hl)
 	}
 	t.Logf("second run waited %v for the lock", res[1].onAt.Sub(res[0].onAt).Round(time.Millisecond))
+}
+
+// A host that stays busy past the lock wait is INFRA naming the holder; the machine is
+// never touched.
+func TestBusyHostIsInfraNamingTheHolder(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "img"), nil, 0o644)
+	m, err := matrix.Parse("busy.yaml", []byte(`
+images: [{name: standin, arch: x86_64, profile: standin, path: img}]
+hosts: [{name: board-busy, kind: power, arch: x86_64, options: {device: /nonexistent/tty, power: {on: "touch `+dir+`/powered", off: "true"}}}]
+`), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lockDir := t.TempDir()
+	held, err := lock.Acquire(context.Background(), "board-busy", lock.Options{Dir: lockDir, Job: "nightly@board-busy/boot"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	b := job.Boot(context.Background(), m, m.Jobs(matrix.Filter{})[0], job.Options{RunDir: t.TempDir(), LockDir: lockDir, LockWait: 700 * time.Millisecond})
+	b.Close()
+	o := b.Outcome
+	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "host board-busy is locked by pid") || !strings.Contains(o.Reason, "job nightly@board-busy/boot") {
+		t.Fatalf("%s: %s", o.Verdict, o.Reason)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "powered")); err == nil {
+		t.Fatal("the machine was powered on without its lock")
+	}
 }
