@@ -49,7 +49,8 @@ type Machine struct {
 
 	stream  *Redial
 	prep    *power.Prepared
-	device  string
+	devMu   sync.Mutex
+	device  string // the tty a usb_serial resolved to
 	exited  chan struct{}
 	exitErr error
 	stopMon chan struct{}
@@ -92,9 +93,11 @@ func (m *Machine) TimeScale() float64 { return m.scale }
 // Facts implements hosts.Machine.
 func (m *Machine) Facts() map[string]string {
 	f := map[string]string{"console": m.o.Describe(), "boot": m.o.Boot, "power": "manual"}
+	m.devMu.Lock()
 	if m.device != "" {
 		f["device"] = m.device
 	}
+	m.devMu.Unlock()
 	if m.pc != nil {
 		f["power"] = m.pc.Describe()
 	}
@@ -161,8 +164,10 @@ func (m *Machine) dialer() (Dialer, string) {
 					return nil, err
 				}
 				path = p
+				m.devMu.Lock()
+				m.device = path
+				m.devMu.Unlock()
 			}
-			m.device = path
 			return openTTY(path, o)
 		}, what
 	}
