@@ -243,3 +243,33 @@ func TestToolCommandKeepsThePasswordOffTheCommandLine(t *testing.T) {
 		t.Fatalf("%v: %s", err, out)
 	}
 }
+
+// ipmi_sim ends a session after ~30 s without IPMI commands and does not count SOL packets
+// (go-ipmi's own keepalive, every 30 s, loses that race): the SOL session's keepalive keeps
+// the console usable long after the boot.
+func TestSOLOutlivesTheBMCSessionTimeout(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits 40 s")
+	}
+	s := newBMCSim(t, kernelArgs(""))
+	m, j := simMatrix(t, s, "bmc-idle", "keepalive: 10s")
+	b := job.Boot(context.Background(), m, j, job.Options{RunDir: t.TempDir(), LockDir: t.TempDir()})
+	defer b.Close()
+	if b.Outcome.Verdict != verdict.Pass {
+		t.Fatalf("%s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	time.Sleep(40 * time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cur := b.Console.Offset()
+	if err := b.Console.Send(ctx, "echo sol-still-$((6*7))\r"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Console.Expect(ctx, cur, "sol-still-42"); err != nil {
+		hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
+		t.Fatalf("no answer over SOL after 40 s idle: %v\n%s", err, hl)
+	}
+	if g := b.Console.Tail(4096); strings.Contains(g, "console lost") {
+		t.Errorf("SOL dropped while idle:\n%s", g)
+	}
+}
