@@ -138,7 +138,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	}
 	b.Console = con
 	if noter != nil {
-		noter.SetNote(con.Note)
+		noter.SetNote(func(s string) { con.Note(secrets.Redact(s)) })
 	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)

@@ -20,7 +20,6 @@ import (
 	"io"
 	"net"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -274,6 +273,3 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 	})
 	return err
 }
-
-// Kinds documents the kinds this package registers.
-var Kinds = strings.Fields("serial power")
