@@ -194,7 +194,7 @@ func TestSer2netRestartMidBootReconnectsAndMarksTheGap(t *testing.T) {
 		t.Errorf("no gap note in the times file:\n%s", times)
 	}
 	for _, line := range transcriptLines(t, filepath.Join(b.Dir, job.Transcript)) {
-		if strings.Contains(line, "console back after") {
+		if strings.Contains(line, "### redox-hwtest") {
 			t.Logf("ser2net down %v; %s", down.Round(time.Millisecond), strings.TrimSpace(line))
 		}
 	}
