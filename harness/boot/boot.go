@@ -79,6 +79,13 @@ type Config struct {
 	// OnProgress, when set, is called with the furthest stage reached and the component
 	// that printed last, whenever either changes (live progress display).
 	OnProgress func(stage, component string)
+	// Gaps, when set, lists the stretches in which the console could not see the machine
+	// (hosts.GapReporter: a reconnecting serial line, SOL). A HANG (silence, deadline or
+	// stage timeout) is turned into INFRA when a gap is still open or ended after the last
+	// stage was seen: the stage that would have decided the boot may have been printed
+	// while nobody was listening. A gap before the last stage seen hid nothing that
+	// matters, so a later silence is still a HANG.
+	Gaps func() []hosts.Gap
 }
 
 // Outcome is how a boot ended.
@@ -168,6 +175,14 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			}
 		}
 		return out
+	}
+	// hang decides HANG unless a console gap may have hidden the deciding output.
+	hang := func(reason string) Outcome {
+		if g := hiddenBy(cfg.Gaps, an.Snapshot()); g != nil {
+			return finish(verdict.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
+				g, orNone(an.LastStage()), reason))
+		}
+		return finish(verdict.Hang, reason)
 	}
 	fatal := an.FatalEvent
 	// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
@@ -291,7 +306,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			if e := fatal(); e != nil {
 				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
-			return finish(verdict.Hang, hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
+			return hang(hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
 		case <-deadline.C:
 			if observePause() || time.Now().Before(deadlineAt) {
 				continue // paused, or moved by a pause (the timer is set again)
@@ -299,7 +314,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			if e := fatal(); e != nil {
 				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
-			return finish(verdict.Hang, hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
+			return hang(hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
 		case <-stageTicker.C:
 			if observePause() {
 				continue
@@ -307,13 +322,42 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			if next := nextStage(p, an); next != nil && next.Timeout > 0 {
 				limit := time.Duration(float64(next.Timeout) * cfg.Scale)
 				if time.Since(stageSince) > limit {
-					return finish(verdict.Hang, hangReason(fmt.Sprintf("stage %s not reached within %s", next.Name, limit), an.Snapshot()))
+					return hang(hangReason(fmt.Sprintf("stage %s not reached within %s", next.Name, limit), an.Snapshot()))
 				}
 			}
 		case <-ctx.Done():
 			return finish(verdict.Infra, "cancelled: "+ctx.Err().Error())
 		}
 	}
+}
+
+// hiddenBy returns the latest console gap that is still open or ended after the last stage
+// was seen (any gap, when no stage was seen), or nil.
+func hiddenBy(gaps func() []hosts.Gap, a classify.Analysis) *hosts.Gap {
+	if gaps == nil {
+		return nil
+	}
+	var lastStage time.Time
+	for _, s := range a.Stages {
+		if s.Time.After(lastStage) {
+			lastStage = s.Time
+		}
+	}
+	var hit *hosts.Gap
+	for _, g := range gaps() {
+		if g.Open() || g.End.After(lastStage) {
+			g := g
+			hit = &g
+		}
+	}
+	return hit
+}
+
+func orNone(stage string) string {
+	if stage == "" {
+		return "power-on (no stage reached)"
+	}
+	return stage
 }
 
 func hangReason(what string, a classify.Analysis) string {

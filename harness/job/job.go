@@ -14,7 +14,9 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
@@ -34,7 +36,15 @@ type Options struct {
 	OnProgress func(stage, component string)
 	// OnPowerOn is called once the machine is on and its console attached.
 	OnPowerOn func(hosts.Machine)
+	// LockDir and LockWait govern the per-host lock of real machines (hosts.Exclusive): the
+	// directory (default lock.DefaultDir()) and how long to wait for a busy host (default
+	// $REDOX_HWTEST_LOCK_WAIT, else 30m) before the job is INFRA.
+	LockDir  string
+	LockWait time.Duration
 }
+
+// DefaultLockWait bounds the wait for a busy real host.
+const DefaultLockWait = 30 * time.Minute
 
 // Booted is a machine whose boot has been followed to its end.
 type Booted struct {
@@ -46,8 +56,11 @@ type Booted struct {
 	Outcome boot.Outcome
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
-	Err     error
-	hostLog *os.File
+	Err      error
+	hostLog  *os.File
+	logw     *secrets.Writer
+	userLogw *secrets.Writer
+	lock     *lock.Lock
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -70,20 +83,24 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return b.infra(err)
 	}
-	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
-	// and job directories can be deep.
-	sockDir, err := os.MkdirTemp("", "rhw-")
-	if err != nil {
-		return b.infra(err)
-	}
 	hl, err := os.Create(filepath.Join(b.Dir, "host.log"))
 	if err != nil {
 		return b.infra(err)
 	}
 	b.hostLog = hl
-	var logw io.Writer = hl
+	// Host diagnostics go through the redactor: a BMC or PDU password must never reach
+	// an artifact, whatever a tool prints.
+	b.logw = secrets.NewWriter(hl)
+	var logw io.Writer = b.logw
 	if o.Log != nil {
-		logw = io.MultiWriter(hl, o.Log)
+		b.userLogw = secrets.NewWriter(o.Log)
+		logw = io.MultiWriter(b.logw, b.userLogw)
+	}
+	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
+	// and job directories can be deep.
+	sockDir, err := os.MkdirTemp("", "rhw-")
+	if err != nil {
+		return b.infra(err)
 	}
 	args := joinArgs(j.Image.BootArgs, o.BootArgs)
 	mach, err := hosts.New(j.Host, j.Image, hosts.Env{Dir: sockDir, BootArgs: args, Log: logw})
@@ -92,6 +109,15 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		return b.infra(err)
 	}
 	b.Machine = &cleanupMachine{Machine: mach, dir: sockDir}
+	if x, ok := mach.(hosts.Exclusive); ok && x.Exclusive() {
+		// A real machine boots one image at a time: wait for its lock (released by the
+		// kernel if a holder dies).
+		l, err := acquireLock(ctx, j, o, logw)
+		if err != nil {
+			return b.infra(err)
+		}
+		b.lock = l
+	}
 	scale := mach.TimeScale()
 	silence := j.Host.Silence.Duration
 	if silence == 0 {
@@ -102,12 +128,22 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err != nil {
 		return b.infra(err)
 	}
+	gaps, _ := stream.(hosts.GapReporter)
+	noter, _ := stream.(hosts.Noter)
+	if secrets.Active() {
+		// Redacted below the console: the transcript, the matcher's window and every
+		// excerpt taken from it never hold a registered secret.
+		stream = secrets.Stream(stream)
+	}
 	con, err := console.Open(stream, console.Options{Transcript: filepath.Join(b.Dir, Transcript)})
 	if err != nil {
 		stream.Close()
 		return b.infra(err)
 	}
 	b.Console = con
+	if noter != nil {
+		noter.SetNote(func(s string) { con.Note(secrets.Redact(s)) })
+	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
 	}
@@ -118,14 +154,45 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Scale:      scale,
 		Linger:     time.Duration(float64(lingerTime) * scale),
 		OnProgress: o.OnProgress,
+		Gaps:       gapsOf(gaps),
 	})
+	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
+}
+
+func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
+	if g == nil {
+		return nil
+	}
+	return g.Gaps
+}
+
+func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Lock, error) {
+	wait := o.LockWait
+	if wait <= 0 {
+		wait = DefaultLockWait
+		if d, err := time.ParseDuration(os.Getenv("REDOX_HWTEST_LOCK_WAIT")); err == nil && d > 0 {
+			wait = d
+		}
+	}
+	start := time.Now()
+	l, err := lock.Acquire(ctx, j.Host.Name, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
+		OnWait: func(h lock.Holder) {
+			fmt.Fprintf(logw, "lock: waiting up to %s for host %s: held by %s\n", wait, j.Host.Name, h)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	if waited := time.Since(start); waited > time.Second {
+		fmt.Fprintf(logw, "lock: got host %s after waiting %s\n", j.Host.Name, waited.Round(time.Millisecond))
+	}
+	return l, nil
 }
 
 func (b *Booted) infra(err error) *Booted {
 	b.Err = hosts.Infra(err)
 	b.Outcome.Verdict = "INFRA"
-	b.Outcome.Reason = b.Err.Error()
+	b.Outcome.Reason = secrets.Redact(b.Err.Error())
 	b.Outcome.Decided = time.Now()
 	b.Outcome.StageAt = map[string]time.Duration{}
 	return b
@@ -140,6 +207,16 @@ func (b *Booted) Close() {
 	}
 	if b.Console != nil {
 		b.Console.Close()
+	}
+	if b.lock != nil {
+		b.lock.Release()
+		b.lock = nil
+	}
+	if b.logw != nil {
+		b.logw.Close()
+	}
+	if b.userLogw != nil {
+		b.userLogw.Close()
 	}
 	if b.hostLog != nil {
 		b.hostLog.Close()
@@ -176,7 +253,7 @@ func (b *Booted) Excerpt(n int) string {
 	if b.Console == nil {
 		return ""
 	}
-	return b.Console.Tail(n)
+	return secrets.Redact(b.Console.Tail(n))
 }
 
 // String is a one-line summary.
