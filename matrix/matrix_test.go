@@ -92,7 +92,7 @@ var malformed = []struct {
 	{"transcript image without replay host", okImage + "  - name: log\n    arch: x86_64\n    transcript: boot.log\n" + okHost, false,
 		`hw.yaml:7:17: image "log" fits no host (q35: a transcript image runs only on replay hosts)`},
 	{"kernel image on real hardware", "images:\n  - name: a\n    arch: x86_64\n    kernel: k\nhosts:\n  - name: s\n    kind: serial\n    arch: x86_64\n", false,
-		`hw.yaml:4:13: image "a" fits no host (s: a kernel image boots only on qemu or cloud-hypervisor hosts)`},
+		`hw.yaml:4:13: image "a" fits no host (s: a kernel image boots only on qemu or cloud-hypervisor hosts, or real ones with boot: pxe)`},
 	{"firmware mismatch", okImage + "    firmware: bios\n" + ok[len(okImage):] + "    firmware: uefi\n", false,
 		`hw.yaml:5:15: image "a" fits no host (q35: firmware uefi)`},
 	{"image without source", "images:\n  - name: a\n    arch: x86_64\n" + okHost, false,

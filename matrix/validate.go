@@ -463,8 +463,10 @@ func fit(img *Image, h *Host) (ok bool, why, key string) {
 		return false, "a transcript image runs only on replay hosts", "transcript"
 	case img.Transcript == "" && h.Kind == "replay":
 		return false, "a replay host runs only transcript images", "name"
-	case img.Kernel != "" && !isVirtual(h.Kind):
-		return false, "a kernel image boots only on " + strings.Join(VirtualKinds, " or ") + " hosts", "kernel"
+	case img.Kernel != "" && !isVirtual(h.Kind) && h.Options["boot"] != "pxe":
+		// A real machine gets a kernel and initrd only over the network (the harness serves
+		// them to iPXE); otherwise it boots a disk image.
+		return false, "a kernel image boots only on " + strings.Join(VirtualKinds, " or ") + " hosts, or real ones with boot: pxe", "kernel"
 	case img.Firmware != "" && h.Firmware != "" && img.Firmware != h.Firmware:
 		return false, "firmware " + h.Firmware, "firmware"
 	}
