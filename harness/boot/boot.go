@@ -99,7 +99,9 @@ type Outcome struct {
 	// verdict; a HANG is decided within the silence window (+ scheduling) of LastOutput.
 	LastOutput time.Time
 	Decided    time.Time
-	Lines      int
+	// Reached is when the target stage was seen (before lingering), for a PASS.
+	Reached time.Time
+	Lines   int
 }
 
 type lineMsg struct {
@@ -261,6 +263,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				}
 			}
 			if an.Reached(cfg.Until) {
+				out.Reached = time.Now()
 				lingerOn(ctx, con, an, lines, cfg.Linger)
 				return finish(verdict.Pass, "reached "+cfg.Until)
 			}

@@ -33,7 +33,7 @@ type Options struct {
 	CharDelay time.Duration
 	// Filter, when set, rewrites raw bytes before they reach the transcript (secret redaction).
 	Filter func([]byte) []byte
-	// ReadSize is the read buffer size (default 32 KiB).
+	// ReadSize is the read buffer size (default 64 KiB).
 	ReadSize int
 }
 
@@ -69,7 +69,7 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 		opts.Window = 1 << 20
 	}
 	if opts.ReadSize <= 0 {
-		opts.ReadSize = 32 << 10
+		opts.ReadSize = 64 << 10
 	}
 	c := &Console{rw: rw, opts: opts, changed: make(chan struct{}), done: make(chan struct{})}
 	c.opened = time.Now()
@@ -85,13 +85,36 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 			return nil, fmt.Errorf("console transcript times: %w", err)
 		}
 		c.tf, c.timesF = f, tf
-		c.tfBuf = bufio.NewWriterSize(f, 64<<10)
+		c.tfBuf = bufio.NewWriterSize(f, 256<<10)
 		c.times = bufio.NewWriterSize(tf, 16<<10)
 		fmt.Fprintf(c.times, "# redox-hwtest transcript times: <raw byte offset> <unix ns> per read; '> <unix ns> <quoted>' for input sent; '! <unix ns> <quoted>' for notes\n")
 		fmt.Fprintf(c.times, "0 %d\n", c.opened.UnixNano())
 	}
 	go c.readLoop()
+	if c.tf != nil {
+		go c.flushLoop()
+	}
 	return c, nil
+}
+
+// flushLoop writes out transcript bytes still buffered after a burst, so the file on disk
+// is never more than a moment behind the console, even while the guest is silent.
+func (c *Console) flushLoop() {
+	t := time.NewTicker(200 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.done:
+			return
+		case <-t.C:
+			c.tmu.Lock()
+			if c.tfBuf.Buffered() > 0 {
+				c.tfBuf.Flush()
+				c.times.Flush()
+			}
+			c.tmu.Unlock()
+		}
+	}
 }
 
 // Opened is when the console started reading (time zero for stage times).
@@ -113,9 +136,14 @@ func (c *Console) readLoop() {
 					w = c.opts.Filter(chunk)
 				}
 				c.tfBuf.Write(w)
-				// Flush per read: the transcript must survive a crash of the harness, and
-				// console output arrives in bursts far below disk speed.
-				c.tfBuf.Flush()
+				// The transcript must survive a crash of the harness: flush as soon as the
+				// reader has caught up with the stream (a short read). During a burst, the
+				// buffer is written out whenever it fills, so at most one buffer's worth is
+				// ever held in memory, for as long as the burst lasts.
+				if n < len(buf) {
+					c.tfBuf.Flush()
+				}
+				// (A burst that ends exactly on a full read is flushed by flushLoop.)
 				c.tmu.Unlock()
 			}
 			normBuf = c.norm.Append(normBuf[:0], chunk)
