@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -66,4 +67,30 @@ func Open(ctx context.Context, b *job.Booted) (*Session, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// CollectJobLogs copies the guest's driver logs (Redox: /scheme/logging) into the job
+// directory's logs/ folder and returns them as record artifacts ("driver-log:<name>" ->
+// path relative to the job directory). Profiles without such logs return nothing.
+func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]string, error) {
+	if b.Profile == nil || b.Profile.Name != "redox" || s == nil {
+		return nil, nil
+	}
+	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
+	if err != nil {
+		return nil, err
+	}
+	arts := map[string]string{}
+	var errs []string
+	for _, l := range logs {
+		if l.Err != nil {
+			errs = append(errs, l.Guest+": "+l.Err.Error())
+			continue
+		}
+		arts["driver-log:"+l.Name] = filepath.ToSlash(filepath.Join("logs", filepath.FromSlash(l.Rel)))
+	}
+	if len(errs) > 0 {
+		return arts, fmt.Errorf("collect logs: %s", strings.Join(errs, "; "))
+	}
+	return arts, nil
 }
