@@ -2,31 +2,13 @@ package drivers
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
-
-// BootLog is the normalised text of everything the console printed so far, as lines: the
-// transcript on disk when there is one (complete whatever the console window kept), else
-// the console's window.
-func BootLog(b *job.Booted) []string {
-	var text string
-	if raw, err := os.ReadFile(filepath.Join(b.Dir, job.Transcript)); err == nil && len(raw) > 0 {
-		var n console.Normalizer
-		text = string(n.Append(nil, raw))
-	} else if b.Console != nil {
-		text = b.Console.Text(0, b.Console.Offset())
-	}
-	return strings.Split(text, "\n")
-}
 
 // Report is the drivers suite's result for one job.
 type Report struct {
@@ -47,7 +29,7 @@ func Run(ctx context.Context, b *job.Booted, devices []string) Report {
 	if b.Profile != nil {
 		in.Table = Tables[b.Profile.Name]
 	}
-	lines := BootLog(b)
+	lines := b.BootLog()
 	var rep Report
 	if in.Table != nil {
 		for _, d := range devices {
