@@ -34,6 +34,10 @@ type Options struct {
 	OnProgress func(stage, component string)
 	// OnPowerOn is called once the machine is on and its console attached.
 	OnPowerOn func(hosts.Machine)
+	// BeforeBoot, when set, runs after OnPowerOn and before the boot is followed: it may
+	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
+	// the boot as INFRA.
+	BeforeBoot func(ctx context.Context, con *console.Console) error
 }
 
 // Booted is a machine whose boot has been followed to its end.
@@ -106,6 +110,11 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	b.Console = con
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
+	}
+	if o.BeforeBoot != nil {
+		if err := o.BeforeBoot(ctx, con); err != nil {
+			return b.infra(fmt.Errorf("before boot: %w", err))
+		}
 	}
 	b.Outcome = boot.Run(ctx, con, b.Machine, boot.Config{
 		Profile:    prof,
