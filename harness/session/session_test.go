@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 )
@@ -263,4 +264,53 @@ func seq(n int) string {
 		fmt.Fprintf(&b, "%d\n", i)
 	}
 	return b.String()
+}
+
+func TestCharDelayPacesTyping(t *testing.T) {
+	g, conn := newFakeGuest(0)
+	g.dir = t.TempDir()
+	con, err := console.Open(conn, console.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer con.Close()
+	s := New(con, profile.Standin, Options{Dialect: testDialect(), CharDelay: 2 * time.Millisecond})
+	ctx := context.Background()
+	if err := s.Login(ctx); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	out, _, err := s.Run(ctx, "echo paced")
+	took := time.Since(start)
+	line := s.Dialect().Wrap("rhw01234567", "echo paced") + "\r"
+	if err != nil || out != "paced\n" {
+		t.Fatalf("%q %v", out, err)
+	}
+	if min := time.Duration(len(line)-1) * 2 * time.Millisecond; took < min {
+		t.Fatalf("typing %d bytes with 2ms between them took %v (< %v)", len(line), took, min)
+	}
+}
+
+// The noisy Redox session in ../shared/redox-logs: the line editor's complaint lands after
+// every keystroke, inside the echo and the output.
+func TestRedoxNoiseOnARealTranscript(t *testing.T) {
+	dir := fixtures.SharedDir(t, "redox-logs")
+	raw, err := os.ReadFile(filepath.Join(dir, "nixredox-x86_64-shell-session-open-unnamed-socket.log"))
+	if err != nil {
+		t.Skip(err)
+	}
+	var body []string
+	for _, l := range strings.Split(string(raw), "\n") {
+		if !strings.HasPrefix(l, "# ") {
+			body = append(body, l)
+		}
+	}
+	text := strings.Join(body, "\n")
+	out, n := Redox.CutNoise(text)
+	if strings.Contains(out, "Attempting to open an unnamed socket") || n < 30 {
+		t.Fatalf("%d cut; left:\n%s", n, out)
+	}
+	if !strings.Contains(out, "redox# rg /scheme/logging/misc/hwd/hwd.log\nrg: No files were searched") {
+		t.Errorf("the echo was not joined again:\n%s", out)
+	}
 }
