@@ -20,11 +20,11 @@ import (
 type fakeMachine struct{ exited chan struct{} }
 
 func (f *fakeMachine) PowerOn(context.Context) (io.ReadWriteCloser, error) { return nil, nil }
-func (f *fakeMachine) Exited() <-chan struct{}                            { return f.exited }
-func (f *fakeMachine) ExitErr() error                                     { return errors.New("qemu exited: exit status 51") }
-func (f *fakeMachine) PowerOff(context.Context) error                     { return nil }
-func (f *fakeMachine) TimeScale() float64                                 { return 1 }
-func (f *fakeMachine) Facts() map[string]string                           { return nil }
+func (f *fakeMachine) Exited() <-chan struct{}                             { return f.exited }
+func (f *fakeMachine) ExitErr() error                                      { return errors.New("qemu exited: exit status 51") }
+func (f *fakeMachine) PowerOff(context.Context) error                      { return nil }
+func (f *fakeMachine) TimeScale() float64                                  { return 1 }
+func (f *fakeMachine) Facts() map[string]string                            { return nil }
 
 // A redoxer-style image tests itself at boot and exits QEMU: the boot never reaches login
 // (the stage machine calls the VM's exit INFRA), the protocol is in the boot log, the rest
