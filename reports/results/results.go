@@ -115,7 +115,7 @@ type Check struct {
 	Excerpt  string        `json:"excerpt,omitempty"`
 	Duration time.Duration `json:"duration_ns,omitempty"`
 	// Metrics are measurements the check made, by name with the unit in it
-	// ("http_bytes_per_s", "fetch_bytes_per_s").
+	// ("http_bytes_per_s").
 	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
