@@ -41,6 +41,10 @@ type Options struct {
 	// $REDOX_HWTEST_LOCK_WAIT, else 30m) before the job is INFRA.
 	LockDir  string
 	LockWait time.Duration
+	// BeforeBoot, when set, runs after OnPowerOn and before the boot is followed: it may
+	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
+	// the boot as INFRA.
+	BeforeBoot func(ctx context.Context, con *console.Console) error
 }
 
 // DefaultLockWait bounds the wait for a busy real host.
@@ -146,6 +150,11 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
+	}
+	if o.BeforeBoot != nil {
+		if err := o.BeforeBoot(ctx, con); err != nil {
+			return b.infra(fmt.Errorf("before boot: %w", err))
+		}
 	}
 	b.Outcome = boot.Run(ctx, con, b.Machine, boot.Config{
 		Profile:    prof,

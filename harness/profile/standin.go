@@ -15,6 +15,10 @@ var Standin = &Profile{
 		{Name: "drivers", Markers: []Pattern{Lit("FX: stage modules")}},
 		{Name: "shell", Markers: []Pattern{Lit("FX: boot complete")}},
 	},
+	Responses: []Response{
+		// The "-menu" disks' systemd-boot waits at its menu (timeout menu-force) for a key.
+		{On: Lit("fx stand-in"), Send: "\r"},
+	},
 	Signatures: []Signature{
 		{Kind: KindKernelPanic, Fatal: true,
 			Match: Re("Kernel panic - not syncing", `Kernel panic - not syncing: (?P<msg>.*)`),

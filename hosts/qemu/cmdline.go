@@ -212,6 +212,15 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			return nil, fmt.Errorf("qemu: host %s: device %q is not supported by the qemu host kind", h.Name, d)
 		}
 	}
+	// redoxer's exit device: the guest writes v to port 0xf4 and QEMU exits with
+	// (v<<1)|1 (51 success, 53 failure). A host feature, not a device: the matrix's device
+	// list names Redox drivers.
+	if h.HasFeature("isa-debug-exit") {
+		if h.Arch != "x86_64" {
+			return nil, fmt.Errorf("qemu: host %s: isa-debug-exit needs an x86_64 machine (an ISA bus)", h.Name)
+		}
+		add("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
+	}
 	add(o.ExtraArgs...)
 	p.Argv = a
 	return p, nil

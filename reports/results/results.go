@@ -120,6 +120,9 @@ type Check struct {
 	// Excerpt is the transcript around the failure.
 	Excerpt  string        `json:"excerpt,omitempty"`
 	Duration time.Duration `json:"duration_ns,omitempty"`
+	// Metrics are measurements the check made, by name with the unit in it
+	// ("http_bytes_per_s").
+	Metrics map[string]float64 `json:"metrics,omitempty"`
 }
 
 // Stage is one boot stage reached.

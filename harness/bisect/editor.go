@@ -1,0 +1,180 @@
+// Package bisect finds which driver a boot hangs in by booting again with drivers left
+// out: the boot loader's editor is opened over the serial line and told to skip
+// components (Redox: the bootloader's environment editor, INIT_SKIP=<daemons>; the
+// stand-in: systemd-boot's command-line editor, fx.skip=<groups>), and the component whose
+// absence lets the boot reach login is the culprit.
+package bisect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+)
+
+// Editor is how to change one boot at a profile's boot loader, as keys on the serial line.
+type Editor struct {
+	Profile string
+	// Menu shows the loader is waiting for a key; Open opens its editor, which Opened shows.
+	Menu, Open, Opened string
+	// SkipNames are the names the loader's skip switch takes for a device (nil: the device
+	// name itself).
+	SkipNames func(p *profile.Profile, device string) []string
+	// Keys is what to type in the open editor to skip names and boot (no names: boot as is).
+	Keys func(names []string) string
+	// Typed is the text that shows the edit took, checked before the final key; "" when
+	// there is nothing to check.
+	Typed func(names []string) string
+	// CharDelay paces typing (a loader redraws its whole line per key).
+	CharDelay time.Duration
+}
+
+// Editors by profile name.
+var Editors = map[string]*Editor{
+	// systemd-boot's editor (the stand-in's "-menu" disks: timeout menu-force, editor yes)
+	// edits the kernel command line; End (ESC [ F on OVMF's serial terminal) goes to its
+	// end, Enter boots it. fixtures/init reads fx.skip=<group>[,<group>].
+	"standin": {
+		Profile: "standin", Menu: "fx stand-in", Open: "e", Opened: "console=",
+		Keys: func(n []string) string {
+			if len(n) == 0 {
+				return "\r"
+			}
+			return "\x1b[F fx.skip=" + strings.Join(n, ",") + "\r"
+		},
+		Typed: func(n []string) string {
+			if len(n) == 0 {
+				return ""
+			}
+			return "fx.skip=" + strings.Join(n, ",")
+		},
+		CharDelay: 30 * time.Millisecond,
+	},
+	// Redox's bootloader: "Press e to edit boot environment" opens its environment editor
+	// with the cursor on the empty last line; typed text becomes a new KEY=VALUE line,
+	// Enter ends it, and Enter on an empty line boots (bootloader src/editor.rs). Not run
+	// here: there is no Redox image on this machine.
+	"redox": {
+		Profile: "redox", Menu: "Press e to edit boot environment", Open: "e", Opened: "Bootloader Environment Editor",
+		SkipNames: func(p *profile.Profile, d string) []string {
+			if p != nil && len(p.DriverComponents[d]) > 0 {
+				return p.DriverComponents[d]
+			}
+			return []string{d}
+		},
+		Keys: func(n []string) string {
+			if len(n) == 0 {
+				return "\r"
+			}
+			return "INIT_SKIP=" + strings.Join(n, ",") + "\r\r"
+		},
+		Typed: func(n []string) string {
+			if len(n) == 0 {
+				return ""
+			}
+			return "INIT_SKIP=" + strings.Join(n, ",")
+		},
+		CharDelay: 30 * time.Millisecond,
+	},
+}
+
+// Names are the loader's names for skipping devices, in order, without repeats.
+func (e *Editor) Names(p *profile.Profile, devices []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, d := range devices {
+		ns := []string{d}
+		if e.SkipNames != nil {
+			ns = e.SkipNames(p, d)
+		}
+		for _, n := range ns {
+			if !seen[n] {
+				seen[n] = true
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}
+
+// Type waits for the loader's menu, opens the editor (pressing Open again every few
+// seconds until the editor shows: a key pressed while the loader is still drawing is
+// lost), types the skip and boots. scale multiplies its timeouts.
+func (e *Editor) Type(ctx context.Context, con *console.Console, names []string, scale float64) error {
+	if scale <= 0 {
+		scale = 1
+	}
+	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+	mctx, cancel := context.WithTimeout(ctx, sc(30*time.Second))
+	m, err := con.Expect(mctx, 0, e.Menu)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("boot menu %q never showed: %w", e.Menu, err)
+	}
+	cur := m.End
+	opened := false
+	for try := 0; try < 5 && !opened; try++ {
+		at := con.Offset()
+		if err := e.send(ctx, con, e.Open); err != nil {
+			return err
+		}
+		octx, cancel := context.WithTimeout(ctx, sc(time.Second))
+		m, err := con.Expect(octx, max(at, cur), e.Opened)
+		cancel()
+		if err == nil {
+			opened, cur = true, m.End
+		} else if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+	if !opened {
+		return fmt.Errorf("the boot editor did not open (pressed %q five times, no %q)", e.Open, e.Opened)
+	}
+	keys := e.Keys(names)
+	last := keys[len(keys)-1:]
+	body := keys[:len(keys)-1]
+	if e.Typed != nil && e.Typed(names) != "" {
+		if err := e.send(ctx, con, body); err != nil {
+			return err
+		}
+		tctx, cancel := context.WithTimeout(ctx, sc(5*time.Second))
+		_, err := con.Expect(tctx, cur, e.Typed(names))
+		cancel()
+		if err != nil {
+			return fmt.Errorf("the boot editor did not show %q after typing it: %w", e.Typed(names), err)
+		}
+		return e.send(ctx, con, last)
+	}
+	return e.send(ctx, con, keys)
+}
+
+func (e *Editor) send(ctx context.Context, con *console.Console, s string) error {
+	con.Note("bisect: typing " + fmt.Sprintf("%q", s))
+	for i := 0; i < len(s); {
+		// An escape sequence goes in one piece: a terminal that sees ESC alone for too
+		// long takes it for the Escape key.
+		n := 1
+		if s[i] == 0x1b && i+1 < len(s) && s[i+1] == '[' {
+			n = 2
+			for i+n < len(s) && (s[i+n] < 0x40 || s[i+n] > 0x7e) {
+				n++
+			}
+			n = min(n+1, len(s)-i)
+		}
+		if err := con.Send(ctx, s[i:i+n]); err != nil {
+			return err
+		}
+		i += n
+		if e.CharDelay > 0 {
+			select {
+			case <-time.After(e.CharDelay):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,182 @@
+package drivers
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/boot"
+	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// input analyses a hand-written boot log with the profile, as a live boot would.
+func input(t *testing.T, p *profile.Profile, log string, v verdict.Verdict, devices ...string) Input {
+	t.Helper()
+	an := classify.New(p)
+	lines := strings.Split(strings.TrimSpace(log), "\n")
+	for i, l := range lines {
+		an.Feed(classify.Line{N: i + 1, Text: l})
+	}
+	in := Input{Profile: p, Table: Tables[p.Name], Host: matrix.Host{Name: "h", Devices: devices},
+		Outcome:  boot.Outcome{Verdict: v, Reason: "test", Analysis: an.Snapshot()},
+		Evidence: map[string]Evidence{}, Work: map[string]WorkResult{}}
+	for _, d := range Known {
+		if s := in.Table.Specs[d]; s != nil {
+			in.Evidence[d] = s.Gather(lines)
+		}
+	}
+	return in
+}
+
+const redoxLog = `kernel::arch::x86_shared::start:INFO -- Redox OS starting...
+[src/initnsmgr.rs:169 WARN] Scheme "file" not found in namespace
+2026-03-17T23-54-16.348Z [@pcid:332 INFO] PCI 00-00:02.0 8086:100E 02.00.00.03 11
+2026-03-17T23-54-16.349Z [@pcid:332 INFO] PCI 00-00:04.0 1B36:0010 01.08.02.02 11
+2026-03-17T23-54-16.350Z [@pcid:332 INFO] PCI 00-00:1B.0 8086:293E 04.03.00.03 10
+pcid-spawner: spawn "/usr/lib/drivers/e1000d"
+2026-03-17T23-54-16.400Z [@e1000d:33 INFO] E1000 pci-00-00-02.0 on: 52:54:00:12:34:56
+pcid-spawner: spawn "/usr/lib/drivers/nvmed"
+`
+
+// Redox: pcid enumerated all three, e1000d came up, nvmed was spawned and the console
+// fell silent: the hang is nvme's (the driver spawned last), hda was never reached.
+func TestRedoxStallInSpawnedDriver(t *testing.T) {
+	in := input(t, profile.Redox, redoxLog, verdict.Hang, "nvme", "e1000", "hda")
+	in.Outcome.Analysis.LastStage = "drivers"
+	if ev := in.Evidence["hda"]; ev.Addr != "00-00:1B.0" || ev.IDs != "8086:293E" {
+		t.Errorf("hda evidence %+v", ev)
+	}
+	d, why := in.Stall()
+	if d != "nvme" {
+		t.Fatalf("stall blamed on %q (%s)", d, why)
+	}
+	c := in.Judge("nvme")
+	if c.Verdict != verdict.Hang || c.Component != "nvmed" {
+		t.Fatalf("nvme: %+v", c)
+	}
+	if c := in.Judge("e1000"); c.Verdict != verdict.Hang || c.Component != "nvmed" || !strings.Contains(c.Message, "driver bound: pci-00-00-02.0") {
+		t.Fatalf("e1000: %+v", c)
+	}
+}
+
+func TestRedoxDriverErrorAndCrash(t *testing.T) {
+	log := redoxLog + `2026-03-17T23-54-17.000Z [@nvmed:12 INFO] NVMe model QEMU NVMe Ctrl serial NVME_SERIAL
+pcid-spawner: spawn "/usr/lib/drivers/ihdad"
+2026-03-17T23-54-18.000Z [@ihdad:80 INFO] IHDA pci-00-00-1B.0
+2026-03-17T23-54-19.000Z [@ihdad:200 ERROR] timeout on CORB command
+redox login:`
+	in := input(t, profile.Redox, log, verdict.Pass, "nvme", "e1000", "hda")
+	in.Work["nvme"] = WorkResult{OK: true, Message: "ok"}
+	in.Work["e1000"] = WorkResult{OK: true, Message: "ok"}
+	in.Work["hda"] = WorkResult{OK: true, Message: "ok"}
+	if c := in.Judge("hda"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "CORB") {
+		t.Fatalf("hda with a CORB timeout: %+v", c)
+	}
+	if c := in.Judge("nvme"); c.Verdict != verdict.Pass {
+		t.Fatalf("nvme: %+v", c)
+	}
+	log = strings.Replace(log, "redox login:", "UNHANDLED EXCEPTION, CPU #0, PID 3, NAME /usr/lib/drivers/nvmed, CONTEXT 0x1\nredox login:", 1)
+	in = input(t, profile.Redox, log, verdict.Pass, "nvme")
+	if c := in.Judge("nvme"); c.Verdict != verdict.Crash || c.Component != "nvmed" {
+		t.Fatalf("crashed nvmed: %+v", c)
+	}
+}
+
+// The stand-in: a user-space crash of the hda "daemon" (fx.crash=hda fx.crashkind=user)
+// is CRASH for hda, the boot goes on, the others are judged normally.
+func TestStandinDaemonCrash(t *testing.T) {
+	log := `FX: init started (x86_64 6.1.0)
+FX: stage modules
+FX: pci 0000:00:03.0 8086:100e class=020000 driver=-
+FX: pci 0000:00:04.0 1b36:0010 class=010802 driver=-
+FX: pci 0000:00:05.0 8086:2668 class=040300 driver=-
+FX: stage e1000
+FX: stage nvme
+FX: stage hda
+FX: hda daemon started (pid 99)
+FX: hda daemon crashed: Segmentation fault (signal 11)
+FX: stage drivers
+FX: driver e1000 bound eth0
+FX: driver nvme bound /dev/nvme0n1
+FX: driver hda unbound 0000:00:05.0
+FX: stage shell
+FX: boot complete`
+	in := input(t, profile.Standin, log, verdict.Pass, "nvme", "e1000", "hda")
+	in.Work["nvme"] = WorkResult{OK: true, Message: "ok"}
+	in.Work["e1000"] = WorkResult{Err: context.DeadlineExceeded}
+	if c := in.Judge("hda"); c.Verdict != verdict.Crash || c.Component != "hda" {
+		t.Fatalf("hda: %+v", c)
+	}
+	if c := in.Judge("nvme"); c.Verdict != verdict.Pass || !strings.Contains(c.Message, "/dev/nvme0n1") {
+		t.Fatalf("nvme: %+v", c)
+	}
+	if c := in.Judge("e1000"); c.Verdict != verdict.Infra {
+		t.Fatalf("e1000 whose try could not run: %+v", c)
+	}
+}
+
+func TestStandinSkippedAndUnbound(t *testing.T) {
+	log := `FX: stage modules
+FX: pci 0000:00:03.0 8086:100e class=020000 driver=-
+FX: pci 0000:00:05.0 8086:2668 class=040300 driver=-
+FX: pci 0000:00:06.0 1b36:000d class=0c0330 driver=-
+FX: skip e1000
+FX: stage hda
+FX: stage drivers
+FX: driver hda unbound 0000:00:05.0
+FX: boot complete`
+	in := input(t, profile.Standin, log, verdict.Pass, "e1000", "hda", "xhci", "nvme")
+	if c := in.Judge("e1000"); c.Verdict != verdict.Skip {
+		t.Errorf("skipped e1000: %+v", c)
+	}
+	if c := in.Judge("hda"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "no driver took it") {
+		t.Errorf("unbound hda: %+v", c)
+	}
+	if c := in.Judge("xhci"); c.Verdict != verdict.Skip || !strings.Contains(c.Message, "no xhci driver") || !strings.Contains(c.Message, "1b36:000d") {
+		t.Errorf("xhci: %+v", c)
+	}
+	if c := in.Judge("nvme"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "not enumerated") {
+		t.Errorf("nvme the host lists but the guest lacks: %+v", c)
+	}
+}
+
+func TestDevicesForMatrix(t *testing.T) {
+	m := &matrix.Matrix{Hosts: []matrix.Host{{Devices: []string{"ps2", "nvme"}}, {Devices: []string{"xhci", "vga"}}}}
+	if got := strings.Join(Devices(m), ","); got != "hda,nvme,e1000,xhci,ps2" {
+		t.Fatalf("devices %s", got)
+	}
+}
+
+func TestRedoxTryCommands(t *testing.T) {
+	if got := RedoxNVMeCmd("/home/user/.rhw-nvme", "w"); got != "echo w > /home/user/.rhw-nvme && cat /home/user/.rhw-nvme && rm /home/user/.rhw-nvme" {
+		t.Fatal(got)
+	}
+	r := &tableRunner{out: map[string]string{
+		"cat /scheme/netcfg/route/list": "default via 192.168.7.1 dev eth0\n",
+		"ping -c 3 192.168.7.1":         "64 bytes from 192.168.7.1: icmp_seq=1\n",
+		RedoxHDACmd:                     "",
+	}}
+	if w := redoxE1000(context.Background(), r, Evidence{}); !w.OK {
+		t.Fatalf("e1000 try: %+v (ran %q)", w, r.ran)
+	}
+	if w := redoxHDA(context.Background(), r, Evidence{}); !w.OK {
+		t.Fatalf("hda try: %+v", w)
+	}
+}
+
+type tableRunner struct {
+	out map[string]string
+	ran []string
+}
+
+func (r *tableRunner) Run(_ context.Context, cmd string) (string, int, error) {
+	r.ran = append(r.ran, cmd)
+	o, ok := r.out[cmd]
+	if !ok {
+		return "not found", 127, nil
+	}
+	return o, 0, nil
+}

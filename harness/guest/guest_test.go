@@ -1,0 +1,70 @@
+package guest
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+)
+
+func TestParseProtocol(t *testing.T) {
+	var r FuncReport
+	r.Parse("boot noise\nFUNC_TESTS_START\n\nFUNC_TEST:shell-exec:PASS\nFUNC_TEST:fs-write:FAIL:exit=1: disk full\r\n" +
+		"fx# echo FUNC_TEST:echoed:PASS\nFUNC_TEST:net:SKIP\nFUNC_TEST:bad line\n")
+	if !r.Started || r.Complete {
+		t.Fatalf("started %v complete %v", r.Started, r.Complete)
+	}
+	r.Parse("FUNC_TEST:shell-exec:FAIL:second run\nFUNC_TESTS_COMPLETE\n")
+	if !r.Complete || len(r.Tests) != 3 || len(r.Malformed) != 1 {
+		t.Fatalf("%+v", r)
+	}
+	if r.Tests[0].Verdict != verdict.Fail || r.Tests[0].Reason != "second run" {
+		t.Errorf("a repeated test keeps its last result: %+v", r.Tests[0])
+	}
+	if r.Tests[1].Reason != "exit=1: disk full" {
+		t.Errorf("reason with a colon: %q", r.Tests[1].Reason)
+	}
+	rep := Report{Func: r}
+	cs := rep.funcChecks()
+	if cs[0].Name != CheckFunc || cs[0].Verdict != verdict.Fail || !strings.Contains(cs[0].Message, "malformed") {
+		t.Errorf("summary %+v", cs[0])
+	}
+	if len(cs) != 4 || cs[3].Name != "guest/func/net" || cs[3].Verdict != verdict.Skip {
+		t.Errorf("checks %+v", cs)
+	}
+	if cs := (&Report{}).funcChecks(); len(cs) != 1 || cs[0].Verdict != verdict.Skip {
+		t.Errorf("no protocol: %+v", cs)
+	}
+	rep = Report{Func: FuncReport{Started: true, Tests: []FuncTest{{Name: "a", Verdict: verdict.Pass}}}}
+	if cs := rep.funcChecks(); cs[0].Verdict != verdict.Hang {
+		t.Errorf("never completed: %+v", cs[0])
+	}
+}
+
+func TestExitVerdict(t *testing.T) {
+	for code, want := range map[int]verdict.Verdict{51: verdict.Pass, 53: verdict.Fail, 3: verdict.Fail, 0: verdict.Infra, 1: verdict.Fail, 2: verdict.Infra} {
+		if v, msg := ExitVerdict(code); v != want {
+			t.Errorf("exit %d: %s (%s), want %s", code, v, msg, want)
+		}
+	}
+}
+
+func TestJudgeOutput(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "hello.out")
+	os.WriteFile(f, []byte("hello\r\nworld\r\n"), 0o644)
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld\n"}, f); v != verdict.Pass {
+		t.Errorf("%s %s", v, m)
+	}
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld"}, f); v != verdict.Fail || !strings.Contains(m, "final newline is missing") {
+		t.Errorf("missing newline: %s %s", v, m)
+	}
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nWorld\n"}, f); v != verdict.Fail || !strings.Contains(m, `line 2: got "World", want "world"`) {
+		t.Errorf("%s %s", v, m)
+	}
+	if v, _ := judgeOutput(session.Result{Exit: 2}, ""); v != verdict.Fail {
+		t.Errorf("no expect file, exit 2: %s", v)
+	}
+}

@@ -1,0 +1,72 @@
+package guest_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/guest"
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+type exitCoder interface{ ExitCode() (int, bool) }
+
+// Commands from the matrix compared with expected files; the FUNC_TEST protocol printed by
+// a command in the guest; and a redoxer-style exit through isa-debug-exit, written from the
+// guest to I/O port 0xf4 through /dev/port (busybox has no outb).
+func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		value  string // the byte written to port 0xf4, as a printf octal escape
+		status int
+		v      verdict.Verdict
+	}{{"success", `\031`, 51, verdict.Pass}, {"failure", `\032`, 53, verdict.Fail}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "uname.out"), []byte("Linux\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "wrong.out"), []byte("Redox\n"), 0o644)
+			m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Suite: "guest", Features: []string{"isa-debug-exit"},
+				Commands: []matrix.GuestCommand{
+					{Name: "uname", Run: "uname -s", Expect: filepath.Join(dir, "uname.out")},
+					{Name: "uname-wrong", Run: "uname -s", Expect: filepath.Join(dir, "wrong.out")},
+					{Name: "func-tests", Run: `printf 'FUNC_TESTS_START\nFUNC_TEST:arith:PASS\nFUNC_TEST:fs-write:FAIL:exit=1: disk full\nFUNC_TEST:net:SKIP\nFUNC_TESTS_COMPLETE\n'`},
+					{Name: "exit", Run: `printf '` + tc.value + `' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null`},
+					{Name: "after-exit", Run: "true"},
+				}})
+			var mach hosts.Machine
+			b := standin.Boot(t, m, j, job.Options{OnPowerOn: func(mm hosts.Machine) { mach = mm }})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+			defer cancel()
+			rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
+			cs := map[string]results.Check{}
+			for _, c := range rep.Checks {
+				cs[c.Name] = c
+				t.Logf("%-22s %-5s %s", c.Name, c.Verdict, c.Message)
+			}
+			for name, v := range map[string]verdict.Verdict{
+				"guest/uname": verdict.Pass, "guest/uname-wrong": verdict.Fail, "guest/func-tests": verdict.Pass,
+				"guest/exit": verdict.Pass, "guest/after-exit": verdict.Skip,
+				"guest/func": verdict.Fail, "guest/func/arith": verdict.Pass, "guest/func/fs-write": verdict.Fail, "guest/func/net": verdict.Skip,
+				"guest/exit-status": tc.v,
+			} {
+				if c, ok := cs[name]; !ok || c.Verdict != v {
+					t.Errorf("%s = %s, want %s", name, c.Verdict, v)
+				}
+			}
+			if c := cs["guest/func/fs-write"]; !strings.Contains(c.Message, "exit=1: disk full") {
+				t.Errorf("fs-write reason: %s", c.Message)
+			}
+			if !rep.Exited || rep.ExitCode != tc.status {
+				t.Errorf("exit status %d (exited %v), want %d", rep.ExitCode, rep.Exited, tc.status)
+			}
+		})
+	}
+}

@@ -1,0 +1,288 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// Options for one job.
+type Options struct {
+	// ExitCode reports the machine's own exit status (hosts/qemu Machine.ExitCode); nil
+	// when the host kind cannot tell.
+	ExitCode func() (int, bool)
+	// Wait bounds, before time scaling, how long to wait after the commands for a
+	// self-testing image to finish (FUNC_TESTS_COMPLETE, or its exit through
+	// isa-debug-exit). Default 60s.
+	Wait time.Duration
+	// CommandTimeout bounds each command before time scaling (default 120s).
+	CommandTimeout time.Duration
+}
+
+// Report is the guest suite's result for one job.
+type Report struct {
+	Checks   []results.Check
+	Func     FuncReport
+	Exited   bool
+	ExitCode int
+}
+
+// Run runs the job's suite commands (when the boot reached the shell), reads the FUNC_TEST
+// protocol from the boot log and from the commands' output (and, for an image that tests
+// itself, from the console until FUNC_TESTS_COMPLETE or the machine exits), and judges the
+// exit status on hosts with isa-debug-exit.
+func Run(ctx context.Context, b *job.Booted, o Options) Report {
+	if o.Wait <= 0 {
+		o.Wait = 60 * time.Second
+	}
+	if o.CommandTimeout <= 0 {
+		o.CommandTimeout = 120 * time.Second
+	}
+	scale := 1.0
+	if b.Machine != nil {
+		scale = b.Machine.TimeScale()
+	}
+	var rep Report
+	rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
+	exited := func() bool {
+		if b.Machine == nil {
+			return false
+		}
+		select {
+		case <-b.Machine.Exited():
+			return true
+		default:
+			return false
+		}
+	}
+	exitCode := func() (int, bool) {
+		if o.ExitCode == nil || !exited() {
+			return 0, false
+		}
+		return o.ExitCode()
+	}
+	var from int64
+	if b.Console != nil {
+		from = b.Console.Offset()
+	}
+
+	// The command list.
+	cmds := b.Job.Suite.Commands
+	switch {
+	case len(cmds) == 0:
+	case b.Outcome.Verdict != verdict.Pass:
+		v := b.Outcome.Verdict
+		if v != verdict.Hang && v != verdict.Crash {
+			v = verdict.Infra
+		}
+		for _, c := range cmds {
+			rep.Checks = append(rep.Checks, results.Check{Name: CommandCheck(c.Name), Verdict: v,
+				Component: b.Outcome.Analysis.LastComponent, Message: "not run: the boot did not reach the shell: " + b.Outcome.Reason})
+		}
+	default:
+		s, err := session.Open(ctx, b)
+		ended := ""
+		for _, c := range cmds {
+			ch := results.Check{Name: CommandCheck(c.Name)}
+			switch {
+			case err != nil:
+				ch.Verdict, ch.Message = verdict.Infra, "not run: no shell: "+err.Error()
+			case ended != "":
+				ch.Verdict, ch.Message = verdict.Skip, "not run: "+ended
+			default:
+				cctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.CommandTimeout)*scale))
+				start := time.Now()
+				r, rerr := s.RunResult(cctx, c.Run)
+				cancel()
+				ch.Duration = time.Since(start)
+				rep.Func.Parse(r.Stdout)
+				if rerr != nil {
+					// Give a VM that is going down a moment to be seen gone.
+					waitExit(b, 2*time.Second)
+				}
+				switch {
+				case rerr == nil:
+					ch.Verdict, ch.Message = judgeOutput(r, c.Expect)
+				case exited():
+					code, ok := exitCode()
+					ended = fmt.Sprintf("the machine ended during %q", c.Name)
+					if ok {
+						ended += fmt.Sprintf(" (exit status %d)", code)
+					}
+					if ok && code&1 == 1 {
+						ch.Verdict = verdict.Pass
+						ch.Message = fmt.Sprintf("ended the machine through isa-debug-exit (QEMU exit status %d; judged by %s)", code, CheckExitStatus)
+					} else {
+						ch.Verdict, ch.Message = verdict.Infra, ended+": "+rerr.Error()
+					}
+				case errors.Is(rerr, context.DeadlineExceeded):
+					ch.Verdict, ch.Component = verdict.Hang, c.Name
+					ch.Message = fmt.Sprintf("did not finish within %s: %v", time.Duration(float64(o.CommandTimeout)*scale), rerr)
+				case errors.Is(rerr, console.ErrClosed):
+					ch.Verdict, ch.Message = verdict.Infra, "console closed: "+rerr.Error()
+					ended = "the console closed"
+				default:
+					ch.Verdict, ch.Message = verdict.Fail, rerr.Error()
+				}
+			}
+			rep.Checks = append(rep.Checks, ch)
+		}
+		if b.Console != nil {
+			from = b.Console.Offset()
+		}
+	}
+
+	// A self-testing image: follow the console until the protocol completes or the machine
+	// exits.
+	selfExit := b.Job.Host.HasFeature("isa-debug-exit")
+	needComplete := rep.Func.Started && !rep.Func.Complete
+	if b.Console != nil && (needComplete || (selfExit && !exited())) {
+		wctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.Wait)*scale))
+		if needComplete {
+			if m, err := b.Console.Expect(wctx, from, "FUNC_TESTS_COMPLETE"); err == nil {
+				rep.Func.Parse(b.Console.Text(from, m.End))
+				from = m.End
+			}
+		}
+		if selfExit && b.Machine != nil {
+			select {
+			case <-b.Machine.Exited():
+			case <-wctx.Done():
+			}
+		}
+		cancel()
+		rep.Func.Parse(b.Console.Text(from, b.Console.Offset()))
+	}
+
+	// The protocol.
+	rep.Checks = append(rep.Checks, rep.funcChecks()...)
+
+	// The exit status.
+	if selfExit {
+		ch := results.Check{Name: CheckExitStatus}
+		if code, ok := exitCode(); ok {
+			rep.Exited, rep.ExitCode = true, code
+			ch.Verdict, ch.Message = ExitVerdict(code)
+		} else if exited() {
+			ch.Verdict, ch.Message = verdict.Infra, "the machine ended without an exit status (killed?)"
+		} else {
+			ch.Verdict = verdict.Hang
+			ch.Message = fmt.Sprintf("the guest did not exit through isa-debug-exit within %s after its tests", time.Duration(float64(o.Wait)*scale))
+		}
+		rep.Checks = append(rep.Checks, ch)
+	}
+	rep.Checks = b.ApplyXFail(rep.Checks)
+	for i := range rep.Checks {
+		if rep.Checks[i].Verdict.Failed() && rep.Checks[i].Excerpt == "" {
+			rep.Checks[i].Excerpt = b.Excerpt(2048)
+		}
+	}
+	return rep
+}
+
+func waitExit(b *job.Booted, d time.Duration) {
+	if b.Machine == nil || d <= 0 {
+		return
+	}
+	select {
+	case <-b.Machine.Exited():
+	case <-time.After(d):
+	}
+}
+
+func (rep *Report) funcChecks() []results.Check {
+	f := &rep.Func
+	sum := results.Check{Name: CheckFunc}
+	if !f.Started && len(f.Tests) == 0 && len(f.Malformed) == 0 {
+		sum.Verdict, sum.Message = verdict.Skip, "the image printed no FUNC_TESTS_START (it does not test itself)"
+		return []results.Check{sum}
+	}
+	var out []results.Check
+	var failed []string
+	for _, t := range f.Tests {
+		c := results.Check{Name: FuncCheck(t.Name), Verdict: t.Verdict, Message: t.Line}
+		if t.Verdict == verdict.Fail {
+			c.Message = "FAIL: " + t.Reason
+			failed = append(failed, t.Name)
+		}
+		if t.Verdict == verdict.Skip {
+			c.Message = "the image skipped it"
+		}
+		out = append(out, c)
+	}
+	pass, fail, skip := f.Counts()
+	counts := fmt.Sprintf("%d passed, %d failed, %d skipped", pass, fail, skip)
+	switch {
+	case len(f.Malformed) > 0:
+		sum.Verdict, sum.Message = verdict.Fail, fmt.Sprintf("malformed protocol lines: %q; %s", f.Malformed, counts)
+	case !f.Complete:
+		sum.Verdict, sum.Message = verdict.Hang, "FUNC_TESTS_COMPLETE never came; "+counts
+	case fail > 0:
+		sum.Verdict, sum.Message = verdict.Fail, fmt.Sprintf("%s (%s)", counts, strings.Join(failed, ", "))
+	default:
+		sum.Verdict, sum.Message = verdict.Pass, counts
+	}
+	return append([]results.Check{sum}, out...)
+}
+
+// judgeOutput compares a command's stdout with its expected file (line endings folded);
+// without an expected file the command must exit 0.
+func judgeOutput(r session.Result, expectFile string) (verdict.Verdict, string) {
+	if expectFile == "" {
+		if r.Exit != 0 {
+			return verdict.Fail, fmt.Sprintf("exit status %d: %s", r.Exit, clip(r.Stdout, 300))
+		}
+		return verdict.Pass, fmt.Sprintf("exit status 0 (%d bytes of output, no expected file)", len(r.Stdout))
+	}
+	want, err := os.ReadFile(expectFile)
+	if err != nil {
+		return verdict.Infra, "expected file: " + err.Error()
+	}
+	w := strings.ReplaceAll(string(want), "\r\n", "\n")
+	if r.Stdout == w {
+		return verdict.Pass, fmt.Sprintf("output matches %s (%d bytes, exit status %d)", baseName(expectFile), len(w), r.Exit)
+	}
+	return verdict.Fail, fmt.Sprintf("output differs from %s (exit status %d): %s", baseName(expectFile), r.Exit, firstDiff(r.Stdout, w))
+}
+
+func firstDiff(got, want string) string {
+	g, w := strings.Split(got, "\n"), strings.Split(want, "\n")
+	for i := 0; i < len(g) && i < len(w); i++ {
+		if g[i] != w[i] {
+			return fmt.Sprintf("line %d: got %q, want %q", i+1, clip(g[i], 120), clip(w[i], 120))
+		}
+	}
+	switch {
+	case len(g) == len(w)+1 && g[len(g)-1] == "":
+		return "an extra final newline"
+	case len(w) == len(g)+1 && w[len(w)-1] == "":
+		return "the final newline is missing"
+	case len(g) > len(w):
+		return fmt.Sprintf("%d more lines than expected, from %q", len(g)-len(w), clip(g[len(w)], 120))
+	default:
+		return fmt.Sprintf("%d lines missing, from %q", len(w)-len(g), clip(w[len(g)], 120))
+	}
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}

@@ -1,0 +1,176 @@
+// Package standin builds one-job matrices around the stand-in fixtures for the integration
+// tests of the session, drivers, network, guest and bisection packages, and boots them with
+// the checks every such test wants (the VM's process group is gone after Close).
+package standin
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// Images the fixtures provide.
+const (
+	X86BIOS     = "x86_64-bios"      // SeaBIOS, -kernel/-initrd (the fastest boot)
+	X86UEFI     = "x86_64-uefi"      // OVMF, systemd-boot disk
+	X86UEFIMenu = "x86_64-uefi-menu" // OVMF, systemd-boot waiting at its menu (editor on)
+	A64UEFI     = "aarch64-uefi"     // AAVMF, systemd-boot disk
+	A64UEFIMenu = "aarch64-uefi-menu"
+)
+
+// Spec describes the one job.
+type Spec struct {
+	Image    string
+	Devices  []string
+	Features []string
+	XFail    []matrix.XFail
+	Suite    string
+	Commands []matrix.GuestCommand
+	// BootArgs are the image's boot_args (fw_cfg switches).
+	BootArgs string
+	// Silence and BootTimeout are before scaling (defaults 2s and 60s); TimeScale
+	// defaults to 15 (TCG on a shared two-core machine).
+	Silence, BootTimeout string
+	TimeScale            float64
+	Options              map[string]any
+	Memory               string
+}
+
+// Job parses the matrix for spec and returns its only job.
+func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
+	t.Helper()
+	fx := fixtures.Require(t)
+	if s.Silence == "" {
+		s.Silence = "2s"
+	}
+	if s.BootTimeout == "" {
+		s.BootTimeout = "60s"
+	}
+	if s.TimeScale == 0 {
+		s.TimeScale = 15
+	}
+	if s.Suite == "" {
+		s.Suite = "boot"
+	}
+	if s.Memory == "" {
+		s.Memory = "512M"
+	}
+	img := map[string]any{"name": "standin-" + s.Image, "profile": "standin", "variant": "standin"}
+	host := map[string]any{"name": "vm-" + s.Image, "kind": "qemu", "accel": "tcg", "memory": s.Memory,
+		"time_scale": s.TimeScale}
+	switch s.Image {
+	case X86BIOS:
+		img["arch"], img["firmware"] = "x86_64", "bios"
+		img["kernel"], img["initrd"] = fx+"/vmlinuz-x86_64", fx+"/initrd-x86_64.cpio.gz"
+		img["cmdline"] = "console=ttyS0 panic=-1"
+		host["arch"], host["firmware"], host["machine"] = "x86_64", "bios", "pc"
+	case X86UEFI, X86UEFIMenu:
+		img["arch"], img["firmware"] = "x86_64", "uefi"
+		img["path"] = fx + "/disk-uefi-x86_64" + strings.TrimPrefix(s.Image, X86UEFI) + ".img"
+		host["arch"], host["firmware"], host["machine"] = "x86_64", "uefi", "q35"
+	case A64UEFI, A64UEFIMenu:
+		img["arch"], img["firmware"] = "aarch64", "uefi"
+		img["path"] = fx + "/disk-uefi-aarch64" + strings.TrimPrefix(s.Image, A64UEFI) + ".img"
+		host["arch"], host["firmware"], host["machine"] = "aarch64", "uefi", "virt"
+	default:
+		t.Fatalf("standin: unknown image %q", s.Image)
+	}
+	if s.BootArgs != "" {
+		img["boot_args"] = s.BootArgs
+	}
+	if len(s.Devices) > 0 {
+		host["devices"] = s.Devices
+	}
+	if len(s.Features) > 0 {
+		host["features"] = s.Features
+	}
+	if len(s.XFail) > 0 {
+		var xs []map[string]string
+		for _, x := range s.XFail {
+			e := map[string]string{"check": x.Check, "reference": x.Reference}
+			if x.Image != "" {
+				e["image"] = x.Image
+			}
+			xs = append(xs, e)
+		}
+		host["xfail"] = xs
+	}
+	if len(s.Options) > 0 {
+		host["options"] = s.Options
+	}
+	suite := map[string]any{"name": s.Suite}
+	if len(s.Commands) > 0 {
+		var cs []map[string]string
+		for _, c := range s.Commands {
+			e := map[string]string{"name": c.Name, "run": c.Run}
+			if c.Expect != "" {
+				e["expect"] = c.Expect
+			}
+			cs = append(cs, e)
+		}
+		suite["commands"] = cs
+	}
+	doc := map[string]any{
+		"settings": map[string]any{"silence": s.Silence, "boot_timeout": s.BootTimeout},
+		"images":   []any{img},
+		"hosts":    []any{host},
+		"suites":   []any{suite},
+	}
+	y, err := json.Marshal(doc) // JSON is YAML
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := matrix.Parse("standin-test.yaml", y, t.TempDir())
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	jobs := m.Jobs(matrix.Filter{})
+	if len(jobs) != 1 {
+		t.Fatalf("%d jobs from %s", len(jobs), y)
+	}
+	return m, jobs[0]
+}
+
+type pgidHaver interface{ PGID() int }
+
+// Boot boots the job and registers a cleanup that powers the machine off and checks that
+// no process of its process group survived. o.OnPowerOn is still called.
+func Boot(t testing.TB, m *matrix.Matrix, j matrix.Job, o job.Options) *job.Booted {
+	t.Helper()
+	if o.RunDir == "" {
+		o.RunDir = t.TempDir()
+	}
+	var pgid int
+	user := o.OnPowerOn
+	o.OnPowerOn = func(mach hosts.Machine) {
+		if p, ok := mach.(pgidHaver); ok {
+			pgid = p.PGID()
+		}
+		if user != nil {
+			user(mach)
+		}
+	}
+	b := job.Boot(context.Background(), m, j, o)
+	t.Cleanup(func() {
+		b.Close()
+		if pgid != 0 {
+			if err := syscall.Kill(-pgid, 0); !errors.Is(err, syscall.ESRCH) {
+				t.Errorf("process group %d of our QEMU still has processes after Close (kill 0: %v)", pgid, err)
+			}
+		}
+	})
+	t.Logf("boot: %s", b)
+	return b
+}
+
+// Options are job options for a test boot (a temporary run directory is filled in by Boot).
+func Options() job.Options { return job.Options{} }

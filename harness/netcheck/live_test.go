@@ -1,0 +1,45 @@
+package netcheck_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+)
+
+// DHCP lease, gateway ping and a 16 MiB HTTP download with a matching checksum, on the
+// x86_64 and aarch64 stand-ins (QEMU user networking: the guest reaches our loopback
+// server as 10.0.2.2).
+func TestLiveNetwork(t *testing.T) {
+	for _, img := range []string{standin.X86BIOS, standin.A64UEFI} {
+		t.Run(img, func(t *testing.T) {
+			m, j := standin.Job(t, standin.Spec{Image: img, Suite: "network", Devices: []string{"e1000"}})
+			cfg := netcheck.ConfigFor(&j.Host)
+			srv, err := netcheck.Start(cfg.Listen+":0", cfg.Size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			b := standin.Boot(t, m, j, job.Options{BootArgs: netcheck.BootArgs("standin")})
+			ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+			defer cancel()
+			rep := netcheck.Run(ctx, b, srv, cfg)
+			for _, c := range rep.Checks {
+				t.Logf("%-14s %-5s %s %v", c.Name, c.Verdict, c.Message, c.Metrics)
+				if c.Verdict != verdict.Pass {
+					t.Errorf("%s = %s", c.Name, c.Verdict)
+				}
+			}
+			if len(rep.Checks) != 3 {
+				t.Fatalf("%d checks", len(rep.Checks))
+			}
+			if rep.Checks[2].Metrics["http_bytes_per_s"] <= 0 {
+				t.Errorf("no throughput measured")
+			}
+		})
+	}
+}

@@ -1,0 +1,67 @@
+package netcheck
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/boot"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+func booted(devices []string, v verdict.Verdict, xfail ...matrix.XFail) *job.Booted {
+	return &job.Booted{
+		Job:     matrix.Job{Host: matrix.Host{Name: "h", Devices: devices, XFail: xfail}, Image: matrix.Image{Name: "i"}},
+		Profile: profile.Standin,
+		Outcome: boot.Outcome{Verdict: v, Reason: "no output for 30s after stage drivers"},
+	}
+}
+
+func TestNoNICSkipsAndHungBootIsNotJudged(t *testing.T) {
+	rep := Run(context.Background(), booted([]string{"nvme"}, verdict.Pass), nil, Config{})
+	for _, c := range rep.Checks {
+		if c.Verdict != verdict.Skip || !strings.Contains(c.Message, "no network adapter") {
+			t.Errorf("%s: %s %s", c.Name, c.Verdict, c.Message)
+		}
+	}
+	rep = Run(context.Background(), booted([]string{"e1000"}, verdict.Hang,
+		matrix.XFail{Check: "network/*", Reference: "https://example.invalid/1"}), nil, Config{})
+	if len(rep.Checks) != 3 {
+		t.Fatalf("%d checks", len(rep.Checks))
+	}
+	for _, c := range rep.Checks {
+		if c.Verdict != verdict.XFail || !strings.Contains(c.Message, "not judged") {
+			t.Errorf("%s: %s %s", c.Name, c.Verdict, c.Message)
+		}
+	}
+}
+
+func TestServerServesItsFileAndSettings(t *testing.T) {
+	s, err := Start("127.0.0.1:0", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, err := http.Get(s.URL("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(r.Body)
+	r.Body.Close()
+	if string(b) != string(s.Data) || len(s.Transfers()) != 1 || s.Transfers()[0].Bytes != 1000 {
+		t.Fatalf("served %d bytes, transfers %+v", len(b), s.Transfers())
+	}
+	h := matrix.Host{Features: []string{"net.server=192.168.7.10", "net.listen=192.168.7.10", "net.gateway=192.168.7.1"}}
+	c := ConfigFor(&h)
+	if c.Server != "192.168.7.10" || c.Listen != "192.168.7.10" || c.Gateway != "192.168.7.1" {
+		t.Fatalf("%+v", c)
+	}
+	if got := Dialects["standin"].Get("http://10.0.2.2:1/f"); !strings.Contains(got, "wget -q -O /tmp/.rhw-http 'http://10.0.2.2:1/f'") {
+		t.Fatal(got)
+	}
+}

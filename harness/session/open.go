@@ -1,0 +1,96 @@
+package session
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// Host settings ride on matrix host features as "key=value" words (the matrix schema has
+// no per-suite host fields, and a host kind's options are decoded strictly by the kind):
+//
+//	char-delay=<duration>   pace typing for a slow UART (e.g. char-delay=2ms)
+//	net.server=<address>    the address the guest reaches the harness's HTTP server at
+//	                        (default 10.0.2.2, QEMU user networking's host)
+//	net.listen=<address>    the controller address the HTTP server listens on
+//	                        (default 127.0.0.1, which QEMU user networking forwards to)
+//	net.gateway=<address>   the address to ping (default: the router of the DHCP lease)
+//	isa-debug-exit          (bare word) the VM has QEMU's isa-debug-exit device at 0xf4
+const (
+	SettingCharDelay = "char-delay"
+)
+
+// HostSetting returns the value of a "key=value" feature of h.
+func HostSetting(h *matrix.Host, key string) (string, bool) {
+	for _, f := range h.Features {
+		if k, v, ok := strings.Cut(f, "="); ok && k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// OptionsFor are the session options for a booted job: the machine's time scale and the
+// host's char-delay setting.
+func OptionsFor(b *job.Booted) (Options, error) {
+	o := Options{Scale: 1}
+	if b.Machine != nil {
+		o.Scale = b.Machine.TimeScale()
+	}
+	if v, ok := HostSetting(&b.Job.Host, SettingCharDelay); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return o, fmt.Errorf("host %s: feature %s=%s: want a duration such as 2ms", b.Job.Host.Name, SettingCharDelay, v)
+		}
+		o.CharDelay = d
+	}
+	return o, nil
+}
+
+// Open logs in on a booted job (whose boot reached the profile's login or shell stage) and
+// runs the dialect's setup commands.
+func Open(ctx context.Context, b *job.Booted) (*Session, error) {
+	if b.Console == nil || b.Profile == nil {
+		return nil, fmt.Errorf("%w: the machine never booted (%s)", ErrNoShell, b.Outcome.Reason)
+	}
+	o, err := OptionsFor(b)
+	if err != nil {
+		return nil, err
+	}
+	s := New(b.Console, b.Profile, o)
+	if err := s.Login(ctx); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// CollectJobLogs copies the guest's driver logs (Redox: /scheme/logging) into the job
+// directory's logs/ folder and returns them as record artifacts ("driver-log:<name>" ->
+// path relative to the job directory). Profiles without such logs return nothing.
+func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]string, error) {
+	if b.Profile == nil || b.Profile.Name != "redox" || s == nil {
+		return nil, nil
+	}
+	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
+	if err != nil {
+		return nil, err
+	}
+	arts := map[string]string{}
+	var errs []string
+	for _, l := range logs {
+		if l.Err != nil {
+			errs = append(errs, l.Guest+": "+l.Err.Error())
+			continue
+		}
+		arts["driver-log:"+l.Name] = filepath.ToSlash(filepath.Join("logs", filepath.FromSlash(l.Rel)))
+	}
+	if len(errs) > 0 {
+		return arts, fmt.Errorf("collect logs: %s", strings.Join(errs, "; "))
+	}
+	return arts, nil
+}
