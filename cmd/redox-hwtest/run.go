@@ -16,6 +16,9 @@ import (
 	"golang.org/x/term"
 
 	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"

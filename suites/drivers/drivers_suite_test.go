@@ -15,7 +15,6 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/session"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
@@ -41,23 +40,9 @@ func describeJob(m *matrix.Matrix, j matrix.Job, devices []string) {
 		)
 		BeforeAll(func(ctx SpecContext) {
 			runDir := suitekit.RunDir("drivers")
-			b := job.Boot(ctx, m, j, job.Options{RunDir: runDir})
-			defer b.Close()
-			rep := drivers.Run(ctx, b, devices)
-			arts, err := session.CollectJobLogs(ctx, b, rep.Session)
-			if err != nil {
-				AddReportEntry("driver logs", err.Error())
-			}
-			b.Close() // the record lists the complete transcript
-			rec := b.Record(rep.Checks)
-			for k, v := range arts {
-				rec.Artifacts[k] = v
-			}
-			_, err = results.Write(runDir, rec)
+			rec, err := drivers.RunJob(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
-			transcript = filepath.Join(b.Dir, job.Transcript)
-			AddReportEntry("transcript", transcript)
-			AddReportEntry("boot", string(b.Outcome.Verdict)+": "+b.Outcome.Reason)
+			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
 			checks = map[string]results.Check{}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c

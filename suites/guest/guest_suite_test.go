@@ -19,7 +19,6 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/guest"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
@@ -34,7 +33,6 @@ func TestGuest(t *testing.T) {
 	RunSpecs(t, "guest")
 }
 
-type exitCoder interface{ ExitCode() (int, bool) }
 
 func describeJob(m *matrix.Matrix, j matrix.Job) {
 	Describe(j.ID(), Ordered, suitekit.JobLabels(j), func() {
@@ -45,20 +43,9 @@ func describeJob(m *matrix.Matrix, j matrix.Job) {
 		)
 		BeforeAll(func(ctx SpecContext) {
 			runDir := suitekit.RunDir("guest")
-			var mach hosts.Machine
-			b := job.Boot(ctx, m, j, job.Options{RunDir: runDir, OnPowerOn: func(mm hosts.Machine) { mach = mm }})
-			defer b.Close()
-			var o guest.Options
-			if ec, ok := mach.(exitCoder); ok {
-				o.ExitCode = ec.ExitCode
-			}
-			rep := guest.Run(ctx, b, o)
-			b.Close() // the record lists the complete transcript
-			rec, err := b.WriteRecord(runDir, rep.Checks)
+			rec, err := guest.RunJob(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
-			transcript = filepath.Join(b.Dir, job.Transcript)
-			AddReportEntry("transcript", transcript)
-			AddReportEntry("boot", string(b.Outcome.Verdict)+": "+b.Outcome.Reason)
+			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
 			checks = map[string]results.Check{}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c

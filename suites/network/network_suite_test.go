@@ -39,19 +39,9 @@ func describeJob(m *matrix.Matrix, j matrix.Job) {
 		)
 		BeforeAll(func(ctx SpecContext) {
 			runDir := suitekit.RunDir("network")
-			cfg := netcheck.ConfigFor(&j.Host)
-			srv, err := netcheck.Start(cfg.Listen+":0", cfg.Size)
+			rec, err := netcheck.RunJob(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
-			defer srv.Close()
-			b := job.Boot(ctx, m, j, job.Options{RunDir: runDir, BootArgs: netcheck.BootArgs(j.Image.Profile)})
-			defer b.Close()
-			rep := netcheck.Run(ctx, b, srv, cfg)
-			b.Close() // the record lists the complete transcript
-			rec, err := b.WriteRecord(runDir, rep.Checks)
-			Expect(err).NotTo(HaveOccurred())
-			transcript = filepath.Join(b.Dir, job.Transcript)
-			AddReportEntry("transcript", transcript)
-			AddReportEntry("boot", string(b.Outcome.Verdict)+": "+b.Outcome.Reason)
+			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
 			checks = map[string]results.Check{}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c

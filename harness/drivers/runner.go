@@ -1,0 +1,32 @@
+package drivers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+func init() { job.RegisterSuite("drivers", RunJob) }
+
+// RunJob is the drivers suite's job, shared by suites/drivers and `redox-hwtest run`: boot,
+// judge every device the matrix lists, collect the driver logs, write the record.
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+	b := job.Boot(ctx, m, j, o)
+	defer b.Close()
+	rep := Run(ctx, b, Devices(m))
+	arts, err := session.CollectJobLogs(ctx, b, rep.Session)
+	if err != nil && o.Log != nil {
+		fmt.Fprintf(o.Log, "driver logs: %v\n", err)
+	}
+	b.Close() // the record lists the complete transcript
+	rec := b.Record(rep.Checks)
+	for k, v := range arts {
+		rec.Artifacts[k] = v
+	}
+	_, err = results.Write(o.RunDir, rec)
+	return rec, err
+}

@@ -1,0 +1,49 @@
+package guest
+
+import (
+	"context"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+func init() { job.RegisterSuite("guest", RunJob) }
+
+// exitCoder is a machine that reports the guest's exit status (QEMU's isa-debug-exit).
+type exitCoder interface{ ExitCode() (int, bool) }
+
+// RunJob is the guest suite's job, shared by suites/guest and `redox-hwtest run`: boot, run
+// the matrix's command list, read the image's own test results, write the record.
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+	var mach hosts.Machine
+	onPowerOn := o.OnPowerOn
+	o.OnPowerOn = func(mm hosts.Machine) {
+		mach = mm
+		if onPowerOn != nil {
+			onPowerOn(mm)
+		}
+	}
+	b := job.Boot(ctx, m, j, o)
+	defer b.Close()
+	var opts Options
+	if ec, ok := unwrap(mach).(exitCoder); ok {
+		opts.ExitCode = ec.ExitCode
+	}
+	rep := Run(ctx, b, opts)
+	b.Close() // the record lists the complete transcript
+	return b.WriteRecord(o.RunDir, rep.Checks)
+}
+
+// unwrap reaches the host kind's own machine through the job's wrapper.
+func unwrap(m hosts.Machine) hosts.Machine {
+	for m != nil {
+		u, ok := m.(interface{ Unwrap() hosts.Machine })
+		if !ok {
+			return m
+		}
+		m = u.Unwrap()
+	}
+	return m
+}

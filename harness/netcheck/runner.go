@@ -1,0 +1,29 @@
+package netcheck
+
+import (
+	"context"
+	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+func init() { job.RegisterSuite("network", RunJob) }
+
+// RunJob is the network suite's job, shared by suites/network and `redox-hwtest run`: start
+// the job's HTTP server, boot, check the lease, the gateway and the download, write the record.
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+	cfg := ConfigFor(&j.Host)
+	srv, err := Start(cfg.Listen+":0", cfg.Size)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.Close()
+	o.BootArgs = strings.TrimSpace(o.BootArgs + " " + BootArgs(j.Image.Profile))
+	b := job.Boot(ctx, m, j, o)
+	defer b.Close()
+	rep := Run(ctx, b, srv, cfg)
+	b.Close() // the record lists the complete transcript
+	return b.WriteRecord(o.RunDir, rep.Checks)
+}
