@@ -33,7 +33,6 @@ func TestGuest(t *testing.T) {
 	RunSpecs(t, "guest")
 }
 
-
 func describeJob(m *matrix.Matrix, j matrix.Job) {
 	Describe(j.ID(), Ordered, suitekit.JobLabels(j), func() {
 		var (
