@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+func init() {
+	register("bisect", "find which driver's absence lets a hanging boot reach login (boot-loader skip)", bisectMain)
+}
+
+// bisectMain reboots a hanging job with drivers skipped at the boot loader (Redox:
+// INIT_SKIP=<daemon> in the bootloader's editor; the stand-in: its systemd-boot editor) and
+// names the component whose absence lets the boot through. Exit 0 when a culprit was
+// found, 1 when the hang did not reproduce or no single component explains it, 2 on bad input.
+func bisectMain(args []string) int {
+	fs := flag.NewFlagSet("bisect", flag.ContinueOnError)
+	matrixPath := fs.String("matrix", "hw.yaml", "matrix file")
+	jobID := fs.String("job", "", "the job to bisect, as image@host/suite (see `run` output)")
+	bootArgs := fs.String("boot-args", "", "extra guest switches for every boot")
+	out := fs.String("out", "", "directory for the boots' run directories (default <out_dir>/bisect/<time>)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	m, err := matrix.Load(*matrixPath)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	var job *matrix.Job
+	for _, j := range m.Jobs(matrix.Filter{}) {
+		if j.ID() == *jobID {
+			job = &j
+			break
+		}
+	}
+	if job == nil {
+		fmt.Fprintf(os.Stderr, "bisect: no job %q in %s\n", *jobID, m.Path)
+		return 2
+	}
+	dir := *out
+	if dir == "" {
+		dir = filepath.Join(m.Settings.OutDir, "bisect", time.Now().UTC().Format("20060102T150405Z"))
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: *job, RunDir: dir, BootArgs: *bootArgs,
+		Log: func(s string) { fmt.Println(s) }})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bisect:", err)
+		return 2
+	}
+	fmt.Println(res.Summary)
+	if res.Culprit == "" {
+		return 1
+	}
+	return 0
+}
