@@ -25,7 +25,7 @@ build:
 
 ## run: boot the default matrix and write results under out/runs/<time>/
 run: fixtures build
-	$(BIN) run -matrix $(MATRIX) -out out/runs/latest; status=$$?; \
+	$(BIN) run -matrix $(MATRIX); status=$$?; \
 	$(BIN) report site -o out/site out/runs/*/ >/dev/null && echo "support page: out/site/index.html"; \
 	exit $$status
 
