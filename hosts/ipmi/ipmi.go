@@ -39,12 +39,10 @@ type Machine struct {
 	scale float64
 	bmc   *BMC
 
-	stream  *serial.Redial
-	prep    *power.Prepared
-	on      bool
-	exited  chan struct{}
-	exitErr error
-	exitMu  sync.Once
+	stream *serial.Redial
+	prep   *power.Prepared
+	on     bool
+	hosts.ExitState
 	stopMon chan struct{}
 	monDone chan struct{}
 	offOnce sync.Once
@@ -65,7 +63,7 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	if log == nil {
 		log = io.Discard
 	}
-	m := &Machine{host: h, img: img, env: env, o: o, log: log, exited: make(chan struct{}), bmc: NewBMC(o, pw, log)}
+	m := &Machine{host: h, img: img, env: env, o: o, log: log, bmc: NewBMC(o, pw, log)}
 	m.scale = h.TimeScale
 	if m.scale <= 0 {
 		m.scale = 1
@@ -86,26 +84,6 @@ func (m *Machine) TimeScale() float64 { return m.scale }
 func (m *Machine) Facts() map[string]string {
 	return map[string]string{"bmc": m.bmc.Describe(), "console": fmt.Sprintf("sol instance %d", m.o.SOLInstance),
 		"boot": m.o.Boot, "boot_device": m.o.BootDevice, "power": "ipmi"}
-}
-
-// Exited implements hosts.Machine.
-func (m *Machine) Exited() <-chan struct{} { return m.exited }
-
-// ExitErr implements hosts.Machine.
-func (m *Machine) ExitErr() error {
-	select {
-	case <-m.exited:
-		return m.exitErr
-	default:
-		return nil
-	}
-}
-
-func (m *Machine) exit(err error) {
-	m.exitMu.Do(func() {
-		m.exitErr = err
-		close(m.exited)
-	})
 }
 
 // PowerOn implements hosts.Machine.
@@ -197,10 +175,10 @@ func (m *Machine) monitor() {
 		switch {
 		case err != nil:
 			// Status already went through the bounded session retries.
-			m.exit(hosts.Infra(fmt.Errorf("BMC: %w", err)))
+			m.Exit(hosts.Infra(fmt.Errorf("BMC: %w", err)))
 			return
 		case st == power.Off:
-			m.exit(errors.New("chassis power went off by itself (BMC reports off)"))
+			m.Exit(errors.New("chassis power went off by itself (BMC reports off)"))
 			return
 		}
 	}

@@ -46,16 +46,14 @@ type Machine struct {
 	scale float64
 	pc    *power.Command // nil: powered by hand
 
-	stream  *Redial
-	prep    *power.Prepared
-	devMu   sync.Mutex
-	device  string // the tty a usb_serial resolved to
-	exited  chan struct{}
-	exitErr error
+	stream *Redial
+	prep   *power.Prepared
+	devMu  sync.Mutex
+	device string // the tty a usb_serial resolved to
+	hosts.ExitState
 	stopMon chan struct{}
 	monDone chan struct{}
 	offOnce sync.Once
-	exitMu  sync.Once
 }
 
 // New is the serial and power host Factory.
@@ -68,7 +66,7 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	if log == nil {
 		log = io.Discard
 	}
-	m := &Machine{host: h, img: img, env: env, o: o, log: log, exited: make(chan struct{})}
+	m := &Machine{host: h, img: img, env: env, o: o, log: log}
 	m.scale = h.TimeScale
 	if m.scale <= 0 {
 		m.scale = 1 // real hardware runs at full speed
@@ -101,27 +99,6 @@ func (m *Machine) Facts() map[string]string {
 		f["power"] = m.pc.Describe()
 	}
 	return f
-}
-
-// Exited implements hosts.Machine: closed when the power status command reports the
-// machine off while it should be on.
-func (m *Machine) Exited() <-chan struct{} { return m.exited }
-
-// ExitErr implements hosts.Machine.
-func (m *Machine) ExitErr() error {
-	select {
-	case <-m.exited:
-		return m.exitErr
-	default:
-		return nil
-	}
-}
-
-func (m *Machine) exit(err error) {
-	m.exitMu.Do(func() {
-		m.exitErr = err
-		close(m.exited)
-	})
 }
 
 // dialer opens the console once.
@@ -243,11 +220,11 @@ func (m *Machine) monitor() {
 		switch {
 		case err != nil:
 			if fails++; fails >= 3 {
-				m.exit(hosts.Infra(fmt.Errorf("power status failed %d times: %w", fails, err)))
+				m.Exit(hosts.Infra(fmt.Errorf("power status failed %d times: %w", fails, err)))
 				return
 			}
 		case st == power.Off:
-			m.exit(errors.New("machine powered off (power status reports off)"))
+			m.Exit(errors.New("machine powered off (power status reports off)"))
 			return
 		default:
 			fails = 0
