@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"io"
 	"io/fs"
 	"os"
@@ -410,8 +411,10 @@ func shift(a classify.Analysis, by int) classify.Analysis {
 func transcripts(t *testing.T) []string {
 	root := moduleRoot(t)
 	paths, _ := filepath.Glob(filepath.Join(root, "fixtures", "transcripts", "*.log"))
-	real, _ := filepath.Glob(filepath.Join(root, "..", "shared", "redox-logs", "*.log"))
-	if len(real) == 0 {
+	var real []string
+	if _, err := os.Stat(filepath.Join(root, "..", "shared", "redox-logs")); err == nil || os.Getenv(fixtures.RequireSharedEnv) == "1" {
+		real, _ = filepath.Glob(filepath.Join(fixtures.SharedDir(t, "redox-logs"), "*.log"))
+	} else {
 		t.Logf("real Redox transcripts not available (../shared/redox-logs absent): replaying the fixtures only")
 	}
 	return append(paths, real...)
