@@ -41,9 +41,9 @@ type Plan struct {
 	// VarsFrom/VarsTo: the UEFI variable store to copy before starting.
 	VarsFrom, VarsTo string
 	// Scratch disks to create (path -> size in bytes) before starting.
-	Scratch   map[string]int64
+	Scratch    map[string]int64
 	SerialSock string
-	QMPSock   string
+	QMPSock    string
 }
 
 // qemuEscape doubles commas: QEMU option values use ',' as a separator.
@@ -53,8 +53,8 @@ func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs string) (*Plan, error) {
 	p := &Plan{
 		SerialSock: filepath.Join(dir, "serial.sock"),
-		QMPSock:   filepath.Join(dir, "qmp.sock"),
-		Scratch:   map[string]int64{},
+		QMPSock:    filepath.Join(dir, "qmp.sock"),
+		Scratch:    map[string]int64{},
 	}
 	bin := o.Binary
 	var a []string
