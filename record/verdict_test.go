@@ -1,4 +1,4 @@
-package verdict
+package record
 
 import (
 	"encoding/json"
