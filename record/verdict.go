@@ -1,8 +1,8 @@
-// Package verdict names how one (image, host, check) ended. The set is closed and small on
-// purpose: every report, table and gate decision is a function of these values.
 package record
 
-// Verdict is the outcome of one check (DESIGN.md section 2).
+// Verdict is the outcome of one check (DESIGN.md section 2): how one (image, host, check)
+// ended. The set is closed and small on purpose: every report, table and gate decision is a
+// function of these values.
 type Verdict string
 
 const (
