@@ -8,7 +8,10 @@ package layers
 import (
 	"bufio"
 	"bytes"
+	"io/fs"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,6 +32,7 @@ func graph(t *testing.T) []pkg {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("go command not in PATH")
 	}
+	touchSources(t, "../..")
 	cmd := exec.Command("go", "list", "-f", "{{.ImportPath}}|{{join .Imports \" \"}}|{{join .Deps \" \"}}", module+"/...")
 	cmd.Dir = "../.."
 	out, err := cmd.Output()
@@ -62,6 +66,27 @@ func graph(t *testing.T) []pkg {
 		t.Fatalf("go list found only %d packages", len(ps))
 	}
 	return ps
+}
+
+// touchSources reads every Go file and directory of the module, so `go test` caches this
+// test's result only while none of them changed (the go list it runs is not tracked).
+func touchSources(t *testing.T, root string) {
+	t.Helper()
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && p != root && (strings.HasPrefix(d.Name(), ".") || d.Name() == "testdata" || d.Name() == "out") {
+			return filepath.SkipDir
+		}
+		if !d.IsDir() && strings.HasSuffix(p, ".go") || d.Name() == "go.mod" {
+			_, err = os.ReadFile(p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatalf("reading the module's sources: %v", err)
+	}
 }
 
 func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
