@@ -1,10 +1,10 @@
-// Package verdict names how one (image, host, check) ended. The set is closed and small on
-// purpose: every report, table and gate decision is a function of these values.
 package record
 
 import "fmt"
 
-// Verdict is the outcome of one check (DESIGN.md section 2).
+// Verdict is the outcome of one check (DESIGN.md section 2): how one (image, host, check)
+// ended. The set is closed and small on purpose: every report, table and gate decision is a
+// function of these values.
 type Verdict string
 
 const (

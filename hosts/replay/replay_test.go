@@ -23,6 +23,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 func TestDecodeOptions(t *testing.T) {
@@ -472,7 +473,7 @@ func TestReplayStallYieldsHangAtTheRightStage(t *testing.T) {
 	}
 	stallAfter := drivers + 1
 	// What analyze says about the log cut at the stall: the expected hang.
-	_, body, _ := classify.SplitHeader(raw)
+	_, body, _ := transcript.SplitHeader(raw)
 	prefix := strings.Join(strings.SplitAfter(string(body), "\n")[:stallAfter], "")
 	want, _, _ := classify.Analyze(strings.NewReader(prefix), profile.Redox)
 	hang := want.Events[len(want.Events)-1]
