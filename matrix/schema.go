@@ -47,6 +47,9 @@ type Settings struct {
 	Silence Duration `yaml:"silence"`
 	// BootTimeout bounds one boot before time scaling (default 120s).
 	BootTimeout Duration `yaml:"boot_timeout"`
+	// Jobs bounds how many VM jobs `run` runs at once (0: from the controller's cores and
+	// memory; `run -j` overrides it). Real machines are bounded by their own exclusivity.
+	Jobs int `yaml:"jobs"`
 }
 
 // Image is one bootable build.
@@ -133,6 +136,9 @@ type Host struct {
 	TimeScale float64 `yaml:"time_scale"`
 	// Silence overrides the matrix-wide hang window.
 	Silence Duration `yaml:"silence"`
+	// Slots is how many jobs a VM host runs at once (default 1); a real machine always
+	// runs one.
+	Slots int `yaml:"slots"`
 	// Labels are added to every job on this host (see Job.Labels).
 	Labels []string `yaml:"labels"`
 	// Features are capabilities beyond devices (e.g. "network", "display").

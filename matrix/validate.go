@@ -222,6 +222,9 @@ func (v *validator) settings() *Error {
 	if e := v.positive("settings.silence", s.Silence, "silence", "settings"); e != nil {
 		return e
 	}
+	if s.Jobs < 0 {
+		return v.errorf("settings.jobs", false, "jobs in settings must not be negative, got %d", s.Jobs)
+	}
 	return v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings")
 }
 
@@ -327,6 +330,9 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 	}
 	if e := v.positive(childPath(p, "silence"), h.Silence, "silence", ctx); e != nil {
 		return e
+	}
+	if h.Slots < 0 {
+		return v.errorf(childPath(p, "slots"), false, "slots in %s must not be negative, got %d", ctx, h.Slots)
 	}
 	devs := map[string]bool{}
 	for j, d := range h.Devices {

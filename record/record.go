@@ -16,8 +16,22 @@ import (
 	"time"
 )
 
-// FormatVersion is bumped on any incompatible change to Record.
-const FormatVersion = 1
+// FormatVersion is bumped on any incompatible change to Record or RunInfo. Version 2
+// (suites of one image x host share a boot) added Record.Boot, Record.NotRun and
+// RunInfo.Interrupted; a version 1 record or run.json still loads (Upgrade): it is a
+// record whose suite had a boot of its own.
+const FormatVersion = 2
+
+// OldestFormat is the oldest format this harness still reads.
+const OldestFormat = 1
+
+// CheckFormat accepts the formats this harness reads.
+func CheckFormat(v int) error {
+	if v < OldestFormat || v > FormatVersion {
+		return fmt.Errorf("format %d, this harness reads %d to %d", v, OldestFormat, FormatVersion)
+	}
+	return nil
+}
 
 // File names inside a run directory:
 //
@@ -43,6 +57,9 @@ type RunInfo struct {
 	// Merged lists the runs a merged run was made from ("<id> shard i/n"); empty for a
 	// run written by one controller.
 	Merged []string `json:"merged,omitempty"`
+	// Interrupted is set when SIGINT/SIGTERM stopped the run: the jobs that did not run
+	// have records with NotRun set, so the run does not read as a complete, shorter one.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Record is the result of one job (image x host x suite).
@@ -67,6 +84,26 @@ type Record struct {
 	Artifacts map[string]string `json:"artifacts,omitempty"`
 	// Attempts counts boots of this job (re-runs by the gate).
 	Attempts int `json:"attempts,omitempty"`
+	// Boot is the boot the suite ran in: the suites of one image x host share one boot,
+	// so several records name the same boot (and share its transcript). Nil in a format 1
+	// record, where every suite booted on its own.
+	Boot *Boot `json:"boot,omitempty"`
+	// NotRun says why the job never ran (the run was interrupted first); such a record
+	// has no checks.
+	NotRun string `json:"not_run,omitempty"`
+}
+
+// Boot is one power-on of a host with an image, shared by the suites that ran in it.
+type Boot struct {
+	// ID is "<image>@<host>#<n>", n counting the boots of that pair in the run from 1.
+	ID string `json:"id"`
+	// Dir is the job directory (under <run>/jobs) that holds the boot's transcript and
+	// host log: the directory of the first suite that ran in it.
+	Dir string `json:"dir"`
+	// Fresh says why this suite got a new boot rather than the previous suite's ("first
+	// suite of the pair", "drivers declares a fresh boot", "guest unusable after drivers:
+	// ..."); empty when the suite ran in the boot of the suite before it.
+	Fresh string `json:"fresh,omitempty"`
 }
 
 // Image is what was booted.
@@ -183,10 +220,10 @@ func ReadRun(runDir string) ([]*Record, error) {
 		if err := json.Unmarshal(data, &r); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
-		if r.Format != FormatVersion {
-			return nil, fmt.Errorf("%s: result format %d, this harness reads %d", p, r.Format, FormatVersion)
+		if err := CheckFormat(r.Format); err != nil {
+			return nil, fmt.Errorf("%s: result %w", p, err)
 		}
-		out = append(out, &r)
+		out = append(out, Upgrade(&r))
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Job < out[j].Job })
 	return out, nil
@@ -204,4 +241,14 @@ func WriteRunInfo(runDir string, info RunInfo) error {
 		return err
 	}
 	return os.Rename(tmp, filepath.Join(runDir, RunFile))
+}
+
+// Upgrade brings a record of an older format to the current one. A format 1 record had
+// no shared boots: the suite booted on its own, in its own job directory.
+func Upgrade(r *Record) *Record {
+	if r.Format == 1 && r.Boot == nil && r.NotRun == "" {
+		r.Boot = &Boot{ID: r.Image.Name + "@" + r.Host.Name + "#" + r.Suite, Dir: JobDirName(r.Job)}
+	}
+	r.Format = FormatVersion
+	return r
 }

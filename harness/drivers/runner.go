@@ -10,7 +10,21 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("drivers", RunJob) }
+func init() {
+	job.RegisterSuite("drivers", RunJob)
+	job.RegisterShared("drivers", job.SharedSuite{Order: 10, Judge: judge})
+}
+
+// judge is the drivers suite in a boot shared with the other suites of the image x host
+// (harness/schedule): every device the matrix lists, and the driver logs.
+func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
+	rep := Run(ctx, b, Devices(m))
+	arts, err := session.CollectJobLogs(ctx, b, rep.Session)
+	if err != nil && o.Log != nil {
+		fmt.Fprintf(o.Log, "driver logs: %v\n", err)
+	}
+	return job.Judged{Checks: rep.Checks, Artifacts: arts}, nil
+}
 
 // RunJob is the drivers suite's job, shared by suites/drivers and `redox-hwtest run`: boot,
 // judge every device the matrix lists, collect the driver logs, write the record.

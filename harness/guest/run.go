@@ -71,7 +71,7 @@ func newGuestRun(b *job.Booted, o Options) *guestRun {
 	}
 	g := &guestRun{b: b, o: o, scale: 1, selfExit: b.Job.Host.HasFeature("isa-debug-exit")}
 	if b.Machine != nil {
-		g.scale = b.Machine.TimeScale()
+		g.scale = b.TimeScale()
 	}
 	if b.Console != nil {
 		g.from = b.Console.Offset()

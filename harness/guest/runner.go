@@ -9,7 +9,22 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("guest", RunJob) }
+func init() {
+	job.RegisterSuite("guest", RunJob)
+	// Last among the suites sharing a boot: a self-testing image may end the VM
+	// (isa-debug-exit).
+	job.RegisterShared("guest", job.SharedSuite{Order: 30, Judge: judge})
+}
+
+// judge is the guest suite in a boot shared with the other suites of the image x host
+// (harness/schedule).
+func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
+	var opts Options
+	if ec, ok := unwrap(b.Machine).(exitCoder); ok {
+		opts.ExitCode = ec.ExitCode
+	}
+	return job.Judged{Checks: Run(ctx, b, opts).Checks}, nil
+}
 
 // exitCoder is a machine that reports the guest's exit status (QEMU's isa-debug-exit).
 type exitCoder interface{ ExitCode() (int, bool) }

@@ -45,6 +45,10 @@ type Options struct {
 	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
 	// the boot as INFRA.
 	BeforeBoot func(ctx context.Context, con *console.Console) error
+	// Contention (>= 1) multiplies every timeout of the job on top of the machine's time
+	// scale: the scheduler sets it when more VMs run than the controller has cores, so a
+	// guest slowed by its neighbours is not called hung.
+	Contention float64
 }
 
 // DefaultLockWait bounds the wait for a busy real host.
@@ -60,7 +64,12 @@ type Booted struct {
 	Outcome boot.Outcome
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
-	Err      error
+	Err error
+	// LoggedIn is set once a session logged in on the console: a suite sharing the boot
+	// then only proves the shell answers instead of logging in again.
+	LoggedIn bool
+	// contention multiplies the machine's time scale (Options.Contention).
+	contention float64
 	hostLog  *os.File
 	logw     *secrets.Writer
 	userLogw *secrets.Writer
@@ -77,7 +86,7 @@ const Transcript = "transcript.log"
 // Boot powers the job's machine on and follows the boot. It always returns a Booted whose
 // Outcome holds the verdict; Close must be called to power the machine off.
 func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Booted {
-	b := &Booted{Job: j, Started: time.Now()}
+	b := &Booted{Job: j, Started: time.Now(), contention: max(o.Contention, 1)}
 	b.Dir = filepath.Join(o.RunDir, record.JobsDir, record.JobDirName(j.ID()))
 	prof, err := profile.Get(j.Image.Profile)
 	if err != nil {
@@ -122,7 +131,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		}
 		b.lock = l
 	}
-	scale := mach.TimeScale()
+	scale := mach.TimeScale() * b.contention
 	silence := j.Host.Silence.Duration
 	if silence == 0 {
 		silence = m.Settings.Silence.Duration
@@ -167,6 +176,15 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
+}
+
+// TimeScale multiplies every timeout of work on this machine: the machine's own scale
+// (TCG ~10) times the scheduler's contention factor.
+func (b *Booted) TimeScale() float64 {
+	if b.Machine == nil {
+		return max(b.contention, 1)
+	}
+	return b.Machine.TimeScale() * max(b.contention, 1)
 }
 
 func gapsOf(g hosts.GapReporter) func() []hosts.Gap {

@@ -40,7 +40,7 @@ func HostSetting(h *matrix.Host, key string) (string, bool) {
 func OptionsFor(b *job.Booted) (Options, error) {
 	o := Options{Scale: 1}
 	if b.Machine != nil {
-		o.Scale = b.Machine.TimeScale()
+		o.Scale = b.TimeScale()
 	}
 	if v, ok := HostSetting(&b.Job.Host, SettingCharDelay); ok {
 		d, err := time.ParseDuration(v)
@@ -53,7 +53,8 @@ func OptionsFor(b *job.Booted) (Options, error) {
 }
 
 // Open logs in on a booted job (whose boot reached the profile's login or shell stage) and
-// runs the dialect's setup commands.
+// runs the dialect's setup commands. On a boot another suite already logged in on (a boot
+// shared by the suites of one image x host) it only proves the shell answers.
 func Open(ctx context.Context, b *job.Booted) (*Session, error) {
 	if b.Console == nil || b.Profile == nil {
 		return nil, fmt.Errorf("%w: the machine never booted (%s)", ErrNoShell, b.Outcome.Reason)
@@ -63,9 +64,16 @@ func Open(ctx context.Context, b *job.Booted) (*Session, error) {
 		return nil, err
 	}
 	s := New(b.Console, b.Profile, o)
+	if b.LoggedIn {
+		if err := s.Sync(ctx); err != nil {
+			return nil, err
+		}
+		return s, nil
+	}
 	if err := s.Login(ctx); err != nil {
 		return nil, err
 	}
+	b.LoggedIn = true
 	return s, nil
 }
 

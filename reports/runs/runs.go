@@ -95,9 +95,10 @@ func ReadInfo(dir string) (record.RunInfo, error) {
 	if err := json.Unmarshal(data, &info); err != nil {
 		return info, fmt.Errorf("%s: %w", filepath.Join(dir, record.RunFile), err)
 	}
-	if info.Format != record.FormatVersion {
-		return info, fmt.Errorf("%s: run format %d, this harness reads %d", filepath.Join(dir, record.RunFile), info.Format, record.FormatVersion)
+	if err := record.CheckFormat(info.Format); err != nil {
+		return info, fmt.Errorf("%s: run %w", filepath.Join(dir, record.RunFile), err)
 	}
+	info.Format = record.FormatVersion
 	return info, nil
 }
 
