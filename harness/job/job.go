@@ -70,10 +70,10 @@ type Booted struct {
 	LoggedIn bool
 	// contention multiplies the machine's time scale (Options.Contention).
 	contention float64
-	hostLog  *os.File
-	logw     *secrets.Writer
-	userLogw *secrets.Writer
-	lock     *lock.Lock
+	hostLog    *os.File
+	logw       *secrets.Writer
+	userLogw   *secrets.Writer
+	lock       *lock.Lock
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
