@@ -4,22 +4,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
-
-	"golang.org/x/term"
 
 	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
+	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -33,9 +30,10 @@ func init() {
 	register("run", "run the matrix's suites, write results under out/runs/<id>", runMain)
 }
 
-// Exit statuses of run: 0 every check passed (or was skipped / a declared known failure),
-// 1 a check failed against the image (FAIL, CRASH, HANG), 2 bad input, 3 only lab failures
-// (INFRA) kept some checks from being judged.
+// Exit statuses of run (harness/schedule.ExitStatus, combined by severity in this order):
+// 2 bad input or a harness error, 4 interrupted (SIGINT/SIGTERM), 1 a check failed against
+// the image (FAIL, CRASH, HANG), 3 only lab failures (INFRA) kept some checks from being
+// judged, 0 every check passed (or was skipped / a declared known failure).
 //
 // A run goes through the steps of runCmd in order: flags, plan (matrix, filter, jobs and
 // their runners), run directory, jobs, reports, gate; a step that fails returns its exit
@@ -54,17 +52,22 @@ func runMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r.ctx = ctx
-	recs, worst := r.runJobs(r.runDir, r.jobs, r.runners)
+	recs, errs := r.runJobs(r.runDir, r.jobs)
 	r.info.Finished = time.Now().UTC()
+	r.info.Interrupted = ctx.Err() != nil
 	writeRunInfo(r.runDir, r.info)
 	if err := writeRunReports(r.runDir, r.info, recs); err != nil {
 		fmt.Fprintln(os.Stderr, "reports:", err)
 	}
 	fmt.Printf("results: %s\n", r.runDir)
-	if r.gateBase != "" && worst != 2 {
+	status = schedule.ExitStatus(recs, errs, r.info.Interrupted)
+	if r.info.Interrupted {
+		fmt.Fprintln(os.Stderr, "run interrupted: the jobs that did not run are recorded as not run")
+	}
+	if r.gateBase != "" && status != schedule.StatusBadInput && status != schedule.StatusInterrupted {
 		return gateAfterRun(r.gateBase, recs, r.gateReruns, r.rerun)
 	}
-	return worst
+	return status
 }
 
 // runCmd is one `redox-hwtest run`: its flags, then what each step of runMain sets up.
@@ -72,6 +75,7 @@ type runCmd struct {
 	matrixPath, filter, shard, out, bootArgs, runID string
 	gateBase                                        string
 	gateReruns                                      int
+	vms                                             int
 
 	ctx     context.Context
 	m       *matrix.Matrix
@@ -94,6 +98,7 @@ func parseRunFlags(args []string) (*runCmd, int) {
 	fs.StringVar(&r.runID, "run-id", "", "run id recorded in run.json (default: the run directory's name); shards of one nightly share it")
 	fs.StringVar(&r.gateBase, "gate", "", "baseline run directory: after the run, compare with it and exit 1 only on a regression")
 	fs.IntVar(&r.gateReruns, "gate-reruns", 2, "with -gate: re-run a job with a new failure up to N times before calling it a regression")
+	fs.IntVar(&r.vms, "j", 0, "VM jobs at once (default: the matrix's settings.jobs, else the controller's cores and memory)")
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
 	}
@@ -153,43 +158,68 @@ func (r *runCmd) openRunDir() int {
 	return 0
 }
 
-// runJobs runs jobs one after the other into dir, showing progress; worst is the highest
-// exit status contribution of a job (2 for a job that could not run, or a cancelled run).
-func (r *runCmd) runJobs(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*record.Record, worst int) {
+// runJobs runs jobs into dir through the scheduler (one boot per image x host, hosts in
+// parallel), showing progress; errs counts the jobs that could not run (harness error).
+func (r *runCmd) runJobs(dir string, jobs []matrix.Job) (recs []*record.Record, errs int) {
 	prog := newProgress(os.Stdout, jobs)
-	for i, j := range jobs {
-		if r.ctx.Err() != nil {
-			return recs, 2
-		}
-		prog.set(i, "starting", "")
-		rec, err := runners[i](r.ctx, r.m, j, job.Options{RunDir: dir, BootArgs: r.bootArgs,
-			OnProgress: func(stage, comp string) { prog.set(i, stage, comp) }})
-		if err != nil {
-			prog.done(i, "ERROR "+err.Error())
-			worst = max(worst, 2)
+	vms := r.vms
+	if vms <= 0 {
+		vms = r.m.Settings.Jobs
+	}
+	units := schedule.Plan(jobs, lastDurations(dir))
+	res := schedule.Run(r.ctx, schedule.Config{Matrix: r.m, VMs: vms, Events: prog.event,
+		Options: job.Options{RunDir: dir, BootArgs: r.bootArgs}}, units)
+	prog.finish()
+	for _, x := range res {
+		if x.Err != nil {
+			errs++
 			continue
 		}
-		summary, status := summarize(rec)
-		prog.done(i, summary)
-		worst = max(worst, status)
-		recs = append(recs, rec)
+		recs = append(recs, x.Rec)
 	}
-	return recs, worst
+	return recs, errs
+}
+
+// lastDurations are the job durations of the newest other run beside dir (the runs
+// directory), for longest-first ordering; nil when there is none.
+func lastDurations(dir string) map[string]time.Duration {
+	parent, self := filepath.Dir(filepath.Clean(dir)), filepath.Base(filepath.Clean(dir))
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		return nil
+	}
+	for i := len(entries) - 1; i >= 0; i-- { // names are start times: newest last
+		e := entries[i]
+		if !e.IsDir() || e.Name() == self {
+			continue
+		}
+		recs, err := record.ReadRun(filepath.Join(parent, e.Name()))
+		if err != nil || len(recs) == 0 {
+			continue
+		}
+		out := map[string]time.Duration{}
+		for _, rec := range recs {
+			if d := rec.Finished.Sub(rec.Started); rec.NotRun == "" && d > 0 {
+				out[rec.Job] = d
+			}
+		}
+		return out
+	}
+	return nil
 }
 
 // rerun runs the jobs with these ids again for the gate, into <run>/reruns/<round>.
 func (r *runCmd) rerun(round int, ids []string) []*record.Record {
 	var rj []matrix.Job
-	var rr []job.SuiteRunner
 	for _, id := range ids {
-		for i, j := range r.jobs {
+		for _, j := range r.jobs {
 			if j.ID() == id {
-				rj, rr = append(rj, j), append(rr, r.runners[i])
+				rj = append(rj, j)
 			}
 		}
 	}
 	fmt.Printf("gate: re-running %d job(s) with a new failure (round %d)\n", len(rj), round)
-	again, _ := r.runJobs(filepath.Join(r.runDir, "reruns", fmt.Sprint(round)), rj, rr)
+	again, _ := r.runJobs(filepath.Join(r.runDir, "reruns", fmt.Sprint(round)), rj)
 	return again
 }
 
@@ -239,16 +269,10 @@ func writeRunInfo(dir string, info record.RunInfo) {
 func summarize(rec *record.Record) (string, int) {
 	counts := map[record.Verdict]int{}
 	var bad []string
-	status := 0
 	for _, c := range rec.Checks {
 		counts[c.Verdict]++
-		switch {
-		case c.Verdict.CountsAgainstRedox():
-			status = 1
+		if c.Verdict.Failed() {
 			bad = append(bad, fmt.Sprintf("%s %s", c.Name, c.Verdict))
-		case c.Verdict == record.Infra && status == 0:
-			status = 3
-			bad = append(bad, fmt.Sprintf("%s INFRA", c.Name))
 		}
 	}
 	var parts []string
@@ -258,75 +282,11 @@ func summarize(rec *record.Record) (string, int) {
 		}
 	}
 	s := strings.Join(parts, ", ")
+	if rec.Boot != nil && rec.Boot.Fresh != "" && !strings.HasPrefix(rec.Boot.Fresh, "first suite") {
+		s += " [fresh boot: " + rec.Boot.Fresh + "]"
+	}
 	if len(bad) > 0 {
 		s += " — " + strings.Join(bad, "; ")
 	}
-	return s, status
-}
-
-// progress shows one line per job: redrawn in place on a terminal, plain lines otherwise
-// (CI logs).
-type progress struct {
-	mu    sync.Mutex
-	w     io.Writer
-	tty   bool
-	ids   []string
-	state []string
-	drawn bool
-}
-
-func newProgress(w *os.File, jobs []matrix.Job) *progress {
-	p := &progress{w: w, tty: term.IsTerminal(int(w.Fd())) && os.Getenv("TERM") != "dumb"}
-	for _, j := range jobs {
-		p.ids = append(p.ids, j.ID())
-		p.state = append(p.state, "waiting")
-	}
-	if p.tty {
-		p.redraw()
-	}
-	return p
-}
-
-func (p *progress) set(i int, stage, comp string) {
-	s := "stage " + stage
-	if comp != "" {
-		s += " (" + comp + ")"
-	}
-	p.update(i, s)
-}
-
-func (p *progress) done(i int, summary string) { p.update(i, "done: "+summary) }
-
-func (p *progress) update(i int, s string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.state[i] == s {
-		return
-	}
-	p.state[i] = s
-	if p.tty {
-		p.redraw()
-		return
-	}
-	fmt.Fprintf(p.w, "%s %s: %s\n", time.Now().UTC().Format("15:04:05"), p.ids[i], s)
-}
-
-func (p *progress) redraw() {
-	width := 120
-	if w, _, err := term.GetSize(1); err == nil && w > 20 {
-		width = w
-	}
-	var b strings.Builder
-	if p.drawn {
-		fmt.Fprintf(&b, "\x1b[%dA", len(p.ids))
-	}
-	for i, id := range p.ids {
-		line := id + ": " + p.state[i]
-		if len(line) > width-1 {
-			line = line[:width-1]
-		}
-		b.WriteString("\r\x1b[2K" + line + "\n")
-	}
-	p.drawn = true
-	io.WriteString(p.w, b.String())
+	return s, schedule.JobStatus(rec)
 }
