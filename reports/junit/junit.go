@@ -106,6 +106,17 @@ func suite(id int, rec *record.Record, opt Options) gojunit.Testsuite {
 	if rec.LastComponent != "" {
 		s.AddProperty("last_component", rec.LastComponent)
 	}
+	if rec.Boot != nil {
+		// The boot this suite ran in, shared with the image x host's other suites.
+		s.AddProperty("boot", rec.Boot.ID)
+		if rec.Boot.Fresh != "" {
+			s.AddProperty("boot.fresh", rec.Boot.Fresh)
+		}
+	}
+	if rec.NotRun != "" {
+		s.AddTestcase(gojunit.Testcase{Name: "not-run", Classname: strings.ReplaceAll(rec.Job, ".", "_"),
+			Skipped: &gojunit.Result{Message: "not run: " + rec.NotRun}})
+	}
 	for _, c := range rec.Checks {
 		if c.Verdict == record.XPass {
 			s.AddProperty("xpass:"+c.Name, c.Reference)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"path"
 	"sort"
 	"strings"
 
@@ -99,6 +100,16 @@ func writeTotals(b *strings.Builder, recs []*record.Record) {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
+	}
+	notRun := 0
+	for _, r := range recs {
+		if r.NotRun != "" {
+			notRun++
+		}
+	}
+	if notRun > 0 {
+		// An interrupted run must not read as a complete, shorter one.
+		parts = append(parts, fmt.Sprintf("%d job(s) not run (the run was interrupted)", notRun))
 	}
 	fmt.Fprintf(b, "%d jobs, %d checks: %s.\n\n", len(recs), n, strings.Join(parts, ", "))
 }
@@ -233,8 +244,18 @@ func evidence(recs []*record.Record, opt Options) string {
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Job < recs[j].Job })
 	var parts []string
 	for _, r := range recs {
+		if r.NotRun != "" {
+			parts = append(parts, text.MarkdownCell(r.Suite, 40)+": not run")
+		}
 		if t, ok := r.Artifacts["transcript"]; ok {
-			parts = append(parts, fmt.Sprintf("[%s](%s)", text.MarkdownCell(r.Suite, 40), link(opt, r, t)))
+			// Suites of one image x host share a boot: the label names it (#n).
+			label := r.Suite
+			if r.Boot != nil {
+				if _, n, ok := strings.Cut(r.Boot.ID, "#"); ok {
+					label += " (boot " + n + ")"
+				}
+			}
+			parts = append(parts, fmt.Sprintf("[%s](%s)", text.MarkdownCell(label, 60), link(opt, r, t)))
 		}
 		if j, ok := r.Artifacts["junit"]; ok {
 			parts = append(parts, fmt.Sprintf("[%s JUnit](%s)", text.MarkdownCell(r.Suite, 40), link(opt, r, j)))
@@ -248,7 +269,7 @@ func evidence(recs []*record.Record, opt Options) string {
 
 // link is the URL of an artifact of a record, path segments escaped.
 func link(opt Options, r *record.Record, artifact string) string {
-	return escapePath(opt.LinkBase + runs.JobRel(r) + "/" + artifact)
+	return escapePath(opt.LinkBase + path.Join(runs.JobRel(r), artifact))
 }
 
 func escapePath(p string) string {
