@@ -1,16 +1,20 @@
 package suitekit
 
 import (
+	"context"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -35,6 +39,7 @@ func (s Suite) Run(t *testing.T) {
 	RegisterFailHandler(Fail)
 	m, jobs := MustJobs(s.Name)
 	seen := map[string]bool{}
+	var picked []matrix.Job
 	for _, j := range jobs {
 		if s.OncePerImage {
 			if seen[j.Image.Name] {
@@ -42,12 +47,79 @@ func (s Suite) Run(t *testing.T) {
 			}
 			seen[j.Image.Name] = true
 		}
-		s.describe(m, j)
+		picked = append(picked, j)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	sched := &scheduled{suite: s, m: m, ctx: ctx}
+	// On an interrupt Ginkgo still runs AfterSuite: the scheduler stops and powers its
+	// machines off.
+	AfterSuite(func() { cancel() })
+	for _, j := range picked {
+		s.describe(m, j, sched)
+	}
+	if cfg, _ := GinkgoConfiguration(); !cfg.DryRun && cfg.ParallelTotal <= 1 {
+		// Which jobs the label filter and focus leave: only those are scheduled.
+		sched.plan(picked, PreviewSpecs(s.Name))
 	}
 	RunSpecs(t, s.Name)
 }
 
-func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
+// scheduled runs a package's jobs through harness/schedule, so jobs on different hosts
+// boot at once, as `redox-hwtest run` does; each job's container waits for its record.
+// Under ginkgo -p (several processes, each with a share of the specs) every job runs on
+// its own in its process instead.
+type scheduled struct {
+	suite   Suite
+	m       *matrix.Matrix
+	ctx     context.Context
+	jobs    []matrix.Job
+	once    sync.Once
+	mu      sync.Mutex
+	results map[string]chan schedule.Result
+}
+
+// plan keeps the jobs with at least one spec that will run.
+func (sc *scheduled) plan(jobs []matrix.Job, preview types.Report) {
+	run := map[string]bool{}
+	for _, sp := range preview.SpecReports {
+		if sp.State.Is(types.SpecStatePassed) && len(sp.ContainerHierarchyTexts) > 0 {
+			run[sp.ContainerHierarchyTexts[0]] = true
+		}
+	}
+	sc.results = map[string]chan schedule.Result{}
+	for _, j := range jobs {
+		if run[j.ID()] {
+			sc.jobs = append(sc.jobs, j)
+			sc.results[j.ID()] = make(chan schedule.Result, 1)
+		}
+	}
+}
+
+// result runs the job: through the scheduler (started by the first job that asks) when
+// the package's jobs were planned, else on its own.
+func (sc *scheduled) result(ctx SpecContext, j matrix.Job, runDir string) (*record.Record, error) {
+	ch := sc.results[j.ID()]
+	if ch == nil {
+		return sc.suite.Job(ctx, sc.m, j, job.Options{RunDir: runDir})
+	}
+	sc.once.Do(func() {
+		go schedule.Run(sc.ctx, schedule.Config{Matrix: sc.m, Options: job.Options{RunDir: runDir},
+			Runner: func(string) (job.SuiteRunner, error) { return sc.suite.Job, nil },
+			Events: func(e schedule.Event) {
+				if e.Kind == schedule.Finished {
+					sc.results[e.Job.ID()] <- schedule.Result{Job: e.Job, Rec: e.Rec, Err: e.Err}
+				}
+			}}, schedule.Plan(sc.jobs, nil))
+	})
+	select {
+	case r := <-ch:
+		return r.Rec, r.Err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s Suite) describe(m *matrix.Matrix, j matrix.Job, sched *scheduled) {
 	Describe(j.ID(), Ordered, JobLabels(j), func() {
 		var (
 			checks     = map[string]record.Check{}
@@ -56,9 +128,12 @@ func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
 		names := s.Checks(j)
 		BeforeAll(func(ctx SpecContext) {
 			runDir := RunDir(s.Name)
-			rec, err := s.Job(ctx, m, j, job.Options{RunDir: runDir})
+			rec, err := sched.result(ctx, j, runDir)
 			Expect(err).NotTo(HaveOccurred())
 			transcript = filepath.Join(runDir, record.JobsDir, record.JobDirName(rec.Job), job.Transcript)
+			if t, ok := rec.Artifacts["transcript"]; ok {
+				transcript = filepath.Join(runDir, record.JobsDir, record.JobDirName(rec.Job), t)
+			}
 			for _, c := range rec.Checks {
 				checks[c.Name] = c
 			}
