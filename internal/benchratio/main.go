@@ -66,6 +66,15 @@ func main() {
 		m := metrics["BenchmarkBootToShell"]
 		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s)  goal <= 1.03: %s\n", "boot-to-shell, harness vs bare reader", r, m["harness-s/boot"], m["bare-s/boot"], verdict(r <= 1.03))
 	}
+	if m, ok := metrics["BenchmarkLab20"]; ok {
+		r := m["makespan/longest"]
+		fmt.Printf("%-60s  %.3f (%.1f s / %.1f s, %.0f jobs at once)  goal <= 1.15: %s\n", "P4a simulated 20-machine lab: makespan vs longest job", r, m["makespan_s"], m["longest_s"], m["peak_jobs"], verdict(r <= 1.15))
+	}
+	if m, ok := metrics["BenchmarkMakeRunVMs"]; ok {
+		fmt.Printf("%-60s  %.0f (before: %.0f)  goal = image x host pairs\n", "P4b make run: boots per run (VM jobs)", m["boots_now"], m["boots_before"])
+		r := m["scheduled/serial"]
+		fmt.Printf("%-60s  %.3f (%.1f s / %.1f s)  goal <= 0.45: %s\n", "P4b make run VM jobs: scheduled vs serial one boot per suite", r, m["scheduled_s"], m["serial_s"], verdict(r <= 0.45))
+	}
 	for name, m := range metrics {
 		if mb, ok := m["MB/s"]; ok && strings.HasPrefix(name, "BenchmarkAnalyze") {
 			fmt.Printf("%-60s  %.1f MB/s\n", "analyze throughput ("+name+")", mb)

@@ -1,0 +1,63 @@
+package schedule
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
+	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
+)
+
+// BenchmarkMakeRunVMs is P4b: the VM jobs of the default matrix (hw.yaml, kind:qemu: 3
+// image x host pairs, 10 jobs) run as `redox-hwtest run` runs them now (harness/schedule:
+// one boot per pair, hosts at once) against the way it ran them before (one job after the
+// other, every suite booting on its own), both measured in the same iteration. Reported:
+// boots per run of each (goal: the scheduler boots once per pair) and wall time ratio
+// (goal <= 0.45 on a 2-core machine).
+func BenchmarkMakeRunVMs(b *testing.B) {
+	fixtures.Require(b)
+	root, err := matrix.ModuleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	m, err := matrix.Load(filepath.Join(root, "hw.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, _ := matrix.ParseFilter("kind:qemu")
+	jobs := m.Jobs(f)
+	for b.Loop() {
+		// Before: one job after the other, each with its own boot.
+		serialStart := time.Now()
+		for _, j := range jobs {
+			run, err := job.Suite(j.Suite.Name)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := run(context.Background(), m, j, job.Options{RunDir: b.TempDir()}); err != nil {
+				b.Fatal(err)
+			}
+		}
+		serial := time.Since(serialStart)
+
+		start := time.Now()
+		res := Run(context.Background(), Config{Matrix: m, Options: job.Options{RunDir: b.TempDir()}}, Plan(jobs, nil))
+		sched := time.Since(start)
+		boots := map[string]bool{}
+		for _, r := range res {
+			if r.Err != nil {
+				b.Fatal(r.Err)
+			}
+			boots[r.Rec.Boot.ID] = true
+		}
+		b.ReportMetric(float64(len(jobs)), "boots_before")
+		b.ReportMetric(float64(len(boots)), "boots_now")
+		b.ReportMetric(serial.Seconds(), "serial_s")
+		b.ReportMetric(sched.Seconds(), "scheduled_s")
+		b.ReportMetric(sched.Seconds()/serial.Seconds(), "scheduled/serial")
+	}
+}
