@@ -181,13 +181,33 @@ func (s *scheduler) take(u *Unit, n int) {
 	}
 }
 
-// contention is the timeout factor for a VM unit starting now: VMs beyond the controller's
-// cores slow every guest down, so their timeouts stretch by running VMs / cores.
+// contention is the timeout factor for a VM unit starting now: every runnable process
+// beyond the controller's cores (this run's other VMs, and anything else the machine runs:
+// the load average) slows the guest down, so its timeouts stretch by demand / cores, at
+// most maxContention (a real hang must still be called in bounded time).
 func (s *scheduler) contention(u *Unit) float64 {
 	if !IsVM(u.Host()) {
 		return 1
 	}
-	return max(1, float64(s.vmUse)/float64(runtime.NumCPU()))
+	demand := max(float64(s.vmUse), loadAverage())
+	return min(max(1, demand/float64(runtime.NumCPU())), maxContention)
+}
+
+// maxContention bounds the contention factor.
+const maxContention = 4
+
+// loadAverage is the one-minute load average (0 when unknown).
+func loadAverage() float64 {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(data))
+	if len(f) == 0 {
+		return 0
+	}
+	v, _ := strconv.ParseFloat(f[0], 64)
+	return v
 }
 
 func (s *scheduler) emit(e Event) {
