@@ -20,6 +20,10 @@ type goal struct {
 }
 
 var goals = []goal{
+	{"P3 goexpect vs console+matcher (20 patterns, same stream), throughput", "BenchmarkPeerGoexpect", "BenchmarkPeerConsole", "MB/s",
+		"report", func(r float64) bool { return true }},
+	{"P3 Netflix go-expect vs console+matcher (same small stream), throughput", "BenchmarkPeerNetflix", "BenchmarkPeerConsoleSmall", "MB/s",
+		"report", func(r float64) bool { return true }},
 	{"console+matcher (20 patterns) vs plain read, throughput", "BenchmarkConsoleMatch20", "BenchmarkPlainRead", "MB/s",
 		">= 0.25", func(r float64) bool { return r >= 0.25 }},
 }
