@@ -21,7 +21,7 @@ import (
 
 // standinMatrix is a matrix of the x86_64 BIOS stand-in (the fastest boot) on the given
 // QEMU hosts, as several images (the same kernel under different names), with suites.
-func standinMatrix(t *testing.T, images []string, hosts []string, suites ...string) *matrix.Matrix {
+func standinMatrix(t testing.TB, images []string, hosts []string, suites ...string) *matrix.Matrix {
 	t.Helper()
 	fx := fixtures.Require(t)
 	var b strings.Builder
