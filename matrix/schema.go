@@ -178,6 +178,10 @@ type Suite struct {
 	// Commands and Expect are for the in-guest suite (relibc-tests style); only the
 	// guest suite may have commands.
 	Commands []GuestCommand `yaml:"commands"`
+	// FreshBoot gives each job of the suite a boot of its own instead of the boot the
+	// suites of an image x host share (a destructive test, a kernel command line of its
+	// own).
+	FreshBoot bool `yaml:"fresh_boot"`
 }
 
 // GuestCommand runs in the guest; its stdout is compared with a file.

@@ -27,6 +27,8 @@ type Unit struct {
 	// Expected is how long the unit is expected to take (the last run's durations), zero
 	// when unknown.
 	Expected time.Duration
+	// Fresh says why a shared suite was planned into a boot of its own.
+	Fresh string
 }
 
 // Host is the unit's host.
@@ -51,8 +53,12 @@ func Plan(jobs []matrix.Job, expected map[string]time.Duration) []*Unit {
 	byPair := map[string]*Unit{}
 	for _, j := range jobs {
 		s, ok := job.Shared(j.Suite.Name)
-		if !ok || s.Fresh {
+		switch {
+		case !ok:
 			units = append(units, &Unit{Jobs: []matrix.Job{j}})
+			continue
+		case s.Fresh || j.Suite.FreshBoot:
+			units = append(units, &Unit{Jobs: []matrix.Job{j}, Shared: true, Fresh: j.Suite.Name + " declares a fresh boot"})
 			continue
 		}
 		key := j.Image.Name + "@" + j.Host.Name

@@ -38,6 +38,13 @@ func TestPlanOneUnitPerPairInSuiteOrder(t *testing.T) {
 	if units[1].Shared || units[1].Jobs[0].Suite.Name != "abi" {
 		t.Errorf("abi unit %+v", units[1])
 	}
+	// A suite the matrix declares fresh_boot gets a boot of its own, and says so.
+	fresh := mkJob("a", "h1", "qemu", "network")
+	fresh.Suite.FreshBoot = true
+	units = Plan([]matrix.Job{mkJob("a", "h1", "qemu", "boot"), fresh}, nil)
+	if len(units) != 2 || !units[1].Shared || units[1].Fresh != "network declares a fresh boot" {
+		t.Errorf("fresh_boot plan: %+v", units)
+	}
 }
 
 func TestOrderLongestFirst(t *testing.T) {

@@ -107,6 +107,7 @@ type scheduler struct {
 	vmUse   int
 	vms     int
 	results []Result
+	boots   map[string]int // boots so far per image x host, for boot IDs
 }
 
 // Run runs the units (in Order) and returns every job's result, in the order the jobs
@@ -114,7 +115,7 @@ type scheduler struct {
 // (their machines are powered off), and returns a NotRun record for every job that never
 // started.
 func Run(ctx context.Context, cfg Config, units []*Unit) []Result {
-	s := &scheduler{cfg: cfg, changed: make(chan struct{}, 1), hostUse: map[string]int{}, vms: cfg.VMs}
+	s := &scheduler{cfg: cfg, changed: make(chan struct{}, 1), hostUse: map[string]int{}, vms: cfg.VMs, boots: map[string]int{}}
 	if s.vms <= 0 {
 		s.vms = DefaultVMs()
 	}
@@ -271,8 +272,10 @@ func (s *scheduler) runUnit(ctx context.Context, u *Unit, contention float64) {
 func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) {
 	var b *job.Booted
 	var ref record.Boot
-	boots := 0
 	why := "first suite of " + u.Pair()
+	if u.Fresh != "" {
+		why = u.Fresh
+	}
 	defer func() {
 		if b != nil {
 			b.Close()
@@ -290,7 +293,10 @@ func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) 
 		o := s.options(j, contention)
 		start := time.Now()
 		if b == nil {
-			boots++
+			s.mu.Lock()
+			s.boots[u.Pair()]++
+			n := s.boots[u.Pair()]
+			s.mu.Unlock()
 			var args []string
 			for _, later := range u.Jobs[i:] {
 				if ls, _ := job.Shared(later.Suite.Name); ls.BootArgs != nil {
@@ -301,7 +307,7 @@ func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) 
 			bo.BootArgs = joinArgs(append([]string{o.BootArgs}, args...)...)
 			b = job.Boot(ctx, s.cfg.Matrix, j, bo)
 			start = b.Started
-			ref = record.Boot{ID: fmt.Sprintf("%s#%d", u.Pair(), boots), Dir: record.JobDirName(j.ID()), Fresh: why}
+			ref = record.Boot{ID: fmt.Sprintf("%s#%d", u.Pair(), n), Dir: record.JobDirName(j.ID()), Fresh: why}
 		} else {
 			ref.Fresh = ""
 		}
