@@ -250,3 +250,44 @@ func TestGatePromotable(t *testing.T) {
 		t.Errorf("run that judged nothing: exit %d %q", code, stderr)
 	}
 }
+
+// An interrupted run (records of jobs that never ran, run.json interrupted) goes through
+// every report: merge, table, JUnit (valid against the schema), site, HARDWARE.md, gate.
+func TestReportsOnInterruptedRun(t *testing.T) {
+	base := t.TempDir()
+	recs := fakerun.Records(0)
+	for _, r := range recs[len(recs)-3:] {
+		r.Checks, r.Stages, r.Events, r.Artifacts, r.NotRun = nil, nil, nil, nil, "the run was interrupted before this job started"
+	}
+	info := fakerun.Info(0)
+	info.Interrupted = true
+	run := writeRun(t, filepath.Join(base, "run"), info, recs)
+	if _, stderr, code := cli(t, "report", "merge", "-o", filepath.Join(base, "merged"), run); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	table, stderr, code := cli(t, "report", "table", run)
+	if code != 0 || !strings.Contains(table, "3 job(s) not run") {
+		t.Errorf("table (%d %s):\n%s", code, stderr, table)
+	}
+	out := filepath.Join(base, "junit.xml")
+	if _, stderr, code := cli(t, "report", "junit", run, "-o", out); code != 0 {
+		t.Fatalf("junit: %s", stderr)
+	}
+	if data, _ := os.ReadFile(out); strings.Count(string(data), `name="not-run"`) != 3 {
+		t.Errorf("junit lists %d not-run cases, want 3", strings.Count(string(data), `name="not-run"`))
+	}
+	if xmllint, err := exec.LookPath("xmllint"); err == nil {
+		if o, err := exec.Command(xmllint, "--noout", "--schema", "../../reports/junit/testdata/jenkins-junit.xsd", out).CombinedOutput(); err != nil {
+			t.Errorf("junit not valid: %v\n%s", err, o)
+		}
+	}
+	if _, stderr, code := cli(t, "report", "site", "-o", filepath.Join(base, "site"), run); code != 0 {
+		t.Errorf("site: %s", stderr)
+	}
+	if _, stderr, code := cli(t, "report", "hardware-md", "--upstream", "../../reports/testdata/HARDWARE.md", run, "-o", filepath.Join(base, "HW.md")); code != 0 {
+		t.Errorf("hardware-md: %s", stderr)
+	}
+	if _, stderr, code := cli(t, "gate", "--baseline", run, "--current", run); code == 2 {
+		t.Errorf("gate: %s", stderr)
+	}
+}
