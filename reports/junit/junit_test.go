@@ -206,3 +206,23 @@ func FuzzWrite(f *testing.F) {
 		}
 	})
 }
+
+// Suites that shared a boot name it (and a fresh boot says why); a job that never ran is
+// one skipped testcase with the reason.
+func TestBootAndNotRun(t *testing.T) {
+	recs := fakerun.Records(0)[:2]
+	recs[0].Boot = &record.Boot{ID: "img@host#2", Dir: "img_at_host__drivers", Fresh: "guest unusable after drivers: session lost"}
+	recs[1].Checks, recs[1].NotRun = nil, "the run was interrupted before this job started"
+	ts := Build(fakerun.Info(0), recs, Options{})
+	props := map[string]string{}
+	for _, p := range *ts.Suites[0].Properties {
+		props[p.Name] = p.Value
+	}
+	if props["boot"] != "img@host#2" || props["boot.fresh"] != "guest unusable after drivers: session lost" {
+		t.Errorf("boot properties: %v", props)
+	}
+	nr := ts.Suites[1]
+	if nr.Tests != 1 || nr.Skipped != 1 || nr.Testcases[0].Skipped == nil || !strings.Contains(nr.Testcases[0].Skipped.Message, "interrupted") {
+		t.Errorf("not-run suite: %+v", nr)
+	}
+}
