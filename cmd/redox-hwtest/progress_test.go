@@ -3,8 +3,10 @@ package main
 import (
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -41,5 +43,26 @@ func TestProgressPlainLines(t *testing.T) {
 		if !strings.Contains(l, want[i]) {
 			t.Errorf("line %d %q, want %q", i, l, want[i])
 		}
+	}
+}
+
+// Longest-first ordering reads the newest other run beside the new run directory.
+func TestLastDurationsFromPreviousRun(t *testing.T) {
+	runsDir := t.TempDir()
+	mk := func(name string, d time.Duration) {
+		r := &record.Record{Job: "img@h/boot", Suite: "boot", Started: time.Unix(1000, 0), Finished: time.Unix(1000, 0).Add(d),
+			Checks: []record.Check{{Name: "boot/login", Verdict: record.Pass}}}
+		if _, err := record.Write(filepath.Join(runsDir, name), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mk("20261201T000000Z", time.Minute)
+	mk("20261202T000000Z", 2*time.Minute)
+	got := lastDurations(filepath.Join(runsDir, "20261203T000000Z"))
+	if got["img@h/boot"] != 2*time.Minute {
+		t.Errorf("durations %v, want the newest run's 2m", got)
+	}
+	if lastDurations(filepath.Join(t.TempDir(), "only")) != nil {
+		t.Error("durations from nowhere")
 	}
 }
