@@ -1,7 +1,7 @@
 #!/bin/sh
 # The nightly job (`make nightly`): run the matrix, compare with the last good run (re-running
 # new failures before calling them regressions), publish the support page from every run kept.
-# Exit 0 (no regression), 1 (regression), 2 (harness error).
+# Exit 0 (no regression), 1 (regression), 2 (harness error), 4 (interrupted: never promoted).
 #   OUT      where nightly runs accumulate (default out/nightly); OUT/baseline -> last good run
 #   MATRIX   the matrix (default hw.yaml)
 set -u
@@ -17,7 +17,7 @@ else
   # The first night has nothing to regress from: it only sets the baseline.
   "$BIN" run -matrix "$MATRIX" -out "$run"
   status=$?
-  [ "$status" = 2 ] || status=0
+  case "$status" in 2|4) ;; *) status=0 ;; esac
 fi
 # shellcheck disable=SC2046
 "$BIN" report site -o "$OUT/site" $(ls -d "$OUT"/2*/ 2>/dev/null) || echo "nightly: site not written" >&2
