@@ -1,0 +1,416 @@
+package site
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
+	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
+	"github.com/redox-hwtest/redox-hwtest/reports/results"
+)
+
+// machine is one host over the whole history.
+type machine struct {
+	name string
+	slug string
+	host results.Host // as the newest run describes it
+	runs []*hostRun   // oldest first; only runs that tested the machine
+}
+
+// hostRun is one machine in one run: its records grouped by image.
+type hostRun struct {
+	run    *run
+	images []*imageRun // by image name
+	best   *imageRun   // the image with the best status: the machine's headline
+}
+
+// imageRun is one (machine, image) pair of one run: the unit HARDWARE.md gives a row.
+type imageRun struct {
+	image  results.Image
+	recs   []*results.Record
+	checks map[string]results.Check   // worst verdict per check over the pair's jobs
+	from   map[string]*results.Record // the record holding that check
+	status status
+}
+
+// status is a HARDWARE.md status class; Untested when the rule gives no row (login not
+// checked, INFRA or skipped), with the rule's reason.
+type status struct {
+	Name   string // Recommended, Booting, Broken, Untested
+	Class  string // recommended, booting, broken, untested (a fixed set)
+	Report string // the HARDWARE.md Report text, or why untested
+	order  int
+}
+
+var untested = status{Name: "Untested", Class: "untested", order: 3}
+
+// statusOf applies the HARDWARE.md rule (hardwaremd.DefaultRule, what `report
+// hardware-md` uses) to the jobs of one (machine, image) pair. The rule gives rows to real
+// machines only; a virtual machine is judged by the same rule as if it were one (its
+// records are copied with a placeholder vendor/model and kind), so a VM's class means
+// what a laptop's does.
+func statusOf(recs []*results.Record) status {
+	cp := make([]*results.Record, len(recs))
+	for i, r := range recs {
+		c := *r
+		if slices.Contains(hardwaremd.VirtualKinds, c.Host.Kind) {
+			c.Host.Kind = "virtual-" + c.Host.Kind
+		}
+		if strings.TrimSpace(c.Host.Vendor) == "" {
+			c.Host.Vendor = "-"
+		}
+		if strings.TrimSpace(c.Host.Model) == "" {
+			c.Host.Model = "-"
+		}
+		cp[i] = &c
+	}
+	es, notes := hardwaremd.DefaultRule.Entries(cp)
+	if len(es) == 0 {
+		s := untested
+		if len(notes) > 0 {
+			s.Report = strings.TrimSuffix(notes[0].Reason, ": no row")
+		}
+		return s
+	}
+	e := es[0]
+	s := status{Name: e.Status.String(), Class: strings.ToLower(e.Status.String()), order: int(e.Status), Report: unMarkdown(e.Row.Report)}
+	return s
+}
+
+// unMarkdown undoes hardwaremd.Cell's escaping (html/template escapes again for HTML).
+func unMarkdown(s string) string {
+	return strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`).Replace(s)
+}
+
+// machines groups every record of every run by host, in one pass.
+func (b *builder) machines() []*machine {
+	byName := map[string]*machine{}
+	for _, r := range b.runs {
+		perHost := map[string]map[string]*imageRun{}
+		for _, rec := range r.Records {
+			m := byName[rec.Host.Name]
+			if m == nil {
+				m = &machine{name: rec.Host.Name, slug: slug(rec.Host.Name)}
+				byName[rec.Host.Name] = m
+			}
+			m.host = rec.Host
+			imgs := perHost[rec.Host.Name]
+			if imgs == nil {
+				imgs = map[string]*imageRun{}
+				perHost[rec.Host.Name] = imgs
+			}
+			ir := imgs[rec.Image.Name]
+			if ir == nil {
+				ir = &imageRun{image: rec.Image, checks: map[string]results.Check{}, from: map[string]*results.Record{}}
+				imgs[rec.Image.Name] = ir
+			}
+			ir.recs = append(ir.recs, rec)
+			for _, c := range rec.Checks {
+				if old, ok := ir.checks[c.Name]; !ok || rank.Of(c.Verdict) > rank.Of(old.Verdict) {
+					ir.checks[c.Name], ir.from[c.Name] = c, rec
+				}
+			}
+		}
+		for name, imgs := range perHost {
+			hr := &hostRun{run: r}
+			for _, in := range keys(imgs) {
+				ir := imgs[in]
+				ir.status = statusOf(ir.recs)
+				hr.images = append(hr.images, ir)
+				if hr.best == nil || ir.status.order < hr.best.status.order {
+					hr.best = ir
+				}
+			}
+			byName[name].runs = append(byName[name].runs, hr)
+		}
+	}
+	out := make([]*machine, 0, len(byName))
+	for _, m := range byName {
+		out = append(out, m)
+	}
+	sort.Slice(out, func(i, j int) bool { return machineLess(out[i], out[j]) })
+	return out
+}
+
+// machineLess orders real machines by vendor and model (as HARDWARE.md does), then
+// virtual machines by name.
+func machineLess(a, b *machine) bool {
+	ra, rb := isReal(a.host), isReal(b.host)
+	if ra != rb {
+		return ra
+	}
+	ka := strings.ToLower(a.host.Vendor + "\x00" + a.host.Model + "\x00" + a.name)
+	kb := strings.ToLower(b.host.Vendor + "\x00" + b.host.Model + "\x00" + b.name)
+	if !ra {
+		ka, kb = a.name, b.name
+	}
+	return ka < kb
+}
+
+func isReal(h results.Host) bool {
+	return h.Vendor != "" && h.Model != "" && !slices.Contains(hardwaremd.VirtualKinds, h.Kind)
+}
+
+// label is how a reader recognises the machine: vendor and model for real hardware, the
+// configuration for a virtual machine.
+func label(h results.Host) string {
+	if isReal(h) {
+		return strings.TrimSpace(h.Vendor + " " + h.Model)
+	}
+	var parts []string
+	k := h.Kind
+	switch k {
+	case "qemu":
+		k = "QEMU"
+	case "cloud-hypervisor":
+		k = "Cloud Hypervisor"
+	}
+	parts = append(parts, strings.TrimSpace(k+" "+h.Machine))
+	for _, s := range []string{h.Arch, strings.ToUpper(h.Firmware), h.CPU, h.Memory, h.Accel} {
+		if s != "" {
+			parts = append(parts, s)
+		}
+	}
+	if h.SMP > 0 {
+		parts = append(parts, fmt.Sprintf("%d CPUs", h.SMP))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// imageVersion names an image for a reader: version and build date.
+func imageVersion(img results.Image) string {
+	var f []string
+	for _, s := range []string{img.Version, img.Date} {
+		if s != "" {
+			f = append(f, s)
+		}
+	}
+	if len(f) == 0 {
+		return img.Name
+	}
+	return strings.Join(f, " · ")
+}
+
+// sinceLabel is what "since ..." names: the image's build date, else its version, else
+// the day of the run.
+func sinceLabel(hr *hostRun, img results.Image) string {
+	switch {
+	case img.Date != "":
+		return img.Date
+	case img.Version != "":
+		return img.Version
+	}
+	return fmtDay(hr.run.Info.Started)
+}
+
+// ---- device marks ----
+
+// mark is one device's state on a machine in one run.
+type mark struct {
+	Device, Name, State, Symbol, Title, Href string
+}
+
+// Device states (fixed set, used as CSS classes).
+const (
+	works    = "works"
+	fails    = "fails"
+	hangs    = "hangs"
+	absent   = "absent"
+	notTried = "untested"
+)
+
+var symbols = map[string]string{works: "✓", fails: "✗", hangs: "⏸", absent: "–", notTried: "?"}
+
+// deviceNames are the short names on the marks (HARDWARE.md's longer ones are in
+// hardwaremd.DefaultRule.Names).
+var deviceNames = map[string]string{
+	"nvme": "NVMe", "ahci": "AHCI", "ide": "IDE", "e1000": "e1000", "rtl8168": "RTL8168", "rtl8139": "RTL8139",
+	"ixgbe": "ixgbe", "hda": "HDA", "ihda": "HDA", "ac97": "AC'97", "sb16": "SB16", "ps2": "PS/2",
+	"xhci": "xHCI", "usb-hid": "USB HID", "usbhid": "USB HID", "vesa": "VESA", "bga": "BGA",
+	"ihdg": "Intel GPU", "ihdgd": "Intel GPU", "virtio-gpu": "virtio-gpu", "virtio-blk": "virtio-blk",
+	"virtio-net": "virtio-net", "usb": "USB",
+}
+
+func deviceName(d string) string {
+	if n, ok := deviceNames[d]; ok {
+		return n
+	}
+	return text.OneLine(d, 40)
+}
+
+func stateOf(v verdict.Verdict) string {
+	switch v {
+	case verdict.Pass, verdict.XPass:
+		return works
+	case verdict.Hang:
+		return hangs
+	case verdict.Fail, verdict.Crash, verdict.XFail:
+		return fails
+	case verdict.Skip:
+		return absent
+	}
+	return notTried
+}
+
+// devices lists the devices of a pair: the host's declared ones and every drivers/ check.
+func (ir *imageRun) devices(h results.Host) []string {
+	set := map[string]bool{}
+	for _, d := range h.Devices {
+		set[d] = true
+	}
+	for n := range ir.checks {
+		if d, ok := strings.CutPrefix(n, "drivers/"); ok {
+			set[d] = true
+		}
+	}
+	return keys(set)
+}
+
+// marks gives one mark per device; root is the link prefix to the site root.
+func (b *builder) marks(ir *imageRun, h results.Host, root string) []mark {
+	var out []mark
+	for _, d := range ir.devices(h) {
+		m := mark{Device: d, Name: deviceName(d), State: notTried}
+		if c, ok := ir.checks["drivers/"+d]; ok {
+			m.State = stateOf(c.Verdict)
+			m.Title = text.OneLine(string(c.Verdict)+": "+c.Message, 200)
+			if p := b.jobs[ir.from["drivers/"+d]].page(); p != "" {
+				m.Href = root + p
+			}
+		} else {
+			m.Title = "no check ran"
+		}
+		m.Symbol = symbols[m.State]
+		out = append(out, m)
+	}
+	return out
+}
+
+// ---- failures and since when ----
+
+// failing reports whether a verdict is a failure a reader cares about: against Redox, or
+// a declared known failure.
+func failing(v verdict.Verdict) bool { return v.CountsAgainstRedox() || v == verdict.XFail }
+
+// issue is one failing check of a pair, with the image since which it fails.
+type issue struct {
+	check string
+	c     results.Check
+	rec   *results.Record
+	since string
+	first *hostRun // the oldest run of the unbroken failing streak
+}
+
+// issues lists the failing checks of m.runs[i]'s pair ir, login first, then devices, then
+// the rest; the per-stage boot checks are left out (the login check says where it stopped).
+func (m *machine) issues(i int, ir *imageRun) []issue {
+	var out []issue
+	for _, n := range keys(ir.checks) {
+		c := ir.checks[n]
+		if !failing(c.Verdict) {
+			continue
+		}
+		if strings.HasPrefix(n, "boot/") && n != "boot/login" && n != "boot/no-crash" {
+			continue
+		}
+		is := issue{check: n, c: c, rec: ir.from[n], first: m.runs[i]}
+		is.since = sinceLabel(m.runs[i], ir.image)
+		for j := i - 1; j >= 0; j-- {
+			var prev *imageRun
+			for _, x := range m.runs[j].images {
+				if x.image.Name == ir.image.Name {
+					prev = x
+				}
+			}
+			if prev == nil {
+				continue // not tested that night: the streak goes on
+			}
+			pc, ok := prev.checks[n]
+			if !ok || !failing(pc.Verdict) {
+				break
+			}
+			is.first, is.since = m.runs[j], sinceLabel(m.runs[j], prev.image)
+		}
+		out = append(out, is)
+	}
+	order := func(n string) int {
+		switch {
+		case n == "boot/login":
+			return 0
+		case strings.HasPrefix(n, "drivers/"):
+			return 1
+		}
+		return 2
+	}
+	sort.SliceStable(out, func(a, c int) bool { return order(out[a].check) < order(out[c].check) })
+	return out
+}
+
+// subject is what a failing check is about, for a reader: "HDA", "login", "network/dhcp".
+func subject(check string) string {
+	if d, ok := strings.CutPrefix(check, "drivers/"); ok {
+		return deviceName(d)
+	}
+	switch check {
+	case "boot/login":
+		return "boot"
+	case "boot/no-crash":
+		return "a daemon"
+	}
+	return text.OneLine(check, 60)
+}
+
+// phrase says what happened: "hangs while ihdad starts", "crashes in ihdad (title)".
+// A driver check's hang names the driver that was starting; a boot hang names the stage
+// reached and the component that printed last (the harness's own wording).
+func phrase(check string, c results.Check) string {
+	comp := text.OneLine(c.Component, 40)
+	switch c.Verdict {
+	case verdict.Hang:
+		s := "hangs"
+		if c.Stage != "" {
+			s += " after stage " + text.OneLine(c.Stage, 30)
+		}
+		switch {
+		case comp != "" && strings.HasPrefix(check, "drivers/"):
+			s = "hangs while " + comp + " starts"
+		case comp != "":
+			s += " (last output from " + comp + ")"
+		}
+		return s
+	case verdict.Crash:
+		s := "crashes"
+		if comp != "" {
+			s += " in " + comp
+		}
+		if c.Title != "" {
+			s += " (" + text.OneLine(c.Title, 80) + ")"
+		}
+		return s
+	case verdict.XFail:
+		return "fails (known issue)"
+	}
+	s := "fails"
+	if c.Message != "" {
+		s += ": " + text.OneLine(c.Message, 80)
+	}
+	return s
+}
+
+// summary is the front page's one line: "HDA: hangs while ihdad starts, since 2026-11-30".
+func summary(is []issue) string {
+	const max = 3
+	var parts []string
+	for k, i := range is {
+		if k == max {
+			parts = append(parts, fmt.Sprintf("and %d more", len(is)-max))
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s: %s, since %s", subject(i.check), phrase(i.check, i.c), i.since))
+	}
+	return strings.Join(parts, "; ")
+}
