@@ -223,7 +223,7 @@ const (
 	notTried = "untested"
 )
 
-var symbols = map[string]string{works: "✓", fails: "✗", hangs: "⏸", absent: "–", notTried: "?"}
+var symbols = map[string]string{works: "✓", fails: "✗", hangs: "…", absent: "–", notTried: "?"}
 
 // deviceNames are the short names on the marks (HARDWARE.md's longer ones are in
 // hardwaremd.DefaultRule.Names).

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
@@ -270,6 +269,10 @@ func (b *builder) deviceTable(m *machine, mp *machinePage) {
 	names := keys(cols)
 	sort.SliceStable(names, func(a, c int) bool { return colOrder(names[a]) < colOrder(names[c]) })
 	for _, n := range names {
+		if n == "boot/login" {
+			mp.Columns = append(mp.Columns, "login")
+			continue
+		}
 		mp.Columns = append(mp.Columns, subject(n))
 	}
 	for _, p := range picks {
@@ -402,5 +405,3 @@ func loginAt(r *results.Record) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-var _ = verdict.Pass
