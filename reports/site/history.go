@@ -81,14 +81,35 @@ func statusOf(recs []*results.Record) status {
 	return s
 }
 
+var unCell = strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`)
+
 // unMarkdown undoes hardwaremd.Cell's escaping (html/template escapes again for HTML).
-func unMarkdown(s string) string {
-	return strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`).Replace(s)
+func unMarkdown(s string) string { return unCell.Replace(s) }
+
+// statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
+// class and the Report text (the checks; the host's kind and identity), so a year of
+// nightlies with the same outcome costs one rule evaluation per distinct outcome.
+func statusKey(recs []*results.Record) string {
+	var sb strings.Builder
+	h := recs[0].Host
+	sb.WriteString(h.Kind + "\x00" + h.Vendor + "\x00" + h.Model + "\x01")
+	for _, r := range recs {
+		for _, c := range r.Checks {
+			for _, f := range []string{c.Name, string(c.Verdict), c.Stage, c.Component, c.Title, c.Message, c.Reference} {
+				sb.WriteString(f)
+				sb.WriteByte(0)
+			}
+			sb.WriteByte(1)
+		}
+		sb.WriteByte(2)
+	}
+	return sb.String()
 }
 
 // machines groups every record of every run by host, in one pass.
 func (b *builder) machines() []*machine {
 	byName := map[string]*machine{}
+	statuses := map[string]status{}
 	for _, r := range b.runs {
 		perHost := map[string]map[string]*imageRun{}
 		for _, rec := range r.Records {
@@ -119,7 +140,13 @@ func (b *builder) machines() []*machine {
 			hr := &hostRun{run: r}
 			for _, in := range keys(imgs) {
 				ir := imgs[in]
-				ir.status = statusOf(ir.recs)
+				k := statusKey(ir.recs)
+				st, ok := statuses[k]
+				if !ok {
+					st = statusOf(ir.recs)
+					statuses[k] = st
+				}
+				ir.status = st
 				hr.images = append(hr.images, ir)
 				if hr.best == nil || ir.status.order < hr.best.status.order {
 					hr.best = ir
