@@ -107,4 +107,3 @@ func siteSize(tb testing.TB, dir string) (largest, total int64, files int) {
 	}
 	return
 }
-
