@@ -345,8 +345,9 @@ func (m *machine) issues(i int, ir *imageRun) []issue {
 			continue
 		}
 		is := issue{check: n, c: c, rec: ir.from[n], first: m.runs[i]}
-		is.since = sinceLabel(m.runs[i], ir.image)
-		for j := i - 1; j >= 0; j-- {
+		firstImg := ir.image
+		var passed *imageRun // the newest run before the streak where the check did not fail
+		for j := i - 1; j >= 0 && passed == nil; j-- {
 			var prev *imageRun
 			for _, x := range m.runs[j].images {
 				if x.image.Name == ir.image.Name {
@@ -356,11 +357,17 @@ func (m *machine) issues(i int, ir *imageRun) []issue {
 			if prev == nil {
 				continue // not tested that night: the streak goes on
 			}
-			pc, ok := prev.checks[n]
-			if !ok || !failing(pc.Verdict) {
-				break
+			if pc, ok := prev.checks[n]; ok && failing(pc.Verdict) {
+				is.first, firstImg = m.runs[j], prev.image
+				continue
 			}
-			is.first, is.since = m.runs[j], sinceLabel(m.runs[j], prev.image)
+			passed = prev
+		}
+		is.since = sinceLabel(is.first, firstImg)
+		if passed != nil && passed.image.Version == firstImg.Version && passed.image.Date == firstImg.Date {
+			// The same image passed before: the change is not the image's (the machine,
+			// the lab, or a flaky check), so name the run instead.
+			is.since = "the run of " + fmtDay(is.first.run.Info.Started) + " (same image as before)"
 		}
 		out = append(out, is)
 	}

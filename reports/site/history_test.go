@@ -65,7 +65,9 @@ func historyNight(night int) []*results.Record {
 			} else {
 				r = *tmpl
 				r.Stages = nil
-				r.Checks = []results.Check{{Name: s + "/smoke", Verdict: verdict.Pass, Duration: time.Second}}
+				// The helper has no such job for this host: a guest smoke check stands in
+				// (named so that it is no device and no network check).
+				r.Checks = []results.Check{{Name: "guest/" + s + "-smoke", Verdict: verdict.Pass, Duration: time.Second}}
 			}
 			r.Suite, r.Host, r.Image = s, h, img
 			r.Job = img.Name + "@" + h.Name + "/" + s
