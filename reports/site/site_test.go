@@ -269,3 +269,28 @@ func TestEvidenceWindow(t *testing.T) {
 		t.Errorf("older runs do not count for since dates / are not mentioned")
 	}
 }
+
+// TestAround: a failure shows the 20 transcript lines around the event the check names,
+// else the last 20 lines.
+func TestAround(t *testing.T) {
+	dir := t.TempDir()
+	var sb strings.Builder
+	for i := 1; i <= 100; i++ {
+		fmt.Fprintf(&sb, "line %d <b>\r\n", i)
+	}
+	p := filepath.Join(dir, "transcript.log")
+	os.WriteFile(p, []byte(sb.String()), 0o644)
+	b := &builder{opt: Options{MaxTranscript: 1 << 20}}
+	rec := &results.Record{Events: []results.Event{{Kind: "panic", Component: "ihdad", Title: "x", Line: 50}}}
+	lines, from := b.around(p, issue{c: results.Check{Component: "ihdad"}, rec: rec})
+	if !strings.HasPrefix(lines, "   40  line 40 <b>\n") || !strings.HasSuffix(lines, "   59  line 59 <b>\n") || strings.Count(lines, "\n") != 20 {
+		t.Errorf("around line 50:\n%s", lines)
+	}
+	if !strings.Contains(from, "lines 40–59 (the event is on line 50)") {
+		t.Errorf("from = %q", from)
+	}
+	lines, _ = b.around(p, issue{c: results.Check{Component: "nvmed", Verdict: verdict.Hang}, rec: rec})
+	if !strings.HasPrefix(lines, "   81  line 81") || !strings.HasSuffix(lines, "  100  line 100 <b>\n") {
+		t.Errorf("hang, no matching event: want the last 20 lines:\n%s", lines)
+	}
+}
