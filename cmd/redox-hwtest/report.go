@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
@@ -115,14 +116,31 @@ func output(path string) (io.Writer, func() error) {
 	}
 }
 
+// loadRuns loads run directories, a few at once (a year of nightlies is tens of thousands
+// of small files), in the order given; the first error in that order is returned.
 func loadRuns(dirs []string) ([]*runs.Run, error) {
-	var out []*runs.Run
-	for _, d := range dirs {
-		r, err := runs.Load(d)
+	out := make([]*runs.Run, len(dirs))
+	errs := make([]error, len(dirs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(4, len(dirs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = runs.Load(dirs[i])
+			}
+		}()
+	}
+	for i := range dirs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, r)
 	}
 	return out, nil
 }

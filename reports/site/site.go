@@ -37,6 +37,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
@@ -164,12 +165,18 @@ func Build(out string, in []*runs.Run, opt Options) error {
 		r.evidence = i >= len(b.runs)-opt.EvidenceRuns
 		jused := map[string]bool{}
 		for _, rec := range r.Records {
-			js := slug(results.JobDirName(rec.Job))
+			j := &job{run: r, rec: rec}
+			b.jobs[rec] = j
+			if !r.evidence {
+				continue // no pages: no names needed
+			}
+			base := slug(results.JobDirName(rec.Job))
+			js := base
 			for n := 2; jused[js]; n++ {
-				js = fmt.Sprintf("%s-%d", slug(results.JobDirName(rec.Job)), n)
+				js = fmt.Sprintf("%s-%d", base, n)
 			}
 			jused[js] = true
-			b.jobs[rec] = &job{run: r, rec: rec, slug: "runs/" + r.slug + "/jobs/" + js}
+			j.slug = "runs/" + r.slug + "/jobs/" + js
 		}
 	}
 	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs")} {
@@ -177,24 +184,55 @@ func Build(out string, in []*runs.Run, opt Options) error {
 			return err
 		}
 	}
+	var evidence []*run
 	for _, r := range b.runs {
-		if !r.evidence {
-			continue
+		if r.evidence {
+			evidence = append(evidence, r)
 		}
-		if err := b.writeRun(r); err != nil {
-			return err
-		}
+	}
+	if err := parallel(evidence, b.writeRun); err != nil {
+		return err
 	}
 	ms := b.machines()
 	if err := b.writeIndex(ms); err != nil {
 		return err
 	}
-	for _, m := range ms {
-		if err := b.writeMachine(m); err != nil {
-			return err
-		}
+	return parallel(ms, b.writeMachine)
+}
+
+// workers is how many pages or runs are written at once: the work is mostly small file
+// writes, which overlap well even on two cores.
+const workers = 4
+
+// parallel calls f on every item with a few goroutines and returns the first error.
+func parallel[T any](items []T, f func(T) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan T)
+	)
+	for range min(workers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range next {
+				if err := f(it); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
 	}
-	return nil
+	for _, it := range items {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	return first
 }
 
 // slug turns a name into one safe path segment; names that had to change get a hash of
@@ -340,7 +378,10 @@ func (b *builder) writeRun(r *run) error {
 	return nil
 }
 
-// copyArtifacts copies the job directory's regular files (artifacts and result.json).
+// copyArtifacts copies the job directory's regular files (artifacts and result.json):
+// hard links when the site is on the same file system (run directories are not
+// modified after their run; a link costs one system call where a copy costs six), else
+// copies.
 func (b *builder) copyArtifacts(j *job) error {
 	src := j.run.JobDir(j.rec)
 	dst := filepath.Join(b.out, filepath.FromSlash(j.slug))
@@ -353,7 +394,12 @@ func (b *builder) copyArtifacts(j *job) error {
 		case d.IsDir():
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		case d.Type().IsRegular() && rel != "transcript.html":
-			return merge.CopyFile(p, filepath.Join(dst, rel))
+			to := filepath.Join(dst, rel)
+			os.Remove(to) // a link never writes through an older copy or link
+			if os.Link(p, to) == nil {
+				return nil
+			}
+			return merge.CopyFile(p, to)
 		}
 		return nil
 	})
