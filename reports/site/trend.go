@@ -3,6 +3,7 @@ package site
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -89,7 +90,7 @@ func makeTrend(runIDs []string, pts []trendPoint, order []string, what string) t
 	every := (len(runIDs) + 7) / 8
 	for i, id := range runIDs {
 		if i%every == 0 || i == len(runIDs)-1 {
-			t.XLabels = append(t.XLabels, xlabel{X: round(x(i)), Text: text.OneLine(id, 18)})
+			t.XLabels = append(t.XLabels, xlabel{X: round(x(i)), Text: runLabel(id)})
 		}
 	}
 	bySeries := map[string][]trendPoint{}
@@ -124,6 +125,17 @@ func makeTrend(runIDs []string, pts []trendPoint, order []string, what string) t
 		t.Series = append(t.Series, s)
 	}
 	return t
+}
+
+var dateRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+
+// runLabel is a run's short name on an axis: the date in its ID when there is one (a
+// nightly's ID carries it), else its first characters.
+func runLabel(id string) string {
+	if d := dateRe.FindString(id); d != "" {
+		return d
+	}
+	return text.OneLine(id, 12)
 }
 
 func round(f float64) float64 { return math.Round(f*10) / 10 }
