@@ -193,11 +193,35 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if err := parallel(evidence, b.writeRun); err != nil {
 		return err
 	}
+	if err := b.pruneRuns(evidence); err != nil {
+		return err
+	}
 	ms := b.machines()
 	if err := b.writeIndex(ms); err != nil {
 		return err
 	}
 	return parallel(ms, b.writeMachine)
+}
+
+// pruneRuns removes the evidence of runs that left the window from an earlier build into
+// the same directory (a nightly rebuilds in place; the site must stay bounded).
+func (b *builder) pruneRuns(keep []*run) error {
+	want := map[string]bool{}
+	for _, r := range keep {
+		want[r.slug] = true
+	}
+	ents, err := os.ReadDir(filepath.Join(b.out, "runs"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() && !want[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(b.out, "runs", e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // workers is how many pages or runs are written at once: the work is mostly small file

@@ -268,6 +268,14 @@ func TestEvidenceWindow(t *testing.T) {
 	if !strings.Contains(string(idx), "since 2026-03-17") || !strings.Contains(string(idx), "3 older run(s)") {
 		t.Errorf("older runs do not count for since dates / are not mentioned")
 	}
+	// A rebuild in place with a smaller window drops the evidence that left it.
+	if err := Build(out, nights(t, 5), Options{EvidenceRuns: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if runsDirs, _ = os.ReadDir(filepath.Join(out, "runs")); len(runsDirs) != 1 {
+		t.Errorf("after a rebuild with 1 evidence run: %d run directories", len(runsDirs))
+	}
+	checkLinks(t, out)
 }
 
 // TestAround: a failure shows the 20 transcript lines around the event the check names,
