@@ -203,8 +203,14 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	return parallel(ms, b.writeMachine)
 }
 
+// evidenceMark is the file that says a runs/<run>/ directory is evidence this package
+// copied (and may remove again).
+const evidenceMark = ".site-evidence"
+
 // pruneRuns removes the evidence of runs that left the window from an earlier build into
-// the same directory (a nightly rebuilds in place; the site must stay bounded).
+// the same directory (a nightly rebuilds in place; the site must stay bounded). Only
+// directories carrying evidenceMark are touched: `-o` pointed at a directory of real run
+// directories loses nothing.
 func (b *builder) pruneRuns(keep []*run) error {
 	want := map[string]bool{}
 	for _, r := range keep {
@@ -215,6 +221,9 @@ func (b *builder) pruneRuns(keep []*run) error {
 		return err
 	}
 	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join(b.out, "runs", e.Name(), evidenceMark)); err != nil {
+			continue
+		}
 		if e.IsDir() && !want[e.Name()] {
 			if err := os.RemoveAll(filepath.Join(b.out, "runs", e.Name())); err != nil {
 				return err
@@ -388,6 +397,9 @@ func (b *builder) writeRun(r *run) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(b.out, "runs", r.slug, "junit.xml"), buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	if err := os.WriteFile(filepath.Join(b.out, "runs", r.slug, evidenceMark), []byte("copied by redox-hwtest report site\n"), 0o644); err != nil {
 		return err
 	}
 	for _, rec := range r.Records {

@@ -268,12 +268,14 @@ func TestEvidenceWindow(t *testing.T) {
 	if !strings.Contains(string(idx), "since 2026-03-17") || !strings.Contains(string(idx), "3 older run(s)") {
 		t.Errorf("older runs do not count for since dates / are not mentioned")
 	}
-	// A rebuild in place with a smaller window drops the evidence that left it.
+	// A rebuild in place with a smaller window drops the evidence that left it, and only
+	// that: a directory the site did not copy stays.
+	os.MkdirAll(filepath.Join(out, "runs", "not-ours"), 0o755)
 	if err := Build(out, nights(t, 5), Options{EvidenceRuns: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if runsDirs, _ = os.ReadDir(filepath.Join(out, "runs")); len(runsDirs) != 1 {
-		t.Errorf("after a rebuild with 1 evidence run: %d run directories", len(runsDirs))
+	if runsDirs, _ = os.ReadDir(filepath.Join(out, "runs")); len(runsDirs) != 2 {
+		t.Errorf("after a rebuild with 1 evidence run: %d run directories, want it and not-ours", len(runsDirs))
 	}
 	checkLinks(t, out)
 }
