@@ -150,6 +150,9 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if opt.RecentVersions <= 0 {
 		opt.RecentVersions = 12
 	}
+	if err := checkOutside(out, in); err != nil {
+		return err
+	}
 	b := &builder{out: out, opt: opt, jobs: map[*results.Record]*job{}}
 	used := map[string]bool{}
 	for _, r := range in {
@@ -266,6 +269,29 @@ func parallel[T any](items []T, f func(T) error) error {
 	close(next)
 	wg.Wait()
 	return first
+}
+
+// checkOutside refuses an output directory that overlaps an input run directory: the
+// site replaces files under out/runs/ and must never touch the evidence it reads.
+func checkOutside(out string, in []*runs.Run) error {
+	o, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	within := func(p, dir string) bool {
+		rel, err := filepath.Rel(dir, p)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	for _, r := range in {
+		d, err := filepath.Abs(r.Dir)
+		if err != nil {
+			return err
+		}
+		if within(o, d) || within(d, filepath.Join(o, "runs")) {
+			return fmt.Errorf("output directory %s overlaps the run directory %s: choose another", out, r.Dir)
+		}
+	}
+	return nil
 }
 
 // slug turns a name into one safe path segment; names that had to change get a hash of

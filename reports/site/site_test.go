@@ -304,3 +304,30 @@ func TestAround(t *testing.T) {
 		t.Errorf("hang, no matching event: want the last 20 lines:\n%s", lines)
 	}
 }
+
+// TestOutputOverlap: an output directory inside a run directory, or holding one under its
+// runs/, is refused before anything is written.
+func TestOutputOverlap(t *testing.T) {
+	rs := nights(t, 1)
+	for _, out := range []string{rs[0].Dir, filepath.Join(rs[0].Dir, "site")} {
+		if err := Build(out, rs, Options{}); err == nil || !strings.Contains(err.Error(), "overlaps") {
+			t.Errorf("Build(%s): %v, want an overlap error", out, err)
+		}
+	}
+	// `make run` keeps runs in out/runs/<time>/: `report site -o out out/runs/*/` is refused.
+	out := t.TempDir()
+	dir := filepath.Join(out, "runs", "night0")
+	if err := fake.WriteRun(dir, fake.Info(0), fake.Records(0)); err != nil {
+		t.Fatal(err)
+	}
+	r, err := runs.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(out, []*runs.Run{r}, Options{}); err == nil || !strings.Contains(err.Error(), "overlaps") {
+		t.Errorf("Build(%s) over %s: %v, want an overlap error", out, dir, err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
+		t.Errorf("the run directory was touched: %v", err)
+	}
+}
