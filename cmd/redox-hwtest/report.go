@@ -11,7 +11,6 @@ import (
 	"os"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
@@ -116,31 +115,14 @@ func output(path string) (io.Writer, func() error) {
 	}
 }
 
-// loadRuns loads run directories, a few at once (a year of nightlies is tens of thousands
-// of small files), in the order given; the first error in that order is returned.
 func loadRuns(dirs []string) ([]*runs.Run, error) {
-	out := make([]*runs.Run, len(dirs))
-	errs := make([]error, len(dirs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(4, len(dirs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				out[i], errs[i] = runs.Load(dirs[i])
-			}
-		}()
-	}
-	for i := range dirs {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for _, err := range errs {
+	var out []*runs.Run
+	for _, d := range dirs {
+		r, err := runs.Load(d)
 		if err != nil {
 			return nil, err
 		}
+		out = append(out, r)
 	}
 	return out, nil
 }
@@ -307,7 +289,7 @@ func reportSite(args []string) int {
 	fs := flagSet("report site", "-o DIR RUNDIR...")
 	out := fs.String("o", "", "output directory")
 	title := fs.String("title", "", "title of the index page")
-	evidence := fs.Int("evidence-runs", 30, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs; older runs count for history and trends only")
+	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 30); older runs count for history and trends only")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -316,7 +298,7 @@ func reportSite(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	rs, err := loadRuns(dirs)
+	rs, err := site.LoadRuns(dirs)
 	if err != nil {
 		return fail("report site: %v", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 	"text/template"
+	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/reports/fake"
@@ -330,4 +331,38 @@ func TestOutputOverlap(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "run.json")); err != nil {
 		t.Errorf("the run directory was touched: %v", err)
 	}
+}
+
+// TestRebuildInPlace: a rebuild into the same directory skips the runs whose inputs did not
+// change and rewrites the one whose transcript did.
+func TestRebuildInPlace(t *testing.T) {
+	rs := nights(t, 3)
+	out := filepath.Join(t.TempDir(), "site")
+	if err := Build(out, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	page := func(run string) string {
+		return filepath.Join(out, "runs", run, "jobs", "redox-0.9.0-desktop-uefi_at_optiplex__drivers", "transcript.html")
+	}
+	old := time.Unix(1, 0)
+	for _, r := range []string{"nightly-2026-03-17", "nightly-2026-03-19"} {
+		if err := os.Chtimes(page(r), old, old); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The newest run's transcript changes (as when a run directory is re-merged).
+	tr := filepath.Join(rs[2].JobDir(rs[2].Records[0]), "transcript.log")
+	if err := os.WriteFile(tr, []byte("a new transcript\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := Build(out, rs, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(page("nightly-2026-03-17")); !st.ModTime().Equal(old) {
+		t.Errorf("an unchanged run was written again")
+	}
+	if st, _ := os.Stat(page("nightly-2026-03-19")); st.ModTime().Equal(old) {
+		t.Errorf("the run whose transcript changed was not written again")
+	}
+	checkLinks(t, out)
 }
