@@ -14,8 +14,11 @@
 //	                            screen, devices over recent image versions, the boot stage
 //	                            timeline, boot time per stage across runs, status changes
 //	runs/<run>/junit.xml        the run's JUnit file          } only for the newest
-//	runs/<run>/jobs/<job>/      the job's artifacts, copied;  } Options.EvidenceRuns runs:
-//	                            transcript.html, escaped      } the site stays bounded
+//	runs/<run>/jobs/<job>/      the job's artifacts, linked   } Options.EvidenceRuns runs:
+//	                            or copied; transcript.html    } the site stays bounded
+//	runs/<run>/.site-evidence   marks evidence this package wrote, with a fingerprint of
+//	                            its inputs: a rebuild in place skips unchanged runs and
+//	                            removes marked runs that left the window (nothing else)
 //
 // Everything is static and relative: no CDN, no network access, the same files work from
 // file:// and from any static host (GitLab Pages). The only script is the index page's
