@@ -289,7 +289,7 @@ func reportSite(args []string) int {
 	fs := flagSet("report site", "-o DIR RUNDIR...")
 	out := fs.String("o", "", "output directory")
 	title := fs.String("title", "", "title of the index page")
-	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 30); older runs count for history and trends only")
+	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 14); older runs count for history and trends only")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)

@@ -91,7 +91,8 @@ type Options struct {
 	// is always copied whole.
 	MaxTranscript int
 	// EvidenceRuns is how many of the newest runs get their evidence (artifacts, transcript
-	// pages, JUnit) copied into the site (0 = 30). Older runs still count for status
+	// pages, JUnit) copied into the site (0 = 14: two weeks of nightlies, more than the
+	// device table's RecentVersions rows). Older runs still count for status
 	// history, "since" lines and trends, from their records; their evidence stays in their
 	// run directories. This keeps the site's size and build time bounded over a year of
 	// nightlies.
@@ -154,7 +155,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 		opt.MaxTranscript = 4 << 20
 	}
 	if opt.EvidenceRuns <= 0 {
-		opt.EvidenceRuns = 30
+		opt.EvidenceRuns = 14
 	}
 	if opt.RecentVersions <= 0 {
 		opt.RecentVersions = 12
