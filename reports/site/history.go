@@ -395,6 +395,9 @@ func subject(check string) string {
 	case "boot/no-crash":
 		return "a daemon"
 	}
+	if n, ok := hardwaremd.DefaultRule.Names[check]; ok {
+		return n // "network/dhcp" -> "DHCP", as HARDWARE.md's Report says it
+	}
 	return text.OneLine(check, 60)
 }
 

@@ -205,7 +205,7 @@ func TestFrontPage(t *testing.T) {
 		"qemu-q35": {`data-status="booting"`, `data-kind="qemu"`, "QEMU q35 · x86_64 · UEFI"},
 		// DHCP failed in the newest run only, with the image that passed before.
 		"x220": {`data-status="booting"`, "Lenovo ThinkPad X220", "Boots to login, DHCP fails",
-			"network/dhcp: fails: no lease", "since the run of 2026-03-19 (same image as before)"},
+			"DHCP: fails: no lease", "since the run of 2026-03-19 (same image as before)"},
 	} {
 		r := row(host)
 		for _, w := range want {
