@@ -6,19 +6,18 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
 // machine is one host over the whole history.
 type machine struct {
 	name string
 	slug string
-	host results.Host // as the newest run describes it
-	runs []*hostRun   // oldest first; only runs that tested the machine
+	host record.Host // as the newest run describes it
+	runs []*hostRun  // oldest first; only runs that tested the machine
 }
 
 // hostRun is one machine in one run: its records grouped by image.
@@ -30,10 +29,10 @@ type hostRun struct {
 
 // imageRun is one (machine, image) pair of one run: the unit HARDWARE.md gives a row.
 type imageRun struct {
-	image  results.Image
-	recs   []*results.Record
-	checks map[string]results.Check   // worst verdict per check over the pair's jobs
-	from   map[string]*results.Record // the record holding that check
+	image  record.Image
+	recs   []*record.Record
+	checks map[string]record.Check   // worst verdict per check over the pair's jobs
+	from   map[string]*record.Record // the record holding that check
 	status status
 }
 
@@ -53,8 +52,8 @@ var untested = status{Name: "Untested", Class: "untested", order: 3}
 // machines only; a virtual machine is judged by the same rule as if it were one (its
 // records are copied with a placeholder vendor/model and kind), so a VM's class means
 // what a laptop's does.
-func statusOf(recs []*results.Record) status {
-	cp := make([]*results.Record, len(recs))
+func statusOf(recs []*record.Record) status {
+	cp := make([]*record.Record, len(recs))
 	for i, r := range recs {
 		c := *r
 		if slices.Contains(hardwaremd.VirtualKinds, c.Host.Kind) {
@@ -89,7 +88,7 @@ func unMarkdown(s string) string { return unCell.Replace(s) }
 // statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
 // class and the Report text (the checks; the host's kind and identity), so a year of
 // nightlies with the same outcome costs one rule evaluation per distinct outcome.
-func statusKey(recs []*results.Record) string {
+func statusKey(recs []*record.Record) string {
 	var sb strings.Builder
 	h := recs[0].Host
 	sb.WriteString(h.Kind + "\x00" + h.Vendor + "\x00" + h.Model + "\x01")
@@ -126,7 +125,7 @@ func (b *builder) machines() []*machine {
 			}
 			ir := imgs[rec.Image.Name]
 			if ir == nil {
-				ir = &imageRun{image: rec.Image, checks: map[string]results.Check{}, from: map[string]*results.Record{}}
+				ir = &imageRun{image: rec.Image, checks: map[string]record.Check{}, from: map[string]*record.Record{}}
 				imgs[rec.Image.Name] = ir
 			}
 			ir.recs = append(ir.recs, rec)
@@ -178,13 +177,13 @@ func machineLess(a, b *machine) bool {
 	return ka < kb
 }
 
-func isReal(h results.Host) bool {
+func isReal(h record.Host) bool {
 	return h.Vendor != "" && h.Model != "" && !slices.Contains(hardwaremd.VirtualKinds, h.Kind)
 }
 
 // label is how a reader recognises the machine: vendor and model for real hardware, the
 // configuration for a virtual machine.
-func label(h results.Host) string {
+func label(h record.Host) string {
 	if isReal(h) {
 		return strings.TrimSpace(h.Vendor + " " + h.Model)
 	}
@@ -209,7 +208,7 @@ func label(h results.Host) string {
 }
 
 // imageVersion names an image for a reader: version and build date.
-func imageVersion(img results.Image) string {
+func imageVersion(img record.Image) string {
 	var f []string
 	for _, s := range []string{img.Version, img.Date} {
 		if s != "" {
@@ -224,7 +223,7 @@ func imageVersion(img results.Image) string {
 
 // sinceLabel is what "since ..." names: the image's build date, else its version, else
 // the day of the run.
-func sinceLabel(hr *hostRun, img results.Image) string {
+func sinceLabel(hr *hostRun, img record.Image) string {
 	switch {
 	case img.Date != "":
 		return img.Date
@@ -269,22 +268,22 @@ func deviceName(d string) string {
 	return text.OneLine(d, 40)
 }
 
-func stateOf(v verdict.Verdict) string {
+func stateOf(v record.Verdict) string {
 	switch v {
-	case verdict.Pass, verdict.XPass:
+	case record.Pass, record.XPass:
 		return works
-	case verdict.Hang:
+	case record.Hang:
 		return hangs
-	case verdict.Fail, verdict.Crash, verdict.XFail:
+	case record.Fail, record.Crash, record.XFail:
 		return fails
-	case verdict.Skip:
+	case record.Skip:
 		return absent
 	}
 	return notTried
 }
 
 // devices lists the devices of a pair: the host's declared ones and every drivers/ check.
-func (ir *imageRun) devices(h results.Host) []string {
+func (ir *imageRun) devices(h record.Host) []string {
 	set := map[string]bool{}
 	for _, d := range h.Devices {
 		set[d] = true
@@ -298,7 +297,7 @@ func (ir *imageRun) devices(h results.Host) []string {
 }
 
 // marks gives one mark per device; root is the link prefix to the site root.
-func (b *builder) marks(ir *imageRun, h results.Host, root string) []mark {
+func (b *builder) marks(ir *imageRun, h record.Host, root string) []mark {
 	var out []mark
 	for _, d := range ir.devices(h) {
 		m := mark{Device: d, Name: deviceName(d), State: notTried}
@@ -321,13 +320,13 @@ func (b *builder) marks(ir *imageRun, h results.Host, root string) []mark {
 
 // failing reports whether a verdict is a failure a reader cares about: against Redox, or
 // a declared known failure.
-func failing(v verdict.Verdict) bool { return v.CountsAgainstRedox() || v == verdict.XFail }
+func failing(v record.Verdict) bool { return v.CountsAgainstRedox() || v == record.XFail }
 
 // issue is one failing check of a pair, with the image since which it fails.
 type issue struct {
 	check string
-	c     results.Check
-	rec   *results.Record
+	c     record.Check
+	rec   *record.Record
 	since string
 	first *hostRun // the oldest run of the unbroken failing streak
 }
@@ -404,10 +403,10 @@ func subject(check string) string {
 // phrase says what happened: "hangs while ihdad starts", "crashes in ihdad (title)".
 // A driver check's hang names the driver that was starting; a boot hang names the stage
 // reached and the component that printed last (the harness's own wording).
-func phrase(check string, c results.Check) string {
+func phrase(check string, c record.Check) string {
 	comp := text.OneLine(c.Component, 40)
 	switch c.Verdict {
-	case verdict.Hang:
+	case record.Hang:
 		s := "hangs"
 		if c.Stage != "" {
 			s += " after stage " + text.OneLine(c.Stage, 30)
@@ -419,7 +418,7 @@ func phrase(check string, c results.Check) string {
 			s += " (last output from " + comp + ")"
 		}
 		return s
-	case verdict.Crash:
+	case record.Crash:
 		s := "crashes"
 		if comp != "" {
 			s += " in " + comp
@@ -428,7 +427,7 @@ func phrase(check string, c results.Check) string {
 			s += " (" + text.OneLine(c.Title, 80) + ")"
 		}
 		return s
-	case verdict.XFail:
+	case record.XFail:
 		return "fails (known issue)"
 	}
 	s := "fails"

@@ -8,13 +8,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // The benchmark's synthetic history: nightly runs of 20 machines x 4 suites, made from
-// the fake-run helper's records (reports/fake) by cloning its six hosts and giving every
+// the fake-run helper's records (internal/fakerun) by cloning its six hosts and giving every
 // night a freshly built image. A few machines change over the year so the status history,
 // the "since" lines and the gate's classes have something to show:
 //
@@ -27,12 +26,12 @@ const historyMachines = 20
 var historySuites = []string{"boot", "drivers", "network", "guest"}
 
 // historyNight returns the records of one night.
-func historyNight(night int) []*results.Record {
-	base := fake.Records(night)
-	byHostSuite := map[string]*results.Record{}
-	var hosts []results.Host
+func historyNight(night int) []*record.Record {
+	base := fakerun.Records(night)
+	byHostSuite := map[string]*record.Record{}
+	var hosts []record.Host
 	for _, r := range base {
-		if r.Image.Name == fake.BIOS.Name {
+		if r.Image.Name == fakerun.BIOS.Name {
 			continue // one image per machine
 		}
 		k := r.Host.Name + "/" + r.Suite
@@ -44,8 +43,8 @@ func historyNight(night int) []*results.Record {
 			hosts = append(hosts, r.Host)
 		}
 	}
-	day := fake.Base.Add(time.Duration(night) * 24 * time.Hour).Format("2006-01-02")
-	var out []*results.Record
+	day := fakerun.Base.Add(time.Duration(night) * 24 * time.Hour).Format("2006-01-02")
+	var out []*record.Record
 	for m := 0; m < historyMachines; m++ {
 		h := hosts[m%len(hosts)]
 		tmpl := byHostSuite[h.Name+"/"]
@@ -58,16 +57,16 @@ func historyNight(night int) []*results.Record {
 		img.Name = img.Name + "-nightly"
 		for _, s := range historySuites {
 			src := byHostSuite[tmpl.Host.Name+"/"+s]
-			var r results.Record
+			var r record.Record
 			if src != nil {
 				r = *src
-				r.Checks = append([]results.Check(nil), src.Checks...)
+				r.Checks = append([]record.Check(nil), src.Checks...)
 			} else {
 				r = *tmpl
 				r.Stages = nil
 				// The helper has no such job for this host: a guest smoke check stands in
 				// (named so that it is no device and no network check).
-				r.Checks = []results.Check{{Name: "guest/" + s + "-smoke", Verdict: verdict.Pass, Duration: time.Second}}
+				r.Checks = []record.Check{{Name: "guest/" + s + "-smoke", Verdict: record.Pass, Duration: time.Second}}
 			}
 			r.Suite, r.Host, r.Image = s, h, img
 			r.Job = img.Name + "@" + h.Name + "/" + s
@@ -75,11 +74,11 @@ func historyNight(night int) []*results.Record {
 			for i, c := range r.Checks {
 				switch {
 				case m == 1 && night >= 200 && c.Name == "drivers/hda":
-					c.Verdict, c.Message, c.Component, c.Stage, c.Title = verdict.Hang, "no output for 30s while ihdad starts", "ihdad", "drivers", ""
+					c.Verdict, c.Message, c.Component, c.Stage, c.Title = record.Hang, "no output for 30s while ihdad starts", "ihdad", "drivers", ""
 				case m == 4 && night%3 == 0 && s == "network":
-					c.Verdict, c.Message = verdict.Fail, "no DHCP lease within 20s"
+					c.Verdict, c.Message = record.Fail, "no DHCP lease within 20s"
 				case m == 7 && night >= 300 && night <= 320 && c.Name == "boot/login":
-					c.Verdict, c.Message, c.Stage, c.Component = verdict.Hang, "no output for 30s after stage kernel (last: acpid)", "kernel", "acpid"
+					c.Verdict, c.Message, c.Stage, c.Component = record.Hang, "no output for 30s after stage kernel (last: acpid)", "kernel", "acpid"
 				}
 				r.Checks[i] = c
 			}
@@ -95,7 +94,7 @@ func writeHistory(tb testing.TB, dir string, nights int) []string {
 	var dirs []string
 	for n := 0; n < nights; n++ {
 		d := filepath.Join(dir, fmt.Sprintf("night-%03d", n))
-		if err := fake.WriteRun(d, fake.Info(n), historyNight(n)); err != nil {
+		if err := fakerun.WriteRun(d, fakerun.Info(n), historyNight(n)); err != nil {
 			tb.Fatal(err)
 		}
 		dirs = append(dirs, d)

@@ -6,10 +6,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/gate"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
 // machineRow is one machine on the front page.
@@ -62,15 +61,15 @@ type indexPage struct {
 	OlderRuns int
 }
 
-func countChecks(recs []*results.Record) string {
-	counts := map[verdict.Verdict]int{}
+func countChecks(recs []*record.Record) string {
+	counts := map[record.Verdict]int{}
 	for _, r := range recs {
 		for _, c := range r.Checks {
 			counts[c.Verdict]++
 		}
 	}
 	var parts []string
-	for _, v := range verdict.All {
+	for _, v := range record.All {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
@@ -160,12 +159,12 @@ func (b *builder) whatChanged(prev, cur *run) *changes {
 	rounds, _ := filepath.Glob(filepath.Join(cur.Dir, "reruns", "*"))
 	sort.Strings(rounds)
 	for _, d := range rounds {
-		if recs, err := results.ReadRun(d); err == nil && len(recs) > 0 {
+		if recs, err := record.ReadRun(d); err == nil && len(recs) > 0 {
 			rep.ApplyReruns(recs)
 		}
 	}
-	byJob := func(r *run) map[string]*results.Record {
-		m := map[string]*results.Record{}
+	byJob := func(r *run) map[string]*record.Record {
+		m := map[string]*record.Record{}
 		for _, rec := range r.Records {
 			m[rec.Job] = rec
 		}
@@ -212,7 +211,7 @@ func (b *builder) whatChanged(prev, cur *run) *changes {
 	return ch
 }
 
-func orDash(v verdict.Verdict) string {
+func orDash(v record.Verdict) string {
 	if v == "" {
 		return "—"
 	}

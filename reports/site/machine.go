@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
 type kv struct{ K, V string }
@@ -217,7 +217,7 @@ func lastLines(s string, n int) string {
 
 // screens lists a record's screen captures: any PNG artifact whose name or path says
 // "screen" (the record's artifact map is open-ended; capture writers name theirs so).
-func (b *builder) screens(rec *results.Record, root string) []screenView {
+func (b *builder) screens(rec *record.Record, root string) []screenView {
 	j := b.jobs[rec]
 	var out []screenView
 	for _, name := range keys(rec.Artifacts) {
@@ -379,8 +379,8 @@ func contains(xs []string, x string) bool {
 
 // bootRecord is the record whose stage times describe the boot: the boot suite's, else
 // the first (by job) that has stages.
-func bootRecord(recs []*results.Record) *results.Record {
-	var best *results.Record
+func bootRecord(recs []*record.Record) *record.Record {
+	var best *record.Record
 	for _, r := range recs {
 		if len(r.Stages) == 0 {
 			continue
@@ -395,7 +395,7 @@ func bootRecord(recs []*results.Record) *results.Record {
 
 // loginAt is the time the login stage was reached ("login", or "shell" for profiles whose
 // login stage is the shell).
-func loginAt(r *results.Record) (time.Duration, bool) {
+func loginAt(r *record.Record) (time.Duration, bool) {
 	for _, name := range []string{"login", "shell"} {
 		for _, s := range r.Stages {
 			if s.Name == name {

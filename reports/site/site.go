@@ -45,11 +45,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -111,7 +110,7 @@ type run struct {
 // job is one record of a run.
 type job struct {
 	run  *run
-	rec  *results.Record
+	rec  *record.Record
 	slug string // runs/<run>/jobs/<job>
 }
 
@@ -143,7 +142,7 @@ type builder struct {
 	out  string
 	opt  Options
 	runs []*run
-	jobs map[*results.Record]*job
+	jobs map[*record.Record]*job
 }
 
 // Build writes the site for runs into out (created if needed; files are overwritten).
@@ -163,7 +162,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if err := checkOutside(out, in); err != nil {
 		return err
 	}
-	b := &builder{out: out, opt: opt, jobs: map[*results.Record]*job{}}
+	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}}
 	used := map[string]bool{}
 	for _, r := range in {
 		s := slug(r.Info.ID)
@@ -183,7 +182,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 			if !r.evidence {
 				continue // no pages: no names needed
 			}
-			base := slug(results.JobDirName(rec.Job))
+			base := slug(record.JobDirName(rec.Job))
 			js := base
 			for n := 2; jused[js]; n++ {
 				js = fmt.Sprintf("%s-%d", base, n)
@@ -400,17 +399,17 @@ func (p page) withScript() page {
 }
 
 // class is the CSS class of a verdict (a fixed set: record content never reaches it).
-func class(v verdict.Verdict) string {
+func class(v record.Verdict) string {
 	switch v {
-	case verdict.Pass:
+	case record.Pass:
 		return "pass"
-	case verdict.Fail, verdict.Crash, verdict.Hang:
+	case record.Fail, record.Crash, record.Hang:
 		return "fail"
-	case verdict.Infra:
+	case record.Infra:
 		return "infra"
-	case verdict.Skip:
+	case record.Skip:
 		return "skip"
-	case verdict.XFail, verdict.XPass:
+	case record.XFail, record.XPass:
 		return "xfail"
 	}
 	return "fail"
@@ -546,7 +545,7 @@ func (b *builder) copyArtifacts(j *job) error {
 }
 
 // where names a check's stage, component, crash title and xfail reference.
-func where(c results.Check) string {
+func where(c record.Check) string {
 	var w []string
 	for _, kv := range [][2]string{{"stage", c.Stage}, {"component", c.Component}, {"title", c.Title}, {"known", c.Reference}} {
 		if kv[1] != "" {

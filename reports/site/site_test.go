@@ -14,9 +14,8 @@ import (
 	"text/template"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -26,55 +25,55 @@ func nights(t *testing.T, n int) []*runs.Run {
 	base := t.TempDir()
 	var out []*runs.Run
 	for i := 0; i < n; i++ {
-		recs := fake.Records(i)
+		recs := fakerun.Records(i)
 		for _, r := range recs {
 			for k := range r.Checks {
-				r.Checks[k].Message += " " + fake.Hostile
+				r.Checks[k].Message += " " + fakerun.Hostile
 			}
-			r.Events = append(r.Events, results.Event{Kind: "panic", Component: fake.Hostile, Title: fake.Nasty, Line: 3, Count: 1})
+			r.Events = append(r.Events, record.Event{Kind: "panic", Component: fakerun.Hostile, Title: fakerun.Nasty, Line: 3, Count: 1})
 		}
 		// A host and an image named with markup (names come from the matrix, not the
 		// console, but must be escaped all the same).
 		evil := *recs[len(recs)-1]
-		evil.Host.Name, evil.Image.Name = fake.Hostile, "img-"+fake.Hostile
+		evil.Host.Name, evil.Image.Name = fakerun.Hostile, "img-"+fakerun.Hostile
 		evil.Job = evil.Image.Name + "@" + evil.Host.Name + "/boot"
 		recs = append(recs, &evil)
 		// The newest night: the ThinkPad's DHCP fails and its UEFI network job passes when
 		// the gate re-runs it (flaky); the BIOS one stays failed (a new failure).
-		var rerun []*results.Record
+		var rerun []*record.Record
 		if i == n-1 && n > 1 {
 			for _, r := range recs {
-				if r.Host.Name == fake.ThinkPad.Name && r.Suite == "network" {
+				if r.Host.Name == fakerun.ThinkPad.Name && r.Suite == "network" {
 					again := *r
-					again.Checks = append([]results.Check(nil), r.Checks...)
+					again.Checks = append([]record.Check(nil), r.Checks...)
 					rerun = append(rerun, &again)
-					r.Checks[0].Verdict, r.Checks[0].Message = verdict.Fail, "no lease "+fake.Hostile
-					if r.Image.Name == fake.BIOS.Name {
-						again.Checks[0].Verdict = verdict.Fail
+					r.Checks[0].Verdict, r.Checks[0].Message = record.Fail, "no lease "+fakerun.Hostile
+					if r.Image.Name == fakerun.BIOS.Name {
+						again.Checks[0].Verdict = record.Fail
 					}
 				}
 			}
 		}
 		dir := filepath.Join(base, fmt.Sprint("night", i))
-		if err := fake.WriteRun(dir, fake.Info(i), recs); err != nil {
+		if err := fakerun.WriteRun(dir, fakerun.Info(i), recs); err != nil {
 			t.Fatal(err)
 		}
 		if rerun != nil {
-			if err := fake.WriteRun(filepath.Join(dir, "reruns", "1"), fake.Info(i), rerun); err != nil {
+			if err := fakerun.WriteRun(filepath.Join(dir, "reruns", "1"), fakerun.Info(i), rerun); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// A screen capture artifact on the OptiPlex's drivers job (the record's artifact
 		// list is open: any PNG named like a screen capture is shown).
 		for _, r := range recs {
-			if r.Host.Name == fake.OptiPlex.Name && r.Suite == "drivers" {
+			if r.Host.Name == fakerun.OptiPlex.Name && r.Suite == "drivers" {
 				r.Artifacts["screen"] = "screens/last screen.png"
-				jd := filepath.Join(dir, results.JobsDir, results.JobDirName(r.Job))
+				jd := filepath.Join(dir, record.JobsDir, record.JobDirName(r.Job))
 				os.MkdirAll(filepath.Join(jd, "screens"), 0o755)
 				if err := os.WriteFile(filepath.Join(jd, "screens", "last screen.png"), screenPNG(), 0o644); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := results.Write(dir, r); err != nil {
+				if _, err := record.Write(dir, r); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -292,15 +291,15 @@ func TestAround(t *testing.T) {
 	p := filepath.Join(dir, "transcript.log")
 	os.WriteFile(p, []byte(sb.String()), 0o644)
 	b := &builder{opt: Options{MaxTranscript: 1 << 20}}
-	rec := &results.Record{Events: []results.Event{{Kind: "panic", Component: "ihdad", Title: "x", Line: 50}}}
-	lines, from := b.around(p, issue{c: results.Check{Component: "ihdad"}, rec: rec})
+	rec := &record.Record{Events: []record.Event{{Kind: "panic", Component: "ihdad", Title: "x", Line: 50}}}
+	lines, from := b.around(p, issue{c: record.Check{Component: "ihdad"}, rec: rec})
 	if !strings.HasPrefix(lines, "   40  line 40 <b>\n") || !strings.HasSuffix(lines, "   59  line 59 <b>\n") || strings.Count(lines, "\n") != 20 {
 		t.Errorf("around line 50:\n%s", lines)
 	}
 	if !strings.Contains(from, "lines 40–59 (the event is on line 50)") {
 		t.Errorf("from = %q", from)
 	}
-	lines, _ = b.around(p, issue{c: results.Check{Component: "nvmed", Verdict: verdict.Hang}, rec: rec})
+	lines, _ = b.around(p, issue{c: record.Check{Component: "nvmed", Verdict: record.Hang}, rec: rec})
 	if !strings.HasPrefix(lines, "   81  line 81") || !strings.HasSuffix(lines, "  100  line 100 <b>\n") {
 		t.Errorf("hang, no matching event: want the last 20 lines:\n%s", lines)
 	}
@@ -318,7 +317,7 @@ func TestOutputOverlap(t *testing.T) {
 	// `make run` keeps runs in out/runs/<time>/: `report site -o out out/runs/*/` is refused.
 	out := t.TempDir()
 	dir := filepath.Join(out, "runs", "night0")
-	if err := fake.WriteRun(dir, fake.Info(0), fake.Records(0)); err != nil {
+	if err := fakerun.WriteRun(dir, fakerun.Info(0), fakerun.Records(0)); err != nil {
 		t.Fatal(err)
 	}
 	r, err := runs.Load(dir)
