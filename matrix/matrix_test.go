@@ -38,7 +38,7 @@ var malformed = []struct {
 	{"unknown xfail key", ok + "    xfail:\n      - check: boot/login\n        refrence: x\n", false,
 		`hw.yaml:11:9: unknown key "refrence" in xfail[0] of host "q35" (did you mean "reference"?`},
 	{"unknown settings key", ok + "settings:\n  silense: 3s\n", false,
-		`hw.yaml:10:3: unknown key "silense" in settings (did you mean "silence"? known: out_dir, silence, boot_timeout)`},
+		`hw.yaml:10:3: unknown key "silense" in settings (did you mean "silence"? known: out_dir, silence, boot_timeout, image_cache, image_cache_size)`},
 	{"unknown suite command key", ok + "suites:\n  - name: guest\n    commands:\n      - name: ls\n        runn: ls\n", false,
 		`hw.yaml:13:9: unknown key "runn" in command "ls" of suite "guest" (did you mean "run"?`},
 	{"string where int", ok + "    smp: four\n", false,
