@@ -3,12 +3,14 @@ package job
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
@@ -106,7 +108,8 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		Job:   j.ID(),
 		Suite: j.Suite.Name,
 		Image: results.Image{Name: j.Image.Name, Arch: j.Image.Arch, Variant: j.Image.Variant,
-			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile},
+			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile,
+			SHA256: j.Image.SHA256, URL: j.Image.URL},
 		Host: results.Host{Name: j.Host.Name, Kind: j.Host.Kind, Arch: j.Host.Arch, Firmware: j.Host.Firmware,
 			Machine: j.Host.Machine, CPU: j.Host.CPU, Memory: j.Host.Memory, SMP: j.Host.SMP,
 			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
@@ -116,6 +119,10 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		LastComponent: b.Outcome.Analysis.LastComponent,
 		Attempts:      1,
 		Artifacts:     map[string]string{},
+	}
+	if j.Image.URL != "" {
+		r.Image.File = path.Base(j.Image.URL)
+		r.Image.Date = imagecache.DateIn(r.Image.File)
 	}
 	if b.Machine != nil {
 		r.Host.Accel = b.Machine.Facts()["accel"]

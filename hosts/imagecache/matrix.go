@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
@@ -70,7 +71,7 @@ type Prepared struct {
 // at the cached file: Path is the decompressed image (what QEMU boots, $RHW_IMAGE flashes
 // and PXE serves), URL the exact file fetched, SHA256 its published digest, and Version
 // the one read from its name when the matrix gives none. A job whose image failed keeps
-// no path; Err says why (bad input: IsBadInput). Release the images after the run.
+// no path; Err says why (bad input: IsBadInput).
 func Prepare(ctx context.Context, c *Cache, jobs []matrix.Job) *Prepared {
 	p := &Prepared{Images: map[string]*Image{}, Errs: map[string]error{}}
 	for i := range jobs {
@@ -80,7 +81,7 @@ func Prepare(ctx context.Context, c *Cache, jobs []matrix.Job) *Prepared {
 		}
 		name := img.Name
 		if _, done := p.Images[name]; !done && p.Errs[name] == nil {
-			im, err := c.Fetch(ctx, Source{URL: img.URL, SHA256: img.SHA256, Newest: img.Newest})
+			im, err := FetchOnce(ctx, c, *img)
 			if err != nil {
 				p.Errs[name] = err
 			} else {
@@ -105,9 +106,39 @@ func Apply(img *matrix.Image, im *Image) {
 // Err is why the image could not be fetched, or nil.
 func (p *Prepared) Err(image string) error { return p.Errs[image] }
 
-// Release lets the cache evict the run's images.
-func (p *Prepared) Release() {
-	for _, im := range p.Images {
-		im.Release()
+// fetched remembers each url image this process fetched (or failed to), so every job of
+// a run boots the same file even if a newer daily is published meanwhile, and the run
+// command and the job runner (which fetches for the Ginkgo suites) share one outcome.
+var fetched = struct {
+	sync.Mutex
+	m map[string]*once
+}{m: map[string]*once{}}
+
+type once struct {
+	sync.Mutex
+	done bool
+	im   *Image
+	err  error
+}
+
+// FetchOnce fetches img (a matrix image with url) through c the first time this process
+// asks for it, and gives the same outcome after that. The image stays held (not evictable)
+// until the process ends.
+func FetchOnce(ctx context.Context, c *Cache, img matrix.Image) (*Image, error) {
+	key := strings.Join([]string{c.Dir, img.URL, img.SHA256, img.Newest}, "\x00")
+	fetched.Lock()
+	o := fetched.m[key]
+	if o == nil {
+		o = &once{}
+		fetched.m[key] = o
 	}
+	fetched.Unlock()
+	o.Lock()
+	defer o.Unlock()
+	if !o.done {
+		o.im, o.err = c.Fetch(ctx, Source{URL: img.URL, SHA256: img.SHA256, Newest: img.Newest})
+		// A cancelled fetch is not an outcome: a later caller tries again.
+		o.done = ctx.Err() == nil
+	}
+	return o.im, o.err
 }

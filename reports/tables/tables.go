@@ -112,6 +112,10 @@ func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, o
 			facts = append(facts, text.MarkdownCell(f, 0))
 		}
 	}
+	if img.File != "" {
+		// Which published file was tested (an image downloaded by url).
+		facts = append(facts, "`"+text.MarkdownCell(img.File, 0)+"`", "sha256 `"+text.MarkdownCell(img.SHA256, 0)+"`")
+	}
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}
