@@ -50,8 +50,8 @@ type Cache struct {
 	// TTY redraws one progress line in place (bytes, rate, ETA); otherwise progress is a
 	// plain line every few seconds (CI logs).
 	TTY bool
-	// Retries is how many times a failed request or a broken transfer is retried (default
-	// 5); Backoff is the first wait, doubled each time up to 30s (default 1s).
+	// Retries is how many times a failed request or a broken transfer is retried (0 means
+	// 5, negative none); Backoff is the first wait, doubled each time up to 30s (default 1s).
 	Retries int
 	Backoff time.Duration
 	// Stall ends a transfer that delivered nothing for this long (it is then retried);

@@ -41,7 +41,10 @@ var defaultClient = &http.Client{Transport: &http.Transport{
 }}
 
 func (c *Cache) retries() int {
-	if c.Retries > 0 {
+	switch {
+	case c.Retries < 0:
+		return 0
+	case c.Retries > 0:
 		return c.Retries
 	}
 	return 5
