@@ -30,6 +30,14 @@ func ForMatrix(m *matrix.Matrix) *Cache {
 	if c.Dir == "" {
 		c.Dir = DefaultDir()
 	}
+	// How persistent to be with a flaky or absent server is the lab's choice, not the
+	// matrix's: $REDOX_HWTEST_FETCH_RETRIES (default 5, backoff 1s doubling to 30s).
+	if n, err := strconv.Atoi(os.Getenv("REDOX_HWTEST_FETCH_RETRIES")); err == nil {
+		c.Retries = n
+		if n == 0 {
+			c.Retries = -1
+		}
+	}
 	return c
 }
 

@@ -114,7 +114,9 @@ func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, o
 	}
 	if img.File != "" {
 		// Which published file was tested (an image downloaded by url).
-		facts = append(facts, "`"+text.MarkdownCell(img.File, 0)+"`", "sha256 `"+text.MarkdownCell(img.SHA256, 0)+"`")
+		// Code spans show their text literally (no escapes), so only backticks are dropped.
+		code := strings.NewReplacer("`", "", "\n", " ", "\r", " ")
+		facts = append(facts, "`"+code.Replace(img.File)+"`", "sha256 `"+code.Replace(img.SHA256)+"`")
 	}
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n\n")
