@@ -120,7 +120,9 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		Attempts:      1,
 		Artifacts:     map[string]string{},
 	}
-	if j.Image.URL != "" {
+	if j.Image.URL != "" && j.Image.Newest == "" {
+		// A fetched newest image has its exact file in URL; one that was not fetched still
+		// names only its folder, and no file.
 		r.Image.File = path.Base(j.Image.URL)
 		r.Image.Date = imagecache.DateIn(r.Image.File)
 	}
