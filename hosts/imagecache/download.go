@@ -160,7 +160,7 @@ func (c *Cache) download(ctx context.Context, im *Image, final string) (int64, e
 func decompress(file string, r io.Reader, w io.Writer) (int64, error) {
 	switch {
 	case strings.HasSuffix(file, ".zst"):
-		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow), zstd.WithDecoderMaxMemory(1<<40))
+		d, err := zstd.NewReader(r, zstd.WithDecoderMaxWindow(maxWindow))
 		if err != nil {
 			return 0, err
 		}
@@ -351,11 +351,7 @@ func (r *resumer) open() error {
 		return err
 	}
 	r.body, r.cancel = resp.Body, cancel
-	// A transfer that delivers nothing for Stall is cut, then retried.
-	if r.stall == nil {
-		r.stall = time.AfterFunc(r.c.stall(), func() {})
-	}
-	r.stall.Stop()
+	// A transfer that delivers nothing for Stall is cut (its request cancelled), then retried.
 	r.stall = time.AfterFunc(r.c.stall(), cancel)
 	return nil
 }

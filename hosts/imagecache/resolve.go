@@ -74,8 +74,11 @@ func ParseSums(data []byte) map[string]string {
 		if !reDigest.MatchString(d) {
 			continue
 		}
-		name := strings.TrimPrefix(strings.TrimPrefix(line[65:], "*"), " ")
-		name = strings.TrimPrefix(name, "./")
+		// Column 66 is the mode: '*' binary, ' ' text; the name is the rest, exactly.
+		if line[65] != '*' && line[65] != ' ' {
+			continue
+		}
+		name := line[66:]
 		if name != "" && !strings.Contains(name, "/") {
 			sums[name] = d
 		}
