@@ -86,10 +86,13 @@ type Image struct {
 	// pattern listed in the directory's SHA256SUM is fetched, with the digest listed there
 	// (so sha256 is not given with it). A URL image without sha256 is checked against the
 	// SHA256SUM beside it. hosts/imagecache downloads, verifies and decompresses it.
-	Path    string `yaml:"path"`
-	URL     string `yaml:"url"`
-	SHA256  string `yaml:"sha256"`
-	Newest  string `yaml:"newest"`
+	Path   string `yaml:"path"`
+	URL    string `yaml:"url"`
+	SHA256 string `yaml:"sha256"`
+	Newest string `yaml:"newest"`
+	// Date is the build date (YYYY-MM-DD) of a fetched url image, when its name or its
+	// server says it; set by hosts/imagecache, never written in a matrix.
+	Date    string `yaml:"-"`
 	Kernel  string `yaml:"kernel"`
 	Initrd  string `yaml:"initrd"`
 	Cmdline string `yaml:"cmdline"`

@@ -10,7 +10,6 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
 	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
@@ -124,7 +123,7 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		// A fetched newest image has its exact file in URL; one that was not fetched still
 		// names only its folder, and no file.
 		r.Image.File = path.Base(j.Image.URL)
-		r.Image.Date = imagecache.DateIn(r.Image.File)
+		r.Image.Date = j.Image.Date
 	}
 	if b.Machine != nil {
 		r.Host.Accel = b.Machine.Facts()["accel"]

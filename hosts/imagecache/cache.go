@@ -154,8 +154,8 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (*Image, error) {
 		}
 	}()
 	if st, err := os.Stat(final); err == nil {
-		touch(final)
-		im.Path, im.Size, ok = final, st.Size(), true
+		c.hit(im, final, st.Size())
+		ok = true
 		return im, nil
 	}
 	// One downloader per digest: the others wait here, then find the file.
@@ -167,8 +167,8 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (*Image, error) {
 	}
 	defer dl.Close()
 	if st, err := os.Stat(final); err == nil {
-		touch(final)
-		im.Path, im.Size, ok = final, st.Size(), true
+		c.hit(im, final, st.Size())
+		ok = true
 		return im, nil
 	}
 	size, err := c.download(ctx, im, final)
@@ -178,6 +178,20 @@ func (c *Cache) Fetch(ctx context.Context, src Source) (*Image, error) {
 	im.Path, im.Size, im.Downloaded, ok = final, size, true, true
 	c.evict(key)
 	return im, nil
+}
+
+// dateFile holds an image's date from its server (Last-Modified) beside the image.
+const dateFile = "date"
+
+// hit fills im from a cached image and marks it used (for LRU).
+func (c *Cache) hit(im *Image, final string, size int64) {
+	touch(final)
+	im.Path, im.Size = final, size
+	if im.Date == "" {
+		if b, err := os.ReadFile(filepath.Join(filepath.Dir(final), dateFile)); err == nil {
+			im.Date = strings.TrimSpace(string(b))
+		}
+	}
 }
 
 // decompressedName is the file name without .zst or .gz.

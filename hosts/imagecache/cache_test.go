@@ -391,3 +391,24 @@ func TestNotListedAndNoMatchAreBadInput(t *testing.T) {
 		t.Fatal("a file not listed was fetched")
 	}
 }
+
+// redox mk/ci.mk names carry `git describe --tags`, no date: the version is the tag and the
+// date is the server's Last-Modified, remembered for later cache hits.
+func TestGitDescribeNameTakesItsDateFromTheServer(t *testing.T) {
+	srv := imagecachetest.New()
+	defer srv.Close()
+	srv.Modified = time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	const name = "redox_desktop_0.9.0-123-g1a2b3c4_harddrive.img.zst"
+	srv.PublishZstd(name, diskLike(8, 1<<20))
+	c, _ := newCache(t, t.TempDir())
+	for round := range 2 {
+		im, err := c.Fetch(context.Background(), imagecache.Source{URL: srv.DirURL(), Newest: "redox_desktop_*_harddrive.img.zst"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if im.Version != "0.9.0-123-g1a2b3c4" || im.Date != "2026-12-04" || im.Downloaded != (round == 0) {
+			t.Fatalf("round %d: %+v", round, im)
+		}
+		im.Release()
+	}
+}

@@ -152,6 +152,12 @@ func (c *Cache) download(ctx context.Context, im *Image, final string) (int64, e
 		return 0, err
 	}
 	os.Remove(part)
+	if im.Date == "" && !src.modified.IsZero() {
+		// ci.mk's names carry a git tag, not a date: the server's date of the file is the
+		// image's. Kept beside it for later runs that find it in the cache.
+		im.Date = src.modified.UTC().Format("2006-01-02")
+		os.WriteFile(filepath.Join(filepath.Dir(final), dateFile), []byte(im.Date+"\n"), 0o644)
+	}
 	c.logf("%s: verified sha256 %s, %s -> %s\n", im.File, im.SHA256, mib(src.off), final)
 	return n, nil
 }
@@ -191,11 +197,12 @@ type resumer struct {
 	hash  hash.Hash
 	prog  *progress
 
-	body   io.ReadCloser
-	cancel context.CancelFunc
-	stall  *time.Timer
-	fails  int   // consecutive failures without progress
-	failed error // set when the retries are spent: the download cannot finish
+	body     io.ReadCloser
+	cancel   context.CancelFunc
+	stall    *time.Timer
+	modified time.Time // the server's Last-Modified, if it says
+	fails    int       // consecutive failures without progress
+	failed   error     // set when the retries are spent: the download cannot finish
 }
 
 func (r *resumer) Read(p []byte) (int, error) {
@@ -349,6 +356,9 @@ func (r *resumer) open() error {
 		}
 		r.failed = err
 		return err
+	}
+	if t, err := http.ParseTime(resp.Header.Get("Last-Modified")); err == nil {
+		r.modified = t
 	}
 	r.body, r.cancel = resp.Body, cancel
 	// A transfer that delivers nothing for Stall is cut (its request cancelled), then retried.

@@ -105,7 +105,7 @@ func Prepare(ctx context.Context, c *Cache, jobs []matrix.Job) *Prepared {
 
 // Apply points a matrix image at a fetched image.
 func Apply(img *matrix.Image, im *Image) {
-	img.Path, img.URL, img.SHA256, img.Newest = im.Path, im.URL, im.SHA256, ""
+	img.Path, img.URL, img.SHA256, img.Newest, img.Date = im.Path, im.URL, im.SHA256, "", im.Date
 	if img.Version == "" {
 		img.Version = im.Version
 	}

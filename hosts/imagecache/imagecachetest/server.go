@@ -35,6 +35,8 @@ type Server struct {
 	holds   map[string]chan struct{}
 	arrived map[string]chan struct{}
 	NoRange bool // serve the whole file whatever Range says
+	// Modified is every file's Last-Modified (zero: none), set before requests come.
+	Modified time.Time
 }
 
 // New starts a server on 127.0.0.1; it stops with the test (Close).
@@ -172,7 +174,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if hasCut {
 		w = &cutWriter{ResponseWriter: w, left: cut}
 	}
-	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(data))
+	http.ServeContent(w, r, name, s.Modified, bytes.NewReader(data))
 }
 
 // cutWriter sends left bytes of the body, then closes the connection under the client.
