@@ -42,6 +42,9 @@ var bench struct {
 }
 
 func TestMain(m *testing.M) {
+	if u := os.Getenv("RHW_IMAGECACHE_HELPER_URL"); u != "" {
+		os.Exit(helperFetch(u, os.Getenv("RHW_IMAGECACHE_HELPER_DIR")))
+	}
 	code := m.Run()
 	if bench.dir != "" {
 		os.RemoveAll(bench.dir)
