@@ -79,7 +79,7 @@ func runMain(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if status := fetchImages(ctx, m, jobs); status != 0 {
+	if status := fetchImages(ctx, m, jobs, false); status == 2 {
 		return status
 	}
 	runDir := *out
@@ -155,8 +155,9 @@ func runMain(args []string) int {
 // fetchImages downloads (or finds in the cache) every url image of the jobs before the first
 // boot, and points the jobs at the cached files. A digest mismatch or an image that is not
 // published is bad input (2); an image the network did not deliver leaves its jobs to be
-// INFRA with the reason (job.Boot gets the same outcome from imagecache.FetchOnce).
-func fetchImages(ctx context.Context, m *matrix.Matrix, jobs []matrix.Job) int {
+// INFRA with the reason (job.Boot gets the same outcome from imagecache.FetchOnce); with
+// strict (the fetch command) that is status 3.
+func fetchImages(ctx context.Context, m *matrix.Matrix, jobs []matrix.Job, strict bool) int {
 	c := imagecache.ForMatrix(m)
 	c.Log, c.TTY = os.Stdout, term.IsTerminal(int(os.Stdout.Fd())) && os.Getenv("TERM") != "dumb"
 	p := imagecache.Prepare(ctx, c, jobs)
@@ -167,6 +168,11 @@ func fetchImages(ctx context.Context, m *matrix.Matrix, jobs []matrix.Job) int {
 		if imagecache.IsBadInput(err) {
 			fmt.Fprintf(os.Stderr, "image %s: %v\n", name, err)
 			status = 2
+		} else if strict {
+			fmt.Fprintf(os.Stderr, "image %s could not be fetched: %v\n", name, err)
+			if status == 0 {
+				status = 3
+			}
 		} else {
 			fmt.Fprintf(os.Stderr, "image %s could not be fetched, its jobs are INFRA: %v\n", name, err)
 		}
