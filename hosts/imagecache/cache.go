@@ -241,13 +241,21 @@ type entry struct {
 	key   string
 	size  int64
 	mtime time.Time
+	part  bool // an unfinished download (<digest>.part), kept for resuming
 }
 
-// Entries lists the completed images in the cache, least recently used first.
+// entries lists the images in the cache and the unfinished downloads, least recently used
+// (or touched) first.
 func (c *Cache) entries() []entry {
 	des, _ := os.ReadDir(c.Dir)
 	var es []entry
 	for _, de := range des {
+		if key, ok := strings.CutSuffix(de.Name(), ".part"); ok && de.Type().IsRegular() && reDigest.MatchString(key) {
+			if info, err := de.Info(); err == nil {
+				es = append(es, entry{key: key, size: info.Size(), mtime: info.ModTime(), part: true})
+			}
+			continue
+		}
 		if !de.IsDir() || !reDigest.MatchString(de.Name()) {
 			continue
 		}
@@ -267,8 +275,8 @@ func (c *Cache) entries() []entry {
 	return es
 }
 
-// evict removes least recently used images until the cache fits MaxBytes; keep (just
-// fetched) and images other runs hold stay.
+// evict removes least recently used images (and unfinished downloads nobody is resuming)
+// until the cache fits MaxBytes; keep (just fetched) and images other runs hold stay.
 func (c *Cache) evict(keep string) {
 	limit := c.MaxBytes
 	if limit <= 0 {
@@ -286,7 +294,12 @@ func (c *Cache) evict(keep string) {
 		if e.key == keep {
 			continue
 		}
-		f, err := os.OpenFile(filepath.Join(c.Dir, e.key+".lock"), os.O_RDWR|os.O_CREATE, 0o644)
+		// An image is in use under its .lock, a download under its .dl.
+		lockName, victim, what := e.key+".lock", filepath.Join(c.Dir, e.key), "least recently used"
+		if e.part {
+			lockName, victim, what = e.key+".dl", filepath.Join(c.Dir, e.key+".part"), "unfinished download"
+		}
+		f, err := os.OpenFile(filepath.Join(c.Dir, lockName), os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			continue
 		}
@@ -294,9 +307,9 @@ func (c *Cache) evict(keep string) {
 			f.Close() // in use by a run
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(c.Dir, e.key)); err == nil {
+		if err := os.RemoveAll(victim); err == nil {
 			total -= e.size
-			c.logf("image cache: evicted %s (%s, least recently used) to stay under %s\n", e.key[:12], mib(e.size), mib(limit))
+			c.logf("image cache: evicted %s (%s, %s) to stay under %s\n", e.key[:12], mib(e.size), what, mib(limit))
 		}
 		f.Close()
 	}

@@ -311,6 +311,19 @@ func TestLeastRecentlyUsedImageIsEvictedButNotOneInUse(t *testing.T) {
 		}
 		return im
 	}
+	// A download cut for good leaves its part (kept for resuming); it is the oldest entry.
+	const cutName = "redox_demo_2026-11-19_3_harddrive.img.zst"
+	srv.PublishZstd(cutName, diskLike(4, size))
+	srv.CutAfter(cutName, 200_000)
+	gaveUp := &imagecache.Cache{Dir: dir, Retries: -1}
+	if _, err := gaveUp.Fetch(context.Background(), imagecache.Source{URL: srv.FileURL(cutName)}); err == nil {
+		t.Fatal("the cut download succeeded")
+	}
+	parts, _ := filepath.Glob(filepath.Join(dir, "*.part"))
+	if len(parts) != 1 {
+		t.Fatalf("parts %v", parts)
+	}
+	time.Sleep(20 * time.Millisecond)
 	a := fetch(older)
 	a.Release()
 	time.Sleep(20 * time.Millisecond) // distinct modification times
@@ -324,6 +337,9 @@ func TestLeastRecentlyUsedImageIsEvictedButNotOneInUse(t *testing.T) {
 	defer cc.Release()
 	if _, err := os.Stat(b.Path); !os.IsNotExist(err) {
 		t.Fatalf("least recently used %s was not evicted (%v)\n%s", b.File, err, log)
+	}
+	if _, err := os.Stat(parts[0]); !os.IsNotExist(err) {
+		t.Fatalf("the stale unfinished download was not evicted first (%v)\n%s", err, log)
 	}
 	if _, err := os.Stat(a.Path); err != nil {
 		t.Fatalf("recently used image evicted: %v", err)
