@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -256,6 +257,8 @@ func TestTwoRunsFetchingAtOnceDownloadOnce(t *testing.T) {
 	// as two processes would be treated).
 	a, _ := newCache(t, dir)
 	b, blog := newCache(t, dir)
+	// No header timeout: the server holds A's response until B is seen waiting.
+	a.Client, b.Client = &http.Client{}, &http.Client{}
 	type res struct {
 		im  *imagecache.Image
 		err error

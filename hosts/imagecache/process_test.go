@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -17,7 +18,8 @@ import (
 // helperFetch is one "run" in its own process (this test binary started again): it fetches
 // url into dir, logging to stderr, and prints "downloaded=<bool> path=<path>".
 func helperFetch(url, dir string) int {
-	c := &imagecache.Cache{Dir: dir, Log: os.Stderr}
+	// No header timeout: the test's server holds the response until the other run waits.
+	c := &imagecache.Cache{Dir: dir, Log: os.Stderr, Client: &http.Client{}}
 	im, err := c.Fetch(context.Background(), imagecache.Source{URL: url})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -50,11 +52,11 @@ func TestTwoProcessesFetchingAtOnceDownloadOnce(t *testing.T) {
 	a, aout, aerr := start()
 	select {
 	case <-arrived:
-	case <-time.After(time.Minute):
+	case <-time.After(5 * time.Minute):
 		t.Fatalf("process A never asked for the image:\n%s", aerr)
 	}
 	b, bout, berr := start()
-	deadline := time.Now().Add(time.Minute)
+	deadline := time.Now().Add(5 * time.Minute)
 	for !strings.Contains(berr.String(), "another run is downloading it; waiting") {
 		if time.Now().After(deadline) {
 			t.Fatalf("process B does not wait for A:\n%s", berr)
