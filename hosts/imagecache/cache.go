@@ -27,6 +27,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -57,6 +58,9 @@ type Cache struct {
 	// Stall ends a transfer that delivered nothing for this long (it is then retried);
 	// default 60s.
 	Stall time.Duration
+
+	mu   sync.Mutex
+	sums map[string]sumsResult // SHA256SUM listings read, by URL
 }
 
 // Source says what to fetch.

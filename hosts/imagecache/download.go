@@ -76,7 +76,7 @@ func (c *Cache) retry(ctx context.Context, what string, do func(context.Context)
 		if err == nil {
 			return nil
 		}
-		if !again || ctx.Err() != nil || attempt >= c.retries() {
+		if !again || ctx.Err() != nil || attempt >= c.retries() || noSuchHost(err) {
 			if attempt > 0 {
 				return fmt.Errorf("%w (after %d attempts)", err, attempt+1)
 			}
@@ -272,11 +272,21 @@ func (c *Cache) stall() time.Duration {
 	return 60 * time.Second
 }
 
+// noSuchHost is a name the DNS says does not exist: a definite answer, not retried.
+func noSuchHost(err error) bool {
+	var d *net.DNSError
+	return errors.As(err, &d) && d.IsNotFound
+}
+
 // fail counts a failure; past the retries it is final.
 func (r *resumer) fail(err error) error {
 	if r.ctx.Err() != nil {
 		r.failed = r.ctx.Err()
 		return r.failed
+	}
+	if noSuchHost(err) {
+		r.failed = err
+		return err
 	}
 	r.fails++
 	if r.fails > r.c.retries() {

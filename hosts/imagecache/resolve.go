@@ -86,7 +86,30 @@ func ParseSums(data []byte) map[string]string {
 	return sums
 }
 
+// readSums reads a SHA256SUM once per Cache (images of one folder share it, and one run
+// resolves every image against the same listing), success or failure.
 func (c *Cache) readSums(ctx context.Context, u string) (map[string]string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.sums[u]; ok {
+		return r.sums, r.err
+	}
+	sums, err := c.fetchSums(ctx, u)
+	if ctx.Err() == nil {
+		if c.sums == nil {
+			c.sums = map[string]sumsResult{}
+		}
+		c.sums[u] = sumsResult{sums, err}
+	}
+	return sums, err
+}
+
+type sumsResult struct {
+	sums map[string]string
+	err  error
+}
+
+func (c *Cache) fetchSums(ctx context.Context, u string) (map[string]string, error) {
 	var data []byte
 	err := c.retry(ctx, u, func(ctx context.Context) (bool, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
