@@ -41,7 +41,7 @@ func (c *Cache) resolve(ctx context.Context, src Source) (*Image, error) {
 			Version: ver, Date: DateIn(name)}, nil
 	}
 	file := path.Base(u.Path)
-	if file == "/" || file == "." {
+	if file == "/" || file == "." || file == ".." {
 		return nil, &BadInputError{fmt.Sprintf("image url %q names a directory; give the file, or newest: with a pattern", src.URL)}
 	}
 	want := strings.ToLower(src.SHA256)
@@ -79,7 +79,7 @@ func ParseSums(data []byte) map[string]string {
 			continue
 		}
 		name := line[66:]
-		if name != "" && !strings.Contains(name, "/") {
+		if name != "" && name != "." && name != ".." && !strings.Contains(name, "/") {
 			sums[name] = d
 		}
 	}
