@@ -9,9 +9,8 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache/imagecachetest"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // A matrix that names the newest daily of a folder published like Redox's build server
@@ -65,7 +64,7 @@ suites:
 	if !strings.Contains(stderr, "image gone could not be fetched") || !strings.Contains(stderr, "connection refused") {
 		t.Errorf("stderr does not say why gone was not fetched")
 	}
-	recs, err := results.ReadRun(runDir)
+	recs, err := record.ReadRun(runDir)
 	if err != nil || len(recs) != 2 {
 		t.Fatalf("records: %v (%d)", err, len(recs))
 	}
@@ -77,16 +76,16 @@ suites:
 				t.Errorf("record does not say which file was tested: %+v", img)
 			}
 			for _, c := range r.Checks {
-				if c.Name == "boot/login" && c.Verdict != verdict.Pass {
+				if c.Name == "boot/login" && c.Verdict != record.Pass {
 					t.Errorf("downloaded stand-in: boot/login %s (%s)", c.Verdict, c.Message)
 				}
-				if c.Name == "boot/shell" && c.Verdict != verdict.Pass {
+				if c.Name == "boot/shell" && c.Verdict != record.Pass {
 					t.Errorf("downloaded stand-in: boot/shell %s (%s)", c.Verdict, c.Message)
 				}
 			}
 		case "gone":
 			for _, c := range r.Checks {
-				if c.Verdict != verdict.Infra && c.Verdict != verdict.Skip {
+				if c.Verdict != record.Infra && c.Verdict != record.Skip {
 					t.Errorf("gone image: %s %s, want INFRA (%s)", c.Name, c.Verdict, c.Message)
 				}
 			}

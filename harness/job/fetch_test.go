@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // A url image nobody fetched before the boot (the Ginkgo suites' path) is fetched by Boot;
@@ -37,7 +37,7 @@ hosts:
 	j := m.Jobs(matrix.Filter{})[0]
 	b := job.Boot(context.Background(), m, j, job.Options{RunDir: t.TempDir()})
 	defer b.Close()
-	if b.Outcome.Verdict != verdict.Infra || b.Machine != nil ||
+	if b.Outcome.Verdict != record.Infra || b.Machine != nil ||
 		!strings.Contains(b.Outcome.Reason, "image daily could not be fetched") || !strings.Contains(b.Outcome.Reason, "connection refused") {
 		t.Fatalf("want INFRA naming the fetch failure before any VM, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
