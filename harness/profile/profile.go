@@ -107,6 +107,10 @@ type Signature struct {
 	// Next: other daemons' log lines that land between a panic and its message. Blank and
 	// benign lines are always passed over. Skipped lines still count towards NextWithin.
 	NextSkip []Pattern
+	// Swallow lists lines that belong to this event's report while it waits for Next
+	// (an old kernel's "SIGNAL 4" line between an x86 fault and its "NAME" line): they
+	// are part of the event, not events of their own.
+	Swallow []Pattern
 	// Title and Component are templates over the named groups ("$name" or "${name}");
 	// an empty Component, or one that expands to nothing, means "the component in
 	// context": the one the line itself names (Profile.Components), else for a
@@ -118,7 +122,10 @@ type Signature struct {
 	Fatal bool
 	// PartOf makes the line a trailer of an earlier event of one of these kinds recorded
 	// at most PartOfWithin lines before (default 8): it adds nothing then (relibc's
-	// "abort() called" after a Rust panic). Alone, it is an event of its own.
+	// "abort() called" after a Rust panic). Alone, it is an event of its own. A trailer
+	// with a Next absorbs its continuation (and its Swallow lines) too, within NextWithin
+	// lines; a "name" group there names the event when its own lines did not (the
+	// x86 invalid-opcode fault that relibc's abort() causes, then the kernel's NAME line).
 	PartOf       []string
 	PartOfWithin int
 }
