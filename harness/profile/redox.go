@@ -226,7 +226,7 @@ var redoxSignatures = []Signature{
 		Next:       nameLine,
 		NextWithin: 200,
 		PartOf:     []string{KindPanic}, PartOfWithin: 8,
-		Title:      "unhandled exception in $component", Component: "$name"},
+		Title: "unhandled exception in $component", Component: "$name"},
 	// x86: relibc's abort() is core::intrinsics::abort, a ud2: the kernel prints
 	// "Invalid opcode fault" (src/arch/x86_shared/interrupt/exception.rs), the registers,
 	// then the UNHANDLED EXCEPTION line (since 2e6122bc 2025-04-19) or, before, "SIGNAL 4"
@@ -238,7 +238,7 @@ var redoxSignatures = []Signature{
 		NextWithin: 80,
 		Swallow:    []Pattern{Re("SIGNAL ", `\bSIGNAL \d+, CPU \d+, PID `)},
 		PartOf:     []string{KindPanic}, PartOfWithin: 8,
-		Title:      "invalid opcode in $component", Component: "$name"},
+		Title: "invalid opcode in $component", Component: "$name"},
 	{Kind: KindException,
 		Match:      Re("UNHANDLED EXCEPTION", `UNHANDLED EXCEPTION(?:.*?\bNAME:? (?:\S*/)?(?P<name>[^\s,/]+))?`),
 		Next:       nameLine,
