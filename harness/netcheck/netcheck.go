@@ -61,8 +61,11 @@ var Dialects = map[string]*Dialect{
 				"[ $r = 0 ] && sha256sum /tmp/.rhw-http && wc -c < /tmp/.rhw-http; r=$?; rm -f /tmp/.rhw-http; (exit $r)"
 		},
 	},
-	// Redox: dhcpd at boot ("DHCP: New IP: 10.0.2.15/24", or netcfg-auto on some builds);
-	// netcfg's scheme shows the address. Not run here (no Redox image on this machine).
+	// Redox: dhcpd at boot ("DHCP: New IP: 10.0.2.15/24", base 9dd6901d
+	// dhcpd/src/main.rs:306); "netcfg-auto: DHCP configured: ..." is RedoxOS-Nix's own
+	// (no upstream source prints it), kept for those images. netstack's netcfg scheme
+	// shows the address (ifaces/eth0/addr/list); it needs a login whose namespace has
+	// netcfg (root; redox config/base.toml). Not run here (no Redox image on this machine).
 	"redox": {
 		Profile: "redox",
 		Lease: []profile.Pattern{

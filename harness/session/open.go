@@ -78,7 +78,9 @@ func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]
 	}
 	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
 	if err != nil {
-		return nil, err
+		// Since userutils 3bdd1d9 (2026-01-20) a login gets only the schemes
+		// /etc/login_schemes.toml lists for its user; say so rather than fail silently.
+		return nil, fmt.Errorf("%w (logged in as %q: is the logging scheme out of reach of that user? the image's /etc/login_schemes.toml decides)", err, b.Profile.Login.User)
 	}
 	arts := map[string]string{}
 	var errs []string
