@@ -192,7 +192,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		}
 	}
 	find(b.BootLog())
-	s, err := session.Open(ctx, b)
+	s, err := session.Open(ctx, b, session.NeedNetcfg)
 	if err != nil {
 		for _, n := range Checks {
 			rep.Checks = append(rep.Checks, mk(n, verdict.Infra, "no shell: "+err.Error()))

@@ -110,13 +110,17 @@ var Redox = &Profile{
 		{Match: Re("E1000", `^\s*\+?\s*E1000\b`), Name: "e1000d"},
 	},
 	Normalize: commonNormalize,
-	// The harness needs /scheme/logging (driver logs) and /scheme/netcfg (routes,
-	// addresses). Since userutils 3bdd1d9 (2026-01-20) the passwordless "user" logs in to
-	// the namespace /etc/login_schemes.toml gives it, and redox config/base.toml gives
-	// "user" neither scheme; "root" (password "password", config/base.toml) gets "*".
-	// So the session logs in as root; LoginNeeds says why, for the report.
-	Login: Login{Stage: "login", Shell: "shell", User: "root", Password: "password",
-		PasswordPrompt: "password:", Welcome: "Welcome to Redox OS"},
+	// Who logs in depends on what the job needs (Login.For): since userutils 3bdd1d9
+	// (2026-01-20) the passwordless "user" gets only the schemes /etc/login_schemes.toml
+	// lists for it, and redox 81bc5bf config/base.toml lists neither "logging" (driver
+	// logs) nor "netcfg" (routes, addresses) nor a driver's own scheme ("audiohw");
+	// "root" (password "password", config/base.toml [users.root]) gets "*". The login
+	// prompts are userutils src/bin/login.rs "redox login: " and "password: ".
+	Login: Login{Stage: "login", Shell: "shell", User: "user", PasswordPrompt: "password:",
+		Welcome: "Welcome to Redox OS", Accounts: []Account{
+			{User: "user", Reach: RedoxUserSchemes},
+			{User: "root", Password: "password", Reach: []string{"*"}},
+		}},
 	DriverComponents: map[string][]string{
 		"nvme":       {"nvmed"},
 		"e1000":      {"e1000d"},
@@ -128,6 +132,12 @@ var Redox = &Profile{
 		"ps2":        {"ps2d"},
 	},
 }
+
+// RedoxUserSchemes are the schemes "user" reaches: [user_schemes.user] of
+// /etc/login_schemes.toml in redox 81bc5bf config/base.toml.
+var RedoxUserSchemes = []string{"debug", "event", "memory", "pipe", "time", "sys", "rand", "null", "zero", "log",
+	"ip", "icmp", "tcp", "udp", "shm", "chan", "uds_stream", "uds_dgram", "file", "display*",
+	"proc", "pty", "sudo", "audio", "orbital"}
 
 // redoxLogLines are other components' log lines, passed over while a panic waits for its
 // message line (a daemon logging between the two is common on a busy console).

@@ -1,6 +1,9 @@
 package profile
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // Lines as upstream prints them (repository, path and commit named per row), in every
 // format a Redox image of the last two years prints, and the stage each must mark.
@@ -34,5 +37,31 @@ func TestRedoxStageMarkersUpstreamLines(t *testing.T) {
 		if got != c.stage {
 			t.Errorf("%s: %q marks stage %q, want %q", c.source, c.line, got, c.stage)
 		}
+	}
+}
+
+// The account for a job: redox 81bc5bf config/base.toml gives "user" no "logging",
+// "netcfg" or "audiohw" scheme (userutils 3bdd1d9 enforces it at login since 2026-01-20);
+// root ("password") gets "*".
+func TestRedoxLoginAccountPerNeed(t *testing.T) {
+	for _, c := range []struct {
+		needs []string
+		user  string
+	}{
+		{nil, "user"},
+		{[]string{"audio", "tcp", "display.vesa"}, "user"},
+		{[]string{"logging"}, "root"},
+		{[]string{"netcfg"}, "root"},
+		{[]string{"audio", "audiohw"}, "root"},
+	} {
+		a, err := Redox.Login.For(c.needs...)
+		if err != nil || a.User != c.user {
+			t.Errorf("needs %v: %+v %v, want %s", c.needs, a, err, c.user)
+		}
+	}
+	l := Redox.Login
+	l.Accounts = l.Accounts[:1]
+	if _, err := l.For("netcfg"); err == nil || !strings.Contains(err.Error(), "netcfg") {
+		t.Errorf("no account reaching netcfg: %v", err)
 	}
 }
