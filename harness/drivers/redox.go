@@ -45,7 +45,7 @@ func redoxSpawn(driver string) []profile.Pattern {
 // 6096fffe (2026-01-26); later ones report through init/daemon (profile rows).
 func redoxSpec(device, driver string, enum []profile.Pattern, started profile.Pattern, bound ...profile.Pattern) *Spec {
 	return &Spec{Device: device, Components: []string{driver}, Enumerated: enum, Spawned: redoxSpawn(driver),
-		Started: []profile.Pattern{started},
+		Started: nonEmpty(started),
 		Bound:   bound, Errors: []profile.Pattern{pat("pcid-spawner", `pcid-spawner: driver \S*`+regexp.QuoteMeta(driver)+`\S* failed`)}}
 }
 
@@ -57,7 +57,7 @@ var redoxTable = &Table{
 			profile.Lit("Link is up with speed")),
 			redoxE1000, []profile.Pattern{profile.Lit("smoltcpd: no network adapter found")}),
 		"nvme": withWork(redoxSpec("nvme", "nvmed", redoxPCI(`01\.08\.[0-9a-f]{2}`),
-			pat("NVME", `NVME (?P<node>pci-\S+)`),
+			profile.Pattern{}, // nvmed prints no banner at info level
 			pat("Model: ", `- Model: .* Serial: `), pat("NSID: ", `NSID: \d+ Size: `),
 			pat("nvmed", `(?i)nvmed.*(?:model|serial|namespace)`), pat("disk.", `(?P<node>disk\.\S*nvme)`)),
 			redoxNVMe, nil),
@@ -76,6 +76,16 @@ var redoxTable = &Table{
 		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), pat("virtio-net", `virtio-net(?:d)?: .*initiat`), pat("virtio-net", `virtio-net(?:d)?: .*(?:MAC|mac|initiat)`)),
 		"ps2":        {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
 	},
+}
+
+func nonEmpty(ps ...profile.Pattern) []profile.Pattern {
+	var out []profile.Pattern
+	for _, p := range ps {
+		if p.Contains != "" || p.Regexp != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func withWork(s *Spec, w func(context.Context, session.Runner, Evidence) WorkResult, absent []profile.Pattern) *Spec {
