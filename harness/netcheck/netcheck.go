@@ -39,6 +39,9 @@ type Dialect struct {
 	Lease []profile.Pattern
 	// LeaseCmd shows (or takes) a lease from the shell when the boot log has none.
 	LeaseCmd string
+	// RouteCmd prints the route table (a "default via <addr>" line) when the lease named
+	// no router; empty when the profile has none.
+	RouteCmd string
 	Ping     func(addr string) string
 	// Get downloads url into the guest's scratch file and prints its SHA-256 and size.
 	Get func(url string) string
@@ -73,6 +76,9 @@ var Dialects = map[string]*Dialect{
 			profile.Re("DHCP configured", `DHCP configured: (?P<ip>\d+\.\d+\.\d+\.\d+)`),
 		},
 		LeaseCmd: "cat /scheme/netcfg/ifaces/eth0/addr/list",
+		// netstack's route table (base netstack/src/router/route_table.rs Display:
+		// "default via 10.0.2.2 dev eth0 src 10.0.2.15"); dhcpd's lease line names no router.
+		RouteCmd: "cat /scheme/netcfg/route/list",
 		Ping:     func(a string) string { return "ping -c 3 " + a },
 		Get: func(u string) string {
 			return "curl -s -o /tmp/.rhw-http " + u + " && sha256sum /tmp/.rhw-http && wc -c < /tmp/.rhw-http"
@@ -133,6 +139,7 @@ type Report struct {
 var (
 	reSHA  = regexp.MustCompile(`(?m)^([0-9a-f]{64})\b`)
 	reSize = regexp.MustCompile(`(?m)^\s*(\d+)\s*$`)
+	reVia  = regexp.MustCompile(`default via (\d+\.\d+\.\d+\.\d+)`)
 	reRecv = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
 	reTook = regexp.MustCompile(`elapsed (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)`)
 )
@@ -230,12 +237,20 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		return
 	}
 
-	gw := cfg.Gateway
+	gw, what := cfg.Gateway, "gateway"
 	if gw == "" {
 		gw = rep.Router
 	}
+	if gw == "" && d.RouteCmd != "" {
+		if out, code, err := s.Run(ctx, d.RouteCmd); err == nil && code == 0 {
+			if m := reVia.FindStringSubmatch(out); m != nil {
+				gw = m[1]
+			}
+		}
+	}
 	if gw == "" {
-		gw = cfg.Server
+		// No gateway known: ping the harness's own server, and say so.
+		gw, what = cfg.Server, "the harness's server (no gateway known: set net.gateway)"
 	}
 	ping := mk(CheckPing, verdict.Pass, "")
 	out, code, err := s.Run(ctx, d.Ping(gw))
@@ -246,7 +261,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 	case code != 0 || m == nil || m[2] == "0":
 		ping.Verdict, ping.Message = verdict.Fail, fmt.Sprintf("ping %s: exit %d: %s", gw, code, oneLine(out, 200))
 	default:
-		ping.Message = fmt.Sprintf("%s/%s echo replies from gateway %s", m[2], m[1], gw)
+		ping.Message = fmt.Sprintf("%s/%s echo replies from %s %s", m[2], m[1], what, gw)
 	}
 	rep.Checks = append(rep.Checks, ping)
 

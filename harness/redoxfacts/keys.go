@@ -108,6 +108,7 @@ func Facts() []Fact {
 			pat(p, "netcheck redox lease")
 		}
 		add(d.LeaseCmd, "netcheck redox lease command")
+		add(d.RouteCmd, "netcheck redox route command")
 		add(d.Ping("ADDR"), "netcheck redox ping")
 		add(d.Get("URL"), "netcheck redox download")
 	}
