@@ -70,11 +70,15 @@ var redoxTable = &Table{
 			pat("Device on port", `Device on port \d+ was attached`)),
 		"ahci": redoxSpec("ahci", "ahcid", redoxPCI(`01\.06\.01`), pat("AHCI ", `AHCI (?P<node>pci-\S+)`),
 			pat("Firmware: ", `Serial: .* Firmware: .* Model: `)),
-		// virtio: "virtio-blk: initiating startup sequence :^)" is printed before the
-		// device is probed, like a banner; no later line was checked (see README).
-		"virtio-blk": redoxSpec("virtio-blk", "virtio-blkd", redoxIDs(`1af4:10(?:01|42)`), profile.Lit("virtio-blk: initiating startup sequence"), profile.Lit("virtio-blk: initiating startup sequence")),
-		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), pat("virtio-net", `virtio-net(?:d)?: .*initiat`), pat("virtio-net", `virtio-net(?:d)?: .*(?:MAC|mac|initiat)`)),
-		"ps2":        {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
+		// virtio (base 9dd6901d): "initiating startup sequence :^)" comes before
+		// virtio_core::probe_device; "disk size: .." (virtio-blkd/src/main.rs:139) after the
+		// device runs, "device MAC is .." (virtio-netd/src/main.rs:74) after it read the
+		// device's config space.
+		"virtio-blk": redoxSpec("virtio-blk", "virtio-blkd", redoxIDs(`1af4:10(?:01|42)`), profile.Lit("virtio-blk: initiating startup sequence"),
+			profile.Lit("virtio-blk: disk size: ")),
+		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), profile.Lit("virtio-net: initiating startup sequence"),
+			profile.Lit("virtio-net: device MAC is ")),
+		"ps2": {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
 	},
 }
 
