@@ -262,7 +262,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					cfg.OnProgress(lastStage, lastComp)
 				}
 			}
-			if an.Reached(cfg.Until) {
+			if an.ReachedOrPassed(cfg.Until) {
 				out.Reached = time.Now()
 				lingerOn(ctx, con, an, lines, cfg.Linger)
 				return finish(verdict.Pass, "reached "+cfg.Until)

@@ -500,3 +500,18 @@ func (an *Analyzer) hasFatal() bool {
 
 // Reached reports whether a stage has been seen.
 func (an *Analyzer) Reached(stage string) bool { return an.reached[stage] }
+
+// ReachedOrPassed reports whether a stage, or a stage after it, has been seen: a boot
+// that logs in by itself shows its shell without ever printing the login prompt.
+func (an *Analyzer) ReachedOrPassed(stage string) bool {
+	i := an.p.StageIndex(stage)
+	if i < 0 {
+		return false
+	}
+	for _, st := range an.p.Stages[i:] {
+		if an.reached[st.Name] {
+			return true
+		}
+	}
+	return false
+}

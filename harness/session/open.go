@@ -70,6 +70,7 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 		return nil, err
 	}
 	o.Needs = needs
+	o.LoggedIn = shellWithoutLogin(b)
 	s := New(b.Console, b.Profile, o)
 	if err := s.Login(ctx); err != nil {
 		return nil, err
@@ -103,4 +104,18 @@ func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]
 		return arts, fmt.Errorf("collect logs: %s", strings.Join(errs, "; "))
 	}
 	return arts, nil
+}
+
+// shellWithoutLogin reports whether the boot reached the profile's shell stage (ion's
+// prompt, a motd) and never its login prompt: the image logged in by itself.
+func shellWithoutLogin(b *job.Booted) bool {
+	l := b.Profile.Login
+	if l.Shell == "" || l.Shell == l.Stage {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, st := range b.Outcome.Analysis.Stages {
+		seen[st.Name] = true
+	}
+	return seen[l.Shell] && !seen[l.Stage]
 }

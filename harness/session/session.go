@@ -64,6 +64,9 @@ type Options struct {
 	// Needs are what the session's job needs to reach (Redox schemes such as "logging"
 	// and "netcfg"): Login logs in as the profile's first account that reaches them.
 	Needs []string
+	// LoggedIn: the boot ended in a shell without a login prompt (an image that logs in
+	// by itself): Login types no credentials, it only proves the shell works.
+	LoggedIn bool
 }
 
 // Session is a logged-in shell on a console. It is not safe for concurrent use: one command
@@ -148,6 +151,9 @@ func (s *Session) Login(ctx context.Context) error {
 	}
 	l.User, l.Password = acct.User, acct.Password
 	s.user = acct.User
+	if s.opts.LoggedIn {
+		l.User, s.user = "", ""
+	}
 	if l.User != "" {
 		lctx, cancel := context.WithTimeout(ctx, s.scaled(s.opts.LoginTimeout))
 		defer cancel()
