@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strconv"
 
+	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
@@ -103,6 +104,10 @@ func Facts() []Fact {
 		add(re.String(), "session.Redox noise")
 	}
 	add(session.LogRoot, "session.LogRoot")
+	if e := bisect.Editors["redox"]; e != nil {
+		add(e.Menu, "bisect redox editor menu")
+		add(e.Opened, "bisect redox editor opened")
+	}
 	if d := netcheck.Dialects["redox"]; d != nil {
 		for _, p := range d.Lease {
 			pat(p, "netcheck redox lease")
