@@ -1,6 +1,9 @@
-// Package results is the versioned JSON record every job writes into its run directory.
-// It is the one interface between the suites (writers) and the reports (readers): JUnit,
-// tables, the support page and the nightly gate are all computed from these records.
+// Package record is the leaf every layer reads: the verdict of a check (verdict.go) and the
+// versioned JSON record every job writes into its run directory (record.go). It is the one
+// interface between the suites (writers) and the reports (readers): JUnit, tables, the
+// support page and the nightly gate are all computed from these records. It imports nothing
+// of this module, so hosts, harness and reports can all depend on it without a cycle or an
+// upward import (internal/layers checks this).
 package record
 
 import (

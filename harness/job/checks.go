@@ -10,6 +10,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // crashKinds are the event kinds the boot's "no crash" check fails on; driver errors are
@@ -133,7 +134,7 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 	for _, e := range b.Outcome.Analysis.Events {
 		r.Events = append(r.Events, record.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
 	}
-	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": Transcript + ".times", "host-log": "host.log"} {
+	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": transcript.TimesPath(Transcript), "host-log": "host.log"} {
 		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil && b.Dir != "" {
 			r.Artifacts[name] = file
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func upstreamPath(t *testing.T) string {
 	}
 	p := filepath.Join(dir, "..", "shared", "redox-hardware", "HARDWARE.md")
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("upstream HARDWARE.md not present at <module root>/../shared/redox-hardware/HARDWARE.md (%v); the round trip on the real file is not checked", err)
+		fixtures.MissingShared(t, "upstream HARDWARE.md not present at <module root>/../shared/redox-hardware/HARDWARE.md (%v); the round trip on the real file is not checked", err)
 	}
 	return p
 }
