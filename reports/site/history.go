@@ -221,6 +221,22 @@ func imageVersion(img record.Image) string {
 	return strings.Join(f, " · ")
 }
 
+// imageFacts names the exact image tested, for the machine page: version, date, the file
+// downloaded (a daily's name) and the start of its digest (the whole digest is in the job's
+// result.json).
+func imageFacts(img record.Image) string {
+	var f []string
+	for _, s := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware, img.File} {
+		if s != "" {
+			f = append(f, s)
+		}
+	}
+	if len(img.SHA256) > 12 {
+		f = append(f, "sha256 "+img.SHA256[:12])
+	}
+	return strings.Join(f, " · ")
+}
+
 // sinceLabel is what "since ..." names: the image's build date, else its version, else
 // the day of the run.
 func sinceLabel(hr *hostRun, img record.Image) string {

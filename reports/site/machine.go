@@ -90,7 +90,7 @@ func (b *builder) writeMachine(m *machine) error {
 	mp := machinePage{page: newPage(m.name+" — Redox OS hardware support", root), Host: m.name, Label: label(m.host), Runs: len(m.runs)}
 	last := len(m.runs) - 1
 	hr := m.runs[last]
-	mp.Status, mp.Image, mp.Tested = hr.best.status, hr.best.image.Name+" ("+imageVersion(hr.best.image)+")", fmtDay(hr.run.Info.Started)
+	mp.Status, mp.Image, mp.Tested = hr.best.status, hr.best.image.Name+" ("+imageFacts(hr.best.image)+")", fmtDay(hr.run.Info.Started)
 	mp.Tested0 = fmtDay(m.runs[0].run.Info.Started)
 	h := m.host
 	for _, f := range []kv{{"kind", h.Kind}, {"architecture", h.Arch}, {"firmware", h.Firmware}, {"machine", h.Machine},
