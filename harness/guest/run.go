@@ -118,9 +118,9 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 					if ok {
 						ended += fmt.Sprintf(" (exit status %d)", code)
 					}
-					if ok && code&1 == 1 {
+					if ok && ThroughExitDevice(b.Job.Host.Arch, code) {
 						ch.Verdict = verdict.Pass
-						ch.Message = fmt.Sprintf("ended the machine through isa-debug-exit (QEMU exit status %d; judged by %s)", code, CheckExitStatus)
+						ch.Message = fmt.Sprintf("ended the machine through %s (QEMU exit status %d; judged by %s)", exitDevice(b.Job.Host.Arch), code, CheckExitStatus)
 					} else {
 						ch.Verdict, ch.Message = verdict.Infra, ended+": "+rerr.Error()
 					}
@@ -143,7 +143,7 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 
 	// A self-testing image: follow the console until the protocol completes or the machine
 	// exits.
-	selfExit := b.Job.Host.HasFeature("isa-debug-exit")
+	selfExit := HasExitDevice(b.Job.Host)
 	needComplete := rep.Func.Started && !rep.Func.Complete
 	if b.Console != nil && (needComplete || (selfExit && !exited())) {
 		wctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.Wait)*scale))
@@ -171,12 +171,12 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 		ch := results.Check{Name: CheckExitStatus}
 		if code, ok := exitCode(); ok {
 			rep.Exited, rep.ExitCode = true, code
-			ch.Verdict, ch.Message = ExitVerdict(code)
+			ch.Verdict, ch.Message = ExitVerdict(b.Job.Host.Arch, code)
 		} else if exited() {
 			ch.Verdict, ch.Message = verdict.Infra, "the machine ended without an exit status (killed?)"
 		} else {
 			ch.Verdict = verdict.Hang
-			ch.Message = fmt.Sprintf("the guest did not exit through isa-debug-exit within %s after its tests", time.Duration(float64(o.Wait)*scale))
+			ch.Message = fmt.Sprintf("the guest did not exit through %s within %s after its tests", exitDevice(b.Job.Host.Arch), time.Duration(float64(o.Wait)*scale))
 		}
 		rep.Checks = append(rep.Checks, ch)
 	}

@@ -212,18 +212,42 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			return nil, fmt.Errorf("qemu: host %s: device %q is not supported by the qemu host kind", h.Name, d)
 		}
 	}
-	// redoxer's exit device: the guest writes v to port 0xf4 and QEMU exits with
-	// (v<<1)|1 (51 success, 53 failure). A host feature, not a device: the matrix's device
-	// list names Redox drivers.
-	if h.HasFeature("isa-debug-exit") {
-		if h.Arch != "x86_64" {
-			return nil, fmt.Errorf("qemu: host %s: isa-debug-exit needs an x86_64 machine (an ISA bus)", h.Name)
+	// redoxer's exit device, as redox mk/qemu.mk (redoxer=yes) and redoxer src/exec.rs
+	// (qemu_default_args) add it; a host feature, not a device: the matrix's device list
+	// names Redox drivers. ExitDevice says what it is per arch.
+	if exit := RedoxerExit(h); exit != "" {
+		switch h.Arch {
+		case "x86_64":
+			// QEMU's defaults (iobase 0x501, iosize 2), which redoxerd writes to (base
+			// drivers/redoxerd/src/sys.rs at 9dd6901d: Pio::<u8>::new(0x501).write(51 / 2)).
+			add("-device", "isa-debug-exit")
+		case "aarch64":
+			if exit == "isa-debug-exit" {
+				return nil, fmt.Errorf("qemu: host %s: isa-debug-exit needs an x86_64 machine (an ISA bus); an aarch64 redoxer image exits through semihosting: use the feature %s", h.Name, FeatureRedoxerExit)
+			}
+			// redoxerd calls qemu_exit::AArch64::exit (semihosting SYS_EXIT) from user
+			// space, so userspace=on is needed as well as enable=on.
+			add("-semihosting-config", "enable=on,target=native,userspace=on")
 		}
-		add("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
 	}
 	add(o.ExtraArgs...)
 	p.Argv = a
 	return p, nil
+}
+
+// FeatureRedoxerExit is the host feature that gives the VM the device a redoxer image ends
+// the run through: isa-debug-exit on x86_64, Arm semihosting on aarch64 (the older feature
+// name isa-debug-exit is still accepted on x86_64).
+const FeatureRedoxerExit = "redoxer-exit"
+
+// RedoxerExit is the feature that asked for the redoxer exit device ("" when none).
+func RedoxerExit(h matrix.Host) string {
+	for _, f := range []string{FeatureRedoxerExit, "isa-debug-exit"} {
+		if h.HasFeature(f) {
+			return f
+		}
+	}
+	return ""
 }
 
 func or(a, b string) string {
