@@ -69,7 +69,8 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			machine = "q35"
 		}
 		if cpu == "" {
-			cpu = "max"
+			// redox mk/qemu.mk (81bc5bf): QEMU_CPU?=core2duo without KVM, -cpu host with it.
+			cpu = "core2duo"
 		}
 	case "aarch64":
 		if bin == "" {
@@ -79,7 +80,9 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			machine = "virt"
 		}
 		if cpu == "" {
-			// Emulated pointer authentication makes -cpu max 3x slower under TCG.
+			// mk/qemu.mk: QEMU_CPU=max. pauth-impdef=on keeps max but swaps the emulated
+			// pointer-authentication algorithm for QEMU's cheap one: the QARMA one
+			// makes -cpu max 3x slower under TCG, and a guest cannot tell them apart.
 			cpu = "max,pauth-impdef=on"
 		}
 	default:
@@ -185,14 +188,21 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		case "virtio-net":
 			add("-netdev", "user,id=net1", "-device", "virtio-net-pci,netdev=net1")
 		case "hda":
-			// Redox's mk/qemu.mk uses ich9-intel-hda on q35; intel-hda elsewhere.
-			ctrl := "intel-hda"
-			if machine == "q35" {
-				ctrl = "ich9-intel-hda"
+			// redox mk/qemu.mk: "-device ich9-intel-hda -device hda-output" on x86_64
+			// (q35) and aarch64 (virt) alike; the older intel-hda (ICH6) on the i440fx
+			// pc machine, which mk never pairs with HDA (i586 gets AC97).
+			ctrl := "ich9-intel-hda"
+			if machine == "pc" || strings.HasPrefix(machine, "pc-i440fx") {
+				ctrl = "intel-hda"
 			}
-			add("-audiodev", "none,id=snd0", "-device", ctrl, "-device", "hda-duplex,audiodev=snd0")
+			add("-audiodev", "none,id=snd0", "-device", ctrl, "-device", "hda-output,audiodev=snd0")
 		case "xhci":
+			// mk/qemu.mk: qemu-xhci on x86_64; qemu-xhci, usb-kbd and usb-tablet on
+			// aarch64. A keyboard on x86_64 too, so xhcid has a port to enumerate.
 			add("-device", "qemu-xhci,id=xhci0", "-device", "usb-kbd,bus=xhci0.0")
+			if h.Arch == "aarch64" {
+				add("-device", "usb-tablet,bus=xhci0.0")
+			}
 		case "ahci":
 			if !(img.Path != "" && o.DiskBus == "ahci") {
 				add("-device", "ahci,id=ahci1")
@@ -205,8 +215,13 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		case "ps2":
 			// The i8042 controller is part of pc/q35 and survives -nodefaults.
 		case "vga":
+			// mk/qemu.mk gpu=vga on x86_64: -vga std. A display is what makes the Redox
+			// bootloader show its menu (and so its `e` editor): bootloader src/main.rs
+			// select_mode runs per video output with modes.
 			add("-vga", "std")
 		case "ramfb":
+			// mk/qemu.mk gpu=ramfb on aarch64: -vga none -device ramfb (-nodefaults
+			// already leaves out the default VGA).
 			add("-device", "ramfb")
 		default:
 			return nil, fmt.Errorf("qemu: host %s: device %q is not supported by the qemu host kind", h.Name, d)
