@@ -61,7 +61,9 @@ func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
 // first boot hangs, the VM without all three devices reaches the shell, without hda alone it
 // still hangs, without nvme it gets through, and nvme is named.
 func TestLiveDeviceBisectionNamesTheDevice(t *testing.T) {
-	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Devices: []string{"nvme", "e1000", "hda"}})
+	// Silence 4s (x15): a direct kernel boot prints nothing until the kernel is unpacked,
+	// which takes more than 30 s when the machine is busy.
+	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Devices: []string{"nvme", "e1000", "hda"}, Silence: "4s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: j, RunDir: t.TempDir(), BootArgs: "fx.hangon=nvme",

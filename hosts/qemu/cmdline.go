@@ -81,8 +81,8 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		}
 		if cpu == "" {
 			// mk/qemu.mk: QEMU_CPU=max. pauth-impdef=on keeps max but swaps the emulated
-			// pointer-authentication algorithm for QEMU's cheap one: the QARMA one
-			// makes -cpu max 3x slower under TCG, and a guest cannot tell them apart.
+			// pointer-authentication algorithm for QEMU's cheaper one: the QARMA one
+			// makes -cpu max 3x slower under TCG.
 			cpu = "max,pauth-impdef=on"
 		}
 	default:
