@@ -107,7 +107,7 @@ type Result struct {
 func plan(o Options, prof *profile.Profile, ed *Editor, cands []string) (map[string]Method, []string) {
 	h := o.Job.Host
 	vm := isVM(h)
-	reachable, why := ed.Reachable(h)
+	reachable, why := ed.Reachable(h, o.Job.Image)
 	bootDisk := bootDiskDevice(o.Job)
 	methods := map[string]Method{}
 	var lines []string

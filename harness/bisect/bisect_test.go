@@ -212,16 +212,28 @@ func TestPlan(t *testing.T) {
 	} {
 		o := Options{Job: matrix.Job{Image: img, Host: tc.host}}
 		methods, lines := plan(o, profile.Redox, Editors["redox"], tc.host.Devices)
-		for d, want := range tc.want {
-			found := false
-			for _, l := range lines {
-				if strings.HasPrefix(l, d+":") && strings.Contains(l, want) {
-					found = true
-				}
+		check(t, tc.name, lines, methods, tc.want)
+	}
+	// The stand-in: skip only on its menu disks, else device.
+	for path, want := range map[string]string{"/fx/disk-uefi-x86_64-menu.img": "nvme: skip (nvme at the boot loader)", "/fx/disk-uefi-x86_64.img": "nvme: device"} {
+		h := matrix.Host{Name: "vm", Kind: "qemu", Firmware: "uefi", Options: map[string]any{"disk_bus": "virtio"}, Devices: []string{"nvme"}}
+		o := Options{Job: matrix.Job{Image: matrix.Image{Name: "s", Profile: "standin", Path: path}, Host: h}}
+		methods, lines := plan(o, profile.Standin, Editors["standin"], h.Devices)
+		check(t, path, lines, methods, map[string]string{"nvme": want})
+	}
+}
+
+func check(t *testing.T, name string, lines []string, methods map[string]Method, want map[string]string) {
+	t.Helper()
+	for d, w := range want {
+		found := false
+		for _, l := range lines {
+			if strings.HasPrefix(l, d+":") && strings.Contains(l, w) {
+				found = true
 			}
-			if !found {
-				t.Errorf("%s: %s: want %q in %v (methods %v)", tc.name, d, want, lines, methods)
-			}
+		}
+		if !found {
+			t.Errorf("%s: %s: want %q in %v (methods %v)", name, d, w, lines, methods)
 		}
 	}
 }

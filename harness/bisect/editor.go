@@ -18,6 +18,7 @@ package bisect
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,8 @@ type Editor struct {
 	// NeedsDisplay: the loader shows its menu (and so its editor) only when the machine
 	// has a display.
 	NeedsDisplay bool
+	// ImageMenu, when set, says whether an image's loader shows a menu at all (and why not).
+	ImageMenu func(img matrix.Image) (bool, string)
 	// Units are the init units (as the skip switch names them) that start a device's
 	// driver; nil when no init unit does, so the skip method cannot leave it out.
 	Units func(device string) []string
@@ -63,6 +66,12 @@ var Editors = map[string]*Editor{
 	// starts its units) and reads fx.skip=<group>[,<group>], printing "FX: skip <group>".
 	"standin": {
 		Profile: "standin", Menu: "fx stand-in", Open: "e", Opened: "console=",
+		ImageMenu: func(img matrix.Image) (bool, string) {
+			if strings.Contains(filepath.Base(img.Path), "-menu") {
+				return true, ""
+			}
+			return false, "only the stand-in's -menu disks stop in a boot loader menu with an editor"
+		},
 		Units: func(d string) []string {
 			if slices.Contains([]string{"e1000", "nvme", "hda"}, d) {
 				return []string{d}
@@ -120,9 +129,14 @@ func (e *Editor) Names(devices []string) []string {
 	return out
 }
 
-// Reachable says whether the loader's editor can be used over the serial line on a host,
-// and why not.
-func (e *Editor) Reachable(h matrix.Host) (bool, string) {
+// Reachable says whether the loader's editor can be used over the serial line for an image
+// on a host, and why not.
+func (e *Editor) Reachable(h matrix.Host, img matrix.Image) (bool, string) {
+	if e.ImageMenu != nil {
+		if ok, why := e.ImageMenu(img); !ok {
+			return false, why
+		}
+	}
 	if !e.NeedsDisplay {
 		return true, ""
 	}
