@@ -242,14 +242,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			a.Stalled, _ = in.Stall()
 		}
 		if len(a.Names) > 0 && a.Verdict != verdict.Infra {
-			if _, no := ed.Confirmed(a.Names, strings.Join(lines, "\n")); len(no) > 0 {
-				// Without the guest's own word the boot says nothing about the skip: the
-				// editor may have lost it, or the boot stopped before init reached the unit.
-				a.Unconfirmed = no
-				a.Reason = fmt.Sprintf("the skip of %s did not take (the guest never printed %q): %s %s",
-					strings.Join(no, ","), ed.Confirm(no[0])[0], a.Verdict, a.Reason)
-				a.Verdict = verdict.Infra
-			}
+			a.Verdict, a.Reason, a.Unconfirmed = judgeSkip(ed, a.Names, strings.Join(lines, "\n"), a.Verdict, a.Reason)
 		}
 		b.Close()
 		a.Dir = b.Dir
@@ -274,6 +267,24 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// judgeSkip applies the rule that a skip counts only when the guest confirmed it. A boot
+// that reached login without confirming every skip is INFRA (the hang did not come back,
+// and not because of the skip). A boot that hung with skips unconfirmed is a result only
+// when the guest shows it received them (Editor.Delivered): init then never got to those
+// units, so they are not the culprit; otherwise the editor may have lost them, and the
+// boot is INFRA.
+func judgeSkip(ed *Editor, names []string, log string, v verdict.Verdict, reason string) (verdict.Verdict, string, []string) {
+	_, no := ed.Confirmed(names, log)
+	if len(no) == 0 {
+		return v, reason, nil
+	}
+	if v == verdict.Hang && ed.Delivered != nil && strings.Contains(log, ed.Delivered(names)) {
+		return v, fmt.Sprintf("%s (the guest got the skip but hung before reaching %s)", reason, strings.Join(no, ",")), no
+	}
+	return verdict.Infra, fmt.Sprintf("the skip of %s did not take (the guest never printed %q): %s %s",
+		strings.Join(no, ","), ed.Confirm(no[0])[0], v, reason), no
 }
 
 // search is the bisection proper over a boot function (unit-tested with a fake one). A

@@ -237,3 +237,29 @@ func check(t *testing.T, name string, lines []string, methods map[string]Method,
 		}
 	}
 }
+
+// The skip rule: confirmed skips stand; a boot that reached login without a confirmation is
+// INFRA; a hang before init reached a skipped unit stands only when the guest shows it got
+// the skip (the stand-in's switches line), never on Redox, whose init prints nothing of
+// the kind.
+func TestJudgeSkip(t *testing.T) {
+	sd, rx := Editors["standin"], Editors["redox"]
+	for _, tc := range []struct {
+		ed    *Editor
+		names []string
+		log   string
+		v     verdict.Verdict
+		want  verdict.Verdict
+	}{
+		{sd, []string{"nvme"}, "FX: switches fx.skip=nvme fx.hang=nvme\nFX: skip nvme\n", verdict.Pass, verdict.Pass},
+		{sd, []string{"nvme"}, "FX: switches fx.hang=nvme\n", verdict.Pass, verdict.Infra},
+		{sd, []string{"hda"}, "FX: switches fx.skip=hda fx.hang=nvme\nFX: stage e1000\n", verdict.Hang, verdict.Hang},
+		{sd, []string{"hda"}, "FX: switches fx.hang=nvme\nFX: stage e1000\n", verdict.Hang, verdict.Infra},
+		{rx, []string{"ps2d"}, "Skipping 'ps2d '\n", verdict.Hang, verdict.Hang},
+		{rx, []string{"ps2d"}, "init: pcid-spawner\n", verdict.Hang, verdict.Infra},
+	} {
+		if v, reason, _ := judgeSkip(tc.ed, tc.names, tc.log, tc.v, "r"); v != tc.want {
+			t.Errorf("%s %v %s on %q: %s (%s), want %s", tc.ed.Profile, tc.names, tc.v, tc.log, v, reason, tc.want)
+		}
+	}
+}

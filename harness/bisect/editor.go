@@ -54,6 +54,10 @@ type Editor struct {
 	// Confirm are the guest's own lines (substrings) that show the skip of one name took;
 	// any one of them is enough.
 	Confirm func(name string) []string
+	// Delivered, when set, is a line the guest prints early that shows the skip reached it
+	// (nil: the guest prints none). With it, a boot that hangs before init gets to a
+	// skipped unit is still a result; without it such a boot is INFRA.
+	Delivered func(names []string) string
 	// CharDelay paces typing (a loader redraws its whole line per key).
 	CharDelay time.Duration
 }
@@ -78,9 +82,11 @@ var Editors = map[string]*Editor{
 			}
 			return nil
 		},
-		Keys:      func(n []string) string { return "\x1b[F fx.skip=" + strings.Join(n, ",") + "\r" },
-		Typed:     func(n []string) string { return "fx.skip=" + strings.Join(n, ",") },
-		Confirm:   func(n string) []string { return []string{"FX: skip " + n} },
+		Keys:    func(n []string) string { return "\x1b[F fx.skip=" + strings.Join(n, ",") + "\r" },
+		Typed:   func(n []string) string { return "fx.skip=" + strings.Join(n, ",") },
+		Confirm: func(n string) []string { return []string{"FX: skip " + n} },
+		// init's first lines list the switches in effect, command line first.
+		Delivered: func(n []string) string { return "FX: switches fx.skip=" + strings.Join(n, ",") },
 		CharDelay: 30 * time.Millisecond,
 	},
 	// Redox's bootloader (redox-os/bootloader at b74f53a). select_mode prints "Press e to

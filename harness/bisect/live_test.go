@@ -21,8 +21,9 @@ import (
 // editor, the guest's init confirms with "FX: skip nvme" (as Redox init prints "Skipping
 // 'nvmed ...'"), that boot reaches the shell, and nvme is named.
 func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
+	// Silence 4s (x15): OVMF can be silent for more than 30 s when the machine is busy.
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86UEFIMenu, Devices: []string{"nvme", "e1000", "hda"},
-		Options: map[string]any{"disk_bus": "virtio"}})
+		Options: map[string]any{"disk_bus": "virtio"}, Silence: "4s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: j, RunDir: t.TempDir(), BootArgs: "fx.hang=nvme", Method: bisect.Skip,
