@@ -198,7 +198,8 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			add("-audiodev", "none,id=snd0", "-device", ctrl, "-device", "hda-output,audiodev=snd0")
 		case "xhci":
 			// mk/qemu.mk: qemu-xhci on x86_64; qemu-xhci, usb-kbd and usb-tablet on
-			// aarch64. A keyboard on x86_64 too, so xhcid has a port to enumerate.
+			// aarch64. The harness puts a USB keyboard on x86_64 too (mk does not), so a
+			// device sits on the controller.
 			add("-device", "qemu-xhci,id=xhci0", "-device", "usb-kbd,bus=xhci0.0")
 			if h.Arch == "aarch64" {
 				add("-device", "usb-tablet,bus=xhci0.0")
@@ -229,7 +230,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 	}
 	// redoxer's exit device, as redox mk/qemu.mk (redoxer=yes) and redoxer src/exec.rs
 	// (qemu_default_args) add it; a host feature, not a device: the matrix's device list
-	// names Redox drivers. ExitDevice says what it is per arch.
+	// names Redox drivers. RedoxerExit names the feature that asked for it.
 	if exit := RedoxerExit(h); exit != "" {
 		switch h.Arch {
 		case "x86_64":
