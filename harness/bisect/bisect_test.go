@@ -263,3 +263,22 @@ func TestJudgeSkip(t *testing.T) {
 		}
 	}
 }
+
+// On a real BIOS machine nothing can be left out (no VM to start without a device, and the
+// bootloader's editor is on VGA only): Run says so per device and boots nothing.
+func TestRunOnRealHardwareSaysWhyItStops(t *testing.T) {
+	j := matrix.Job{Image: matrix.Image{Name: "redox", Arch: "x86_64", Profile: "redox", Path: "/r.img"},
+		Host: matrix.Host{Name: "x220", Kind: "serial", Arch: "x86_64", Firmware: "bios", Devices: []string{"e1000", "hda", "ps2"}}}
+	res, err := Run(context.Background(), Options{Job: j, RunDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Attempts) != 0 || res.Culprit != "" || len(res.Plan) != 3 {
+		t.Fatalf("%d boots, culprit %q, plan %v", len(res.Attempts), res.Culprit, res.Plan)
+	}
+	for _, want := range []string{"no device of x220 can be left out", "pcid-spawner", "real hardware", "draws its menu on VGA"} {
+		if !strings.Contains(res.Summary, want) {
+			t.Errorf("summary lacks %q: %s", want, res.Summary)
+		}
+	}
+}
