@@ -12,9 +12,9 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Method is how a device is left out of a boot.
@@ -58,7 +58,7 @@ type Attempt struct {
 	// Unconfirmed are skipped names for which the guest never said it skipped them (the
 	// attempt is then INFRA).
 	Unconfirmed   []string
-	Verdict       verdict.Verdict
+	Verdict       record.Verdict
 	Reason        string
 	LastComponent string
 	Stalled       string // the drivers suite's attribution of a hang, if any
@@ -67,7 +67,7 @@ type Attempt struct {
 }
 
 // Reached reports whether the boot reached login (or the shell).
-func (a Attempt) Reached() bool { return a.Verdict == verdict.Pass }
+func (a Attempt) Reached() bool { return a.Verdict == record.Pass }
 
 func (a Attempt) String() string {
 	var left []string
@@ -232,7 +232,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		b := job.Boot(ctx, o.Matrix, j, jo)
 		a.Verdict, a.Reason, a.LastComponent = b.Outcome.Verdict, b.Outcome.Reason, b.Outcome.Analysis.LastComponent
 		lines := b.BootLog()
-		if table != nil && a.Verdict == verdict.Hang {
+		if table != nil && a.Verdict == record.Hang {
 			in := drivers.Input{Profile: prof, Table: table, Host: j.Host, Outcome: b.Outcome, Evidence: map[string]drivers.Evidence{}}
 			for _, d := range drivers.Known {
 				if s := table.Specs[d]; s != nil {
@@ -241,7 +241,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			}
 			a.Stalled, _ = in.Stall()
 		}
-		if len(a.Names) > 0 && a.Verdict != verdict.Infra {
+		if len(a.Names) > 0 && a.Verdict != record.Infra {
 			a.Verdict, a.Reason, a.Unconfirmed = judgeSkip(ed, a.Names, strings.Join(lines, "\n"), a.Verdict, a.Reason)
 		}
 		b.Close()
@@ -275,15 +275,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 // when the guest shows it received them (Editor.Delivered): init then never got to those
 // units, so they are not the culprit; otherwise the editor may have lost them, and the
 // boot is INFRA.
-func judgeSkip(ed *Editor, names []string, log string, v verdict.Verdict, reason string) (verdict.Verdict, string, []string) {
+func judgeSkip(ed *Editor, names []string, log string, v record.Verdict, reason string) (record.Verdict, string, []string) {
 	_, no := ed.Confirmed(names, log)
 	if len(no) == 0 {
 		return v, reason, nil
 	}
-	if v == verdict.Hang && ed.Delivered != nil && strings.Contains(log, ed.Delivered(names)) {
+	if v == record.Hang && ed.Delivered != nil && strings.Contains(log, ed.Delivered(names)) {
 		return v, fmt.Sprintf("%s (the guest got the skip but hung before reaching %s)", reason, strings.Join(no, ",")), no
 	}
-	return verdict.Infra, fmt.Sprintf("the skip of %s did not take (the guest never printed %q): %s %s",
+	return record.Infra, fmt.Sprintf("the skip of %s did not take (the guest never printed %q): %s %s",
 		strings.Join(no, ","), ed.Confirm(no[0])[0], v, reason), no
 }
 
@@ -295,7 +295,7 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 		res.Summary = "the boot reached login with nothing left out: no hang to bisect"
 		return
 	}
-	if first.Verdict != verdict.Hang {
+	if first.Verdict != record.Hang {
 		res.Summary = fmt.Sprintf("the boot did not hang but ended %s (%s): nothing to bisect", first.Verdict, first.Reason)
 		return
 	}
@@ -303,7 +303,7 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 	var infra *Attempt
 	try := func(skip []string) bool {
 		a := boot(skip)
-		if a.Verdict == verdict.Infra && infra == nil {
+		if a.Verdict == record.Infra && infra == nil {
 			infra = &a
 		}
 		return a.Reached()

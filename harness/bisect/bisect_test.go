@@ -11,16 +11,16 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // fakeBoots hang unless the culprit is skipped.
 func fakeBoots(culprit, attributed string, res *Result) func([]string) Attempt {
 	return func(skip []string) Attempt {
-		a := Attempt{Skip: skip, Names: skip, Verdict: verdict.Hang, Reason: "no output", Stalled: attributed}
+		a := Attempt{Skip: skip, Names: skip, Verdict: record.Hang, Reason: "no output", Stalled: attributed}
 		if slices.Contains(skip, culprit) {
-			a.Verdict, a.Stalled = verdict.Pass, ""
+			a.Verdict, a.Stalled = record.Pass, ""
 		}
 		res.Attempts = append(res.Attempts, a)
 		return a
@@ -62,7 +62,7 @@ func TestSearch(t *testing.T) {
 	// The first boot passes: nothing to do.
 	res = Result{}
 	search(&res, cands, false, func(s []string) Attempt {
-		a := Attempt{Verdict: verdict.Pass}
+		a := Attempt{Verdict: record.Pass}
 		res.Attempts = append(res.Attempts, a)
 		return a
 	}, id)
@@ -164,9 +164,9 @@ func TestEditorKeys(t *testing.T) {
 func TestSearchStopsOnInfra(t *testing.T) {
 	var res Result
 	search(&res, []string{"e1000", "nvme", "hda"}, true, func(skip []string) Attempt {
-		a := Attempt{Skip: skip, Verdict: verdict.Hang, Reason: "no output"}
+		a := Attempt{Skip: skip, Verdict: record.Hang, Reason: "no output"}
 		if len(skip) > 0 {
-			a.Verdict, a.Reason = verdict.Infra, "the skip of nvme did not take"
+			a.Verdict, a.Reason = record.Infra, "the skip of nvme did not take"
 		}
 		res.Attempts = append(res.Attempts, a)
 		return a
@@ -248,15 +248,15 @@ func TestJudgeSkip(t *testing.T) {
 		ed    *Editor
 		names []string
 		log   string
-		v     verdict.Verdict
-		want  verdict.Verdict
+		v     record.Verdict
+		want  record.Verdict
 	}{
-		{sd, []string{"nvme"}, "FX: switches fx.skip=nvme fx.hang=nvme\nFX: skip nvme\n", verdict.Pass, verdict.Pass},
-		{sd, []string{"nvme"}, "FX: switches fx.hang=nvme\n", verdict.Pass, verdict.Infra},
-		{sd, []string{"hda"}, "FX: switches fx.skip=hda fx.hang=nvme\nFX: stage e1000\n", verdict.Hang, verdict.Hang},
-		{sd, []string{"hda"}, "FX: switches fx.hang=nvme\nFX: stage e1000\n", verdict.Hang, verdict.Infra},
-		{rx, []string{"ps2d"}, "Skipping 'ps2d '\n", verdict.Hang, verdict.Hang},
-		{rx, []string{"ps2d"}, "init: pcid-spawner\n", verdict.Hang, verdict.Infra},
+		{sd, []string{"nvme"}, "FX: switches fx.skip=nvme fx.hang=nvme\nFX: skip nvme\n", record.Pass, record.Pass},
+		{sd, []string{"nvme"}, "FX: switches fx.hang=nvme\n", record.Pass, record.Infra},
+		{sd, []string{"hda"}, "FX: switches fx.skip=hda fx.hang=nvme\nFX: stage e1000\n", record.Hang, record.Hang},
+		{sd, []string{"hda"}, "FX: switches fx.hang=nvme\nFX: stage e1000\n", record.Hang, record.Infra},
+		{rx, []string{"ps2d"}, "Skipping 'ps2d '\n", record.Hang, record.Hang},
+		{rx, []string{"ps2d"}, "init: pcid-spawner\n", record.Hang, record.Infra},
 	} {
 		if v, reason, _ := judgeSkip(tc.ed, tc.names, tc.log, tc.v, "r"); v != tc.want {
 			t.Errorf("%s %v %s on %q: %s (%s), want %s", tc.ed.Profile, tc.names, tc.v, tc.log, v, reason, tc.want)

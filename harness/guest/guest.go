@@ -18,9 +18,9 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Check names.
@@ -38,7 +38,7 @@ func FuncCheck(name string) string { return "guest/func/" + name }
 // FuncTest is one FUNC_TEST line.
 type FuncTest struct {
 	Name    string
-	Verdict verdict.Verdict // PASS, FAIL or SKIP
+	Verdict record.Verdict // PASS, FAIL or SKIP
 	Reason  string
 	Line    string
 }
@@ -69,7 +69,7 @@ func (r *FuncReport) Parse(text string) {
 				r.Malformed = append(r.Malformed, l)
 				continue
 			}
-			t := FuncTest{Name: m[1], Verdict: verdict.Verdict(m[2]), Reason: strings.TrimSpace(m[3]), Line: l}
+			t := FuncTest{Name: m[1], Verdict: record.Verdict(m[2]), Reason: strings.TrimSpace(m[3]), Line: l}
 			replaced := false
 			for i := range r.Tests {
 				if r.Tests[i].Name == t.Name {
@@ -87,9 +87,9 @@ func (r *FuncReport) Parse(text string) {
 func (r *FuncReport) Counts() (pass, fail, skip int) {
 	for _, t := range r.Tests {
 		switch t.Verdict {
-		case verdict.Pass:
+		case record.Pass:
 			pass++
-		case verdict.Fail:
+		case record.Fail:
 			fail++
 		default:
 			skip++
@@ -129,7 +129,7 @@ func ThroughExitDevice(arch string, code int) bool {
 }
 
 // ExitVerdict judges QEMU's exit status on a host with the redoxer exit device.
-func ExitVerdict(arch string, code int) (verdict.Verdict, string) {
+func ExitVerdict(arch string, code int) (record.Verdict, string) {
 	dev := exitDevice(arch)
 	wrote := ""
 	if arch != "aarch64" {
@@ -137,16 +137,16 @@ func ExitVerdict(arch string, code int) (verdict.Verdict, string) {
 	}
 	switch {
 	case code == ExitSuccess:
-		return verdict.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through %s%s", code, dev, wrote)
+		return record.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through %s%s", code, dev, wrote)
 	case code == ExitFailure:
-		return verdict.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through %s%s", code, dev, wrote)
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through %s%s", code, dev, wrote)
 	case ThroughExitDevice(arch, code):
-		return verdict.Fail, fmt.Sprintf("QEMU exited with %d: the guest exited through %s%s with neither success (51) nor failure (53)", code, dev, wrote)
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest exited through %s%s with neither success (51) nor failure (53)", code, dev, wrote)
 	case code == 0 && arch != "aarch64":
 		// redoxerd's success path first writes 0x2000 to port 0x604, QEMU's ACPI PM1a
 		// control register (SLP_EN, sleep type 0: soft power-off), then 0x19 to 0x501;
 		// exit 0 is that power-off, or any other, without the 0x501 write being caught.
-		return verdict.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit: a guest power-off (redoxerd's success path writes 0x2000 to the ACPI PM1a control port 0x604 before it writes to 0x501)", code)
+		return record.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit: a guest power-off (redoxerd's success path writes 0x2000 to the ACPI PM1a control port 0x604 before it writes to 0x501)", code)
 	}
-	return verdict.Infra, fmt.Sprintf("QEMU exited with %d, not through %s", code, dev)
+	return record.Infra, fmt.Sprintf("QEMU exited with %d, not through %s", code, dev)
 }
