@@ -8,9 +8,11 @@
 //	FUNC_TESTS_COMPLETE
 //
 // (one check per test, guest/func/<name>, so each is its own JUnit testcase in the
-// reports), and redoxer's exit status (51 success, 53 failure; check guest/exit-status on
-// hosts with the redoxer-exit feature): through QEMU's isa-debug-exit device on x86_64,
-// through Arm semihosting on aarch64 (hosts/qemu.RedoxerExit).
+// reports; the protocol is RedoxOS-Nix's, nix/pkgs/infrastructure/functional-test.nix: no
+// upstream Redox image prints it, so on those the checks SKIP), and redoxer's exit status (51
+// success, 53 failure; check guest/exit-status on hosts with the redoxer-exit feature): through
+// QEMU's isa-debug-exit device on x86_64, through Arm semihosting on aarch64
+// (hosts/qemu.RedoxerExit).
 package guest
 
 import (

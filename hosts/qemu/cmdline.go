@@ -41,9 +41,9 @@ type Plan struct {
 	// VarsFrom/VarsTo: the UEFI variable store to copy before starting.
 	VarsFrom, VarsTo string
 	// Scratch disks to create (path -> size in bytes) before starting.
-	Scratch   map[string]int64
-	SerialSok string
-	QMPSock   string
+	Scratch    map[string]int64
+	SerialSock string
+	QMPSock    string
 }
 
 // qemuEscape doubles commas: QEMU option values use ',' as a separator.
@@ -52,9 +52,9 @@ func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 // BuildPlan turns a host and an image into a QEMU command line.
 func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs string) (*Plan, error) {
 	p := &Plan{
-		SerialSok: filepath.Join(dir, "serial.sock"),
-		QMPSock:   filepath.Join(dir, "qmp.sock"),
-		Scratch:   map[string]int64{},
+		SerialSock: filepath.Join(dir, "serial.sock"),
+		QMPSock:    filepath.Join(dir, "qmp.sock"),
+		Scratch:    map[string]int64{},
 	}
 	bin := o.Binary
 	var a []string
@@ -108,7 +108,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 	// guest until the harness has connected, so no byte of the boot is lost.
 	add("-chardev", "socket,id=qmp0,path="+qemuEscape(p.QMPSock)+",server=on,wait=off",
 		"-mon", "chardev=qmp0,mode=control")
-	add("-chardev", "socket,id=ser0,path="+qemuEscape(p.SerialSok)+",server=on,wait=on",
+	add("-chardev", "socket,id=ser0,path="+qemuEscape(p.SerialSock)+",server=on,wait=on",
 		"-serial", "chardev:ser0")
 
 	fw := img.Firmware

@@ -359,10 +359,13 @@ type indexPage struct {
 
 func imageFacts(img record.Image) string {
 	var f []string
-	for _, s := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware} {
+	for _, s := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware, img.File} {
 		if s != "" {
 			f = append(f, s)
 		}
+	}
+	if len(img.SHA256) > 12 {
+		f = append(f, "sha256 "+img.SHA256[:12]) // the whole digest is in the job's result.json
 	}
 	return strings.Join(f, " · ")
 }
