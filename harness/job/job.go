@@ -10,12 +10,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/sockdir"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -101,8 +103,9 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		logw = io.MultiWriter(b.logw, b.userLogw)
 	}
 	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
-	// and job directories can be deep.
-	sockDir, err := os.MkdirTemp("", "rhw-")
+	// and job directories can be deep. Those a killed harness left behind go first.
+	cleanStaleSockDirs(logw)
+	sockDir, err := sockdir.New("")
 	if err != nil {
 		return b.infra(err)
 	}
@@ -167,6 +170,22 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
+}
+
+var staleOnce sync.Once
+
+// cleanStaleSockDirs removes, once per process, the socket directories of harnesses that
+// died without cleaning up (SIGKILL), and says so in the first job's host log.
+func cleanStaleSockDirs(logw io.Writer) {
+	staleOnce.Do(func() {
+		removed, err := sockdir.CleanStale("")
+		for _, s := range removed {
+			fmt.Fprintf(logw, "sockets: removed %s, left by pid %d which is gone\n", s.Path, s.PID)
+		}
+		if err != nil {
+			fmt.Fprintf(logw, "sockets: cleaning stale socket directories: %v\n", err)
+		}
+	})
 }
 
 func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
