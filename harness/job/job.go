@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +67,7 @@ type Booted struct {
 	hostLog  *os.File
 	logw     *secrets.Writer
 	userLogw *secrets.Writer
-	lock     *lock.Lock
+	lock     *lock.Set
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -195,7 +196,10 @@ func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
 	return g.Gaps
 }
 
-func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Lock, error) {
+// acquireLock takes the locks of the host's endpoints (its console, its BMC, its power
+// outlet: hosts.Endpoints), so two host names for one machine, or two runs with other
+// environments, never use it at once. A host kind that names no endpoint is locked by name.
+func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Set, error) {
 	wait := o.LockWait
 	if wait <= 0 {
 		wait = DefaultLockWait
@@ -203,10 +207,17 @@ func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (
 			wait = d
 		}
 	}
+	keys, err := hosts.Endpoints(&j.Host)
+	if err != nil {
+		return nil, err
+	}
+	if len(keys) == 0 {
+		keys = []string{"host:" + j.Host.Name}
+	}
 	start := time.Now()
-	l, err := lock.Acquire(ctx, j.Host.Name, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
+	l, err := lock.AcquireAll(ctx, keys, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
 		OnWait: func(h lock.Holder) {
-			fmt.Fprintf(logw, "lock: waiting up to %s for host %s: held by %s\n", wait, j.Host.Name, h)
+			fmt.Fprintf(logw, "lock: waiting up to %s for host %s (%s): held by %s\n", wait, j.Host.Name, strings.Join(keys, ", "), h)
 		}})
 	if err != nil {
 		return nil, err

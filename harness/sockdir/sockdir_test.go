@@ -92,4 +92,3 @@ func TestReusedPIDIsStale(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
-

@@ -27,7 +27,19 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
-func init() { hosts.Register("ipmi", New) }
+func init() {
+	hosts.Register("ipmi", New)
+	hosts.RegisterEndpoints("ipmi", Endpoints)
+}
+
+// Endpoints is the BMC an ipmi host is reached through: one BMC, one machine.
+func Endpoints(h *matrix.Host) ([]string, error) {
+	o, err := DecodeOptions(h)
+	if err != nil {
+		return nil, err
+	}
+	return []string{hosts.NetEndpoint("bmc", o.Address)}, nil
+}
 
 // Machine is one boot of a BMC-managed machine.
 type Machine struct {

@@ -366,3 +366,13 @@ func (p *prefixWriter) flush() {
 		p.buf = nil
 	}
 }
+
+// Endpoint is the outlet this block switches, as far as the harness can tell: its on
+// command, when the command does not depend on the host ($RHW_HOST and the other RHW_
+// variables make one command text serve many outlets). "" when it cannot tell.
+func (o *Options) Endpoint() string {
+	if o == nil || o.On == "" || strings.Contains(o.On, "RHW_") {
+		return ""
+	}
+	return "power:" + strings.Join(strings.Fields(o.On), " ")
+}

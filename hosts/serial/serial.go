@@ -29,8 +29,37 @@ import (
 )
 
 func init() {
-	hosts.Register("serial", New)
-	hosts.Register("power", New)
+	for _, kind := range []string{"serial", "power"} {
+		hosts.Register(kind, New)
+		hosts.RegisterEndpoints(kind, Endpoints)
+	}
+}
+
+// Endpoints are what a serial host must have to itself: its console (the tty device with
+// links resolved, the adapter's serial number, or the ser2net address) and its power
+// outlet when the on command names one.
+func Endpoints(h *matrix.Host) ([]string, error) {
+	o, err := DecodeOptions(h)
+	if err != nil {
+		return nil, err
+	}
+	var eps []string
+	switch {
+	case o.Address != "":
+		eps = append(eps, hosts.NetEndpoint("tcp", o.Address))
+	case o.USBSerial != "":
+		eps = append(eps, "usb-serial:"+o.USBSerial)
+		// Plugged in here: the tty it is now, which a device: host could name too.
+		if p, err := FindUSBSerial(SysRoot, o.USBSerial); err == nil {
+			eps = append(eps, hosts.TTYEndpoint(p))
+		}
+	default:
+		eps = append(eps, hosts.TTYEndpoint(o.Device))
+	}
+	if e := o.Power.Endpoint(); e != "" {
+		eps = append(eps, e)
+	}
+	return eps, nil
 }
 
 // SysRoot is where FindUSBSerial looks (tests point it at a fake tree).
