@@ -60,8 +60,12 @@ type Console struct {
 	done     chan struct{}
 
 	sendMu sync.Mutex
-	tmu    sync.Mutex // guards the transcript writers
-	norm   Normalizer
+	tmu    sync.Mutex // guards the transcript writers and writeErr
+	// writeErr is the first failure to write the transcript (a full disk): the console
+	// keeps reading (the boot is still judged from memory), the job is told at Close.
+	writeErr error
+	closed   bool
+	norm     Normalizer
 }
 
 // Open starts draining rw at once.
@@ -135,14 +139,15 @@ func (c *Console) readLoop() {
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
 				}
-				c.tfBuf.Write(w)
+				_, werr := c.tfBuf.Write(w)
 				// The transcript must survive a crash of the harness: flush as soon as the
 				// reader has caught up with the stream (a short read). During a burst, the
 				// buffer is written out whenever it fills, so at most one buffer's worth is
 				// ever held in memory, for as long as the burst lasts.
-				if n < len(buf) {
-					c.tfBuf.Flush()
+				if n < len(buf) && werr == nil {
+					werr = c.tfBuf.Flush()
 				}
+				c.keepWriteErr(werr)
 				// (A burst that ends exactly on a full read is flushed by flushLoop.)
 				c.tmu.Unlock()
 			}
@@ -465,17 +470,40 @@ func (c *Console) note(kind byte, s string) {
 	c.times.Flush()
 }
 
-// Close closes the stream and waits for the reader to finish writing the transcript.
+// keepWriteErr keeps the first transcript write error (called with tmu held).
+func (c *Console) keepWriteErr(err error) {
+	if err != nil && c.writeErr == nil {
+		c.writeErr = fmt.Errorf("transcript %s: %w", c.tf.Name(), err)
+	}
+}
+
+// TranscriptErr is the first failure to write the transcript or its times file (nil while
+// every byte reached the disk).
+func (c *Console) TranscriptErr() error {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	return c.writeErr
+}
+
+// Close closes the stream and waits for the reader to finish writing the transcript. It
+// returns the transcript's write error, if any byte or timestamp did not reach the disk
+// (a full disk): the transcript is then incomplete, which the job must say. An error
+// closing the stream itself (already closed by the machine's power-off) is not one.
 func (c *Console) Close() error {
-	err := c.rw.Close()
+	c.rw.Close()
 	<-c.done
 	if c.tf != nil {
 		c.tmu.Lock()
-		c.times.Flush()
-		c.tfBuf.Flush()
-		c.tf.Close()
-		c.timesF.Close()
-		c.tmu.Unlock()
+		defer c.tmu.Unlock()
+		if c.closed {
+			return c.writeErr
+		}
+		c.closed = true
+		c.keepWriteErr(c.times.Flush())
+		c.keepWriteErr(c.tfBuf.Flush())
+		c.keepWriteErr(c.tf.Close())
+		c.keepWriteErr(c.timesF.Close())
+		return c.writeErr
 	}
-	return err
+	return nil
 }

@@ -6,6 +6,7 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -68,6 +69,12 @@ type Booted struct {
 	logw     *secrets.Writer
 	userLogw *secrets.Writer
 	lock     *lock.Set
+	// Teardown lists what failed on the way out (power-off, the transcript's last writes,
+	// the lock release): kept in the host log and, as the INFRA check job/teardown, in
+	// the record. Never dropped: a machine left on or a lock that did not hold makes the
+	// next job's results doubtful.
+	Teardown []string
+	closed   bool
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -237,18 +244,24 @@ func (b *Booted) infra(err error) *Booted {
 	return b
 }
 
-// Close powers the machine off and closes the console (the transcript is complete after).
-func (b *Booted) Close() {
+// Close powers the machine off, closes the console (the transcript is complete after) and
+// gives the host's lock back. What fails on the way is kept in Teardown and the host log,
+// and returned. Safe to call more than once.
+func (b *Booted) Close() error {
+	if b.closed {
+		return b.teardownErr()
+	}
+	b.closed = true
 	if b.Machine != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		b.Machine.PowerOff(ctx)
+		b.keep("power off", b.Machine.PowerOff(ctx))
 		cancel()
 	}
 	if b.Console != nil {
-		b.Console.Close()
+		b.keep("transcript", b.Console.Close())
 	}
 	if b.lock != nil {
-		b.lock.Release()
+		b.keep("lock release", b.lock.Release())
 		b.lock = nil
 	}
 	if b.logw != nil {
@@ -258,8 +271,29 @@ func (b *Booted) Close() {
 		b.userLogw.Close()
 	}
 	if b.hostLog != nil {
-		b.hostLog.Close()
+		// The host log is written last: its own failure can only go into the record.
+		b.keep("host log", b.hostLog.Close())
 	}
+	return b.teardownErr()
+}
+
+// keep records a failure on the way out, in the host log while it is open.
+func (b *Booted) keep(what string, err error) {
+	if err == nil {
+		return
+	}
+	msg := secrets.Redact(what + ": " + strings.ReplaceAll(err.Error(), "\n", "; "))
+	b.Teardown = append(b.Teardown, msg)
+	if b.logw != nil && what != "host log" {
+		fmt.Fprintf(b.logw, "teardown: %s\n", msg)
+	}
+}
+
+func (b *Booted) teardownErr() error {
+	if len(b.Teardown) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(b.Teardown, "; "))
 }
 
 // cleanupMachine removes the private socket directory once the machine is off.
@@ -273,7 +307,9 @@ func (c *cleanupMachine) Unwrap() hosts.Machine { return c.Machine }
 
 func (c *cleanupMachine) PowerOff(ctx context.Context) error {
 	err := c.Machine.PowerOff(ctx)
-	os.RemoveAll(c.dir)
+	if rerr := os.RemoveAll(c.dir); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("socket directory: %w", rerr))
+	}
 	return err
 }
 
