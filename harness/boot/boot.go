@@ -314,11 +314,31 @@ func (f *follower) onConsoleEnd(err error) *Outcome {
 	f.streamEnd = true
 	if f.grace == nil {
 		f.graceWhy = "console closed: " + err.Error()
-		if f.m != nil && f.m.ExitErr() != nil {
-			f.graceWhy = f.m.ExitErr().Error()
+		if exitErr := f.exitState(); exitErr != nil {
+			f.graceWhy = "VM exited: " + exitErr.Error()
 		}
 	}
 	return f.endOfOutput(f.graceWhy)
+}
+
+// exitWait bounds how long the end of the console waits for the machine's exit state. A
+// killed VMM closes its console socket before its parent has reaped it: the cause (the
+// signal, the exit code, its last stderr lines) comes a moment after the end of the stream.
+const exitWait = 5 * time.Second
+
+// exitState is the machine's exit error once it has stopped (waiting up to exitWait for
+// it), or nil: a machine that is still on (a real board whose console line was lost) or
+// that finished without a fault.
+func (f *follower) exitState() error {
+	if f.m == nil {
+		return nil
+	}
+	select {
+	case <-f.m.Exited():
+	case <-time.After(exitWait):
+	case <-f.ctx.Done():
+	}
+	return f.m.ExitErr()
 }
 
 // onGraceOver decides after the output collected past a fatal signature or a VM exit.

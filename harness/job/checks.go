@@ -81,8 +81,14 @@ func (b *Booted) BootChecks() []record.Check {
 	}
 	if len(crashes) > 0 {
 		nc.Message = strings.Join(crashes, "; ")
-	} else if o.Verdict == record.Infra && len(o.Analysis.Stages) == 0 {
-		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: "nothing to judge: " + o.Reason}
+	} else if o.Verdict == record.Infra {
+		// The log was cut short by a lab fault (VMM killed, console lost): what it does not
+		// hold cannot be called crash-free.
+		why := "not judged, the log was cut short: "
+		if len(o.Analysis.Stages) == 0 {
+			why = "nothing to judge: "
+		}
+		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: why + o.Reason}
 	}
 	checks = append(checks, nc)
 	return b.applyXFail(checks)
