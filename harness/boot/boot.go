@@ -247,8 +247,18 @@ func (f *follower) finish(v record.Verdict, reason string) *Outcome {
 	return &out
 }
 
-// hang decides HANG unless a console gap may have hidden the deciding output.
+// Unreadable console: at least minNoise raw bytes and under half of them text, with no
+// stage seen (Console.Readable).
+const minNoise = 256
+
+// hang decides HANG unless a console gap may have hidden the deciding output, or the
+// console was noise (a line setting mismatch): the image cannot be blamed for a console
+// the harness could not read.
 func (f *follower) hang(reason string) *Outcome {
+	if raw, text := f.con.Readable(); f.an.LastStage() == "" && raw >= minNoise && text*2 < raw {
+		return f.finish(record.Infra, fmt.Sprintf("console unreadable: %d bytes, %d%% of them text (a baud rate, parity or word size mismatch between the line and the console?); without it: %s",
+			raw, text*100/raw, reason))
+	}
 	if g := hiddenBy(f.cfg.Gaps, f.an.Snapshot()); g != nil {
 		return f.finish(record.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
 			g, orNone(f.an.LastStage()), reason))

@@ -15,6 +15,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
@@ -53,6 +54,7 @@ type Console struct {
 	base     int64
 	total    int64 // absolute offset of the end of win
 	rawTotal int64
+	textRaw  int64     // raw bytes that read as text (see textBytes)
 	last     time.Time // arrival of the last byte
 	opened   time.Time
 	changed  chan struct{} // closed and replaced on every append
@@ -152,7 +154,7 @@ func (c *Console) readLoop() {
 				c.tmu.Unlock()
 			}
 			normBuf = c.norm.Append(normBuf[:0], chunk)
-			c.append(normBuf, now, int64(n))
+			c.append(normBuf, now, int64(n), textBytes(chunk))
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
@@ -166,10 +168,11 @@ func (c *Console) readLoop() {
 	}
 }
 
-func (c *Console) append(text []byte, now time.Time, raw int64) {
+func (c *Console) append(text []byte, now time.Time, raw, textRaw int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rawTotal += raw
+	c.textRaw += textRaw
 	c.last = now
 	if len(text) > 0 {
 		if len(c.win)+len(text) > 2*c.opts.Window {
@@ -483,6 +486,39 @@ func (c *Console) TranscriptErr() error {
 	c.tmu.Lock()
 	defer c.tmu.Unlock()
 	return c.writeErr
+}
+
+// Readable reports how many raw bytes arrived and how many of them read as text: printable
+// ASCII, the usual control characters of a terminal (tab, CR, LF, backspace, escape) and
+// well-formed UTF-8. A line at the wrong baud rate (or parity, or word size) reads as
+// noise: far fewer than half of its bytes are text, while a firmware's box drawing and
+// colour escapes are.
+func (c *Console) Readable() (raw, text int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rawTotal, c.textRaw
+}
+
+// textBytes counts the bytes of b that read as text (a UTF-8 sequence split across two
+// reads counts as noise: a few bytes per read at most).
+func textBytes(b []byte) int64 {
+	var n int64
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c < 0x7f || c == '\t' || c == '\r' || c == '\n' || c == '\b' || c == 0x1b {
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			n += int64(size)
+		}
+		i += size
+	}
+	return n
 }
 
 // Close closes the stream and waits for the reader to finish writing the transcript. It
