@@ -227,7 +227,7 @@ func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (
 			fmt.Fprintf(logw, "lock: waiting up to %s for host %s (%s): held by %s\n", wait, j.Host.Name, strings.Join(keys, ", "), h)
 		}})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("host %s: %w", j.Host.Name, err)
 	}
 	if waited := time.Since(start); waited > time.Second {
 		fmt.Fprintf(logw, "lock: got host %s after waiting %s\n", j.Host.Name, waited.Round(time.Millisecond))

@@ -101,7 +101,7 @@ type BusyError struct {
 }
 
 func (e *BusyError) Error() string {
-	return fmt.Sprintf("host %s is locked by %s; gave up after waiting %s", e.Name, e.Holder, e.Waited.Round(time.Millisecond))
+	return fmt.Sprintf("%s is locked by %s; gave up after waiting %s", e.Name, e.Holder, e.Waited.Round(time.Millisecond))
 }
 
 var reName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._+-]*$`)
@@ -192,7 +192,7 @@ func Acquire(ctx context.Context, name string, o Options) (*Lock, error) {
 		select {
 		case <-ctx.Done():
 			f.Close()
-			return nil, fmt.Errorf("waiting for host %s (held by %s): %w", name, h, ctx.Err())
+			return nil, fmt.Errorf("waiting for %s (held by %s): %w", name, h, ctx.Err())
 		case <-time.After(min(poll, o.Wait-waited)):
 		}
 	}
