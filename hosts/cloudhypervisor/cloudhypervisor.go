@@ -300,28 +300,21 @@ func (m *Machine) dial(ctx context.Context, path string) (net.Conn, error) {
 
 // Pause pauses the guest (vm.pause). The console stays open; Paused reports true until
 // Resume.
-func (m *Machine) Pause(ctx context.Context) error {
-	api := m.API()
-	if api == nil {
-		return errors.New("cloud-hypervisor: not powered on")
-	}
-	if err := api.Pause(ctx); err != nil {
-		return err
-	}
-	m.paused.Store(true)
-	return nil
-}
+func (m *Machine) Pause(ctx context.Context) error { return m.setPaused(ctx, (*Client).Pause, true) }
 
 // Resume continues a paused guest (vm.resume).
-func (m *Machine) Resume(ctx context.Context) error {
+func (m *Machine) Resume(ctx context.Context) error { return m.setPaused(ctx, (*Client).Resume, false) }
+
+// setPaused makes the API call and, once the VMM did it, notes the new state.
+func (m *Machine) setPaused(ctx context.Context, call func(*Client, context.Context) error, paused bool) error {
 	api := m.API()
 	if api == nil {
 		return errors.New("cloud-hypervisor: not powered on")
 	}
-	if err := api.Resume(ctx); err != nil {
+	if err := call(api, ctx); err != nil {
 		return err
 	}
-	m.paused.Store(false)
+	m.paused.Store(paused)
 	return nil
 }
 
