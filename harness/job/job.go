@@ -265,13 +265,13 @@ func (b *Booted) Close() error {
 		b.lock = nil
 	}
 	if b.logw != nil {
-		b.logw.Close()
+		// The host log is written last: its own failure can only go into the record.
+		b.keep("host log", b.logw.Close())
 	}
 	if b.userLogw != nil {
 		b.userLogw.Close()
 	}
 	if b.hostLog != nil {
-		// The host log is written last: its own failure can only go into the record.
 		b.keep("host log", b.hostLog.Close())
 	}
 	return b.teardownErr()
