@@ -137,11 +137,12 @@ func Acquire(ctx context.Context, name string, o Options) (*Lock, error) {
 		dir = DefaultDir()
 	}
 	if _, err := os.Stat(dir); os.IsNotExist(err) {
-		if err := os.MkdirAll(dir, 0o1777); err != nil {
+		if err := os.MkdirAll(dir, os.ModeSticky|0o777); err != nil {
 			return nil, fmt.Errorf("lock dir: %w", err)
 		}
-		// Every user of the harness on this controller locks here (the umask took o+w off).
-		os.Chmod(dir, 0o1777)
+		// Every user of the harness on this controller locks here (the umask took o+w off);
+		// sticky, as /tmp: nobody removes another's lock file.
+		os.Chmod(dir, os.ModeSticky|0o777)
 	}
 	poll := o.Poll
 	if poll <= 0 {
