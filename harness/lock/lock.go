@@ -1,5 +1,6 @@
-// Package lock gives a real machine to one run at a time: one lock file per host in a lock
-// directory, held with flock(2), so the kernel releases it when the holder exits, however it
+// Package lock gives a real machine to one run at a time: one lock file per key (an
+// endpoint of the machine: its console, its BMC, its outlet; see hosts.Endpoints) in a
+// lock directory that does not depend on the environment by accident, held with flock(2), so the kernel releases it when the holder exits, however it
 // exits (a crashed or killed harness never leaves a stale lock). A waiter polls with a
 // timeout and can say who holds the host: the holder writes its pid, controller hostname,
 // job and start time into the file.
