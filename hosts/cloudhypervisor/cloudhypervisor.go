@@ -184,7 +184,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		}
 	}
 	if m.plan.DiskTo != "" {
-		if err := copyFile(m.plan.DiskFrom, m.plan.DiskTo); err != nil {
+		if err := vmproc.CopyFile(m.plan.DiskFrom, m.plan.DiskTo); err != nil {
 			return nil, hosts.Infra(fmt.Errorf("disk copy: %w", err))
 		}
 	}
@@ -381,24 +381,4 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 		}
 	}
 	return err
-}
-
-// copyFile copies an image (copy_file_range: a reflink or an in-kernel copy where the
-// filesystem can).
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(to)
-		return err
-	}
-	return out.Close()
 }

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -79,7 +78,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		return nil, hosts.Infra(err)
 	}
 	if m.plan.VarsTo != "" {
-		if err := copyFile(m.plan.VarsFrom, m.plan.VarsTo); err != nil {
+		if err := vmproc.CopyFile(m.plan.VarsFrom, m.plan.VarsTo); err != nil {
 			return nil, hosts.Infra(fmt.Errorf("uefi vars: %w", err))
 		}
 	}
@@ -118,12 +117,4 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 		m.serial.Close()
 	}
 	return err
-}
-
-func copyFile(from, to string) error {
-	data, err := os.ReadFile(from)
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(to, data, 0o644)
 }

@@ -54,6 +54,27 @@ func Prepare(dir string, scratch map[string]int64, sockets ...string) error {
 	return nil
 }
 
+// CopyFile makes a private copy of a file the VMM writes to (a disk image, UEFI variables),
+// streamed (copy_file_range: a reflink or an in-kernel copy where the filesystem can); a
+// failed copy leaves nothing behind.
+func CopyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		os.Remove(to)
+		return err
+	}
+	return out.Close()
+}
+
 // Start runs argv as the VMM called name: in its own process group (Stop kills exactly
 // what was started, children included; Pdeathsig takes it down with the harness), stderr
 // (and stdout, unless given) into log and the tail kept for the exit reason. stdin and
