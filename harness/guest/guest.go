@@ -8,7 +8,8 @@
 //	FUNC_TESTS_COMPLETE
 //
 // (one check per test, guest/func/<name>, so each is its own JUnit testcase in the
-// reports), and redoxer's exit status through QEMU's isa-debug-exit device (51 success,
+// reports; the protocol is RedoxOS-Nix's, nix/pkgs/infrastructure/functional-test.nix: no
+// upstream Redox image prints it, so on those the checks SKIP), and redoxer's exit status through QEMU's isa-debug-exit device (51 success,
 // 53 failure; check guest/exit-status on hosts with the isa-debug-exit feature).
 package guest
 
