@@ -5,6 +5,8 @@
 package redoxfacts
 
 import (
+	"strings"
+
 	"sort"
 	"strconv"
 
@@ -107,6 +109,10 @@ func Facts() []Fact {
 	if e := bisect.Editors["redox"]; e != nil {
 		add(e.Menu, "bisect redox editor menu")
 		add(e.Opened, "bisect redox editor opened")
+		// init's own confirmation that a skip took, without the unit's name.
+		for _, c := range e.Confirm("") {
+			add(strings.TrimSuffix(c, " "), "bisect redox skip confirmation")
+		}
 	}
 	if d := netcheck.Dialects["redox"]; d != nil {
 		for _, p := range d.Lease {

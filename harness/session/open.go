@@ -20,7 +20,9 @@ import (
 //	net.listen=<address>    the controller address the HTTP server listens on
 //	                        (default 127.0.0.1, which QEMU user networking forwards to)
 //	net.gateway=<address>   the address to ping (default: the router of the DHCP lease)
-//	isa-debug-exit          (bare word) the VM has QEMU's isa-debug-exit device at 0xf4
+//	redoxer-exit            (bare word) the VM has redoxer's exit device: isa-debug-exit at
+//	                        QEMU's default port 0x501 on x86_64, semihosting on aarch64
+//	                        (isa-debug-exit, the older name, still works on x86_64)
 const (
 	SettingCharDelay = "char-delay"
 )
