@@ -17,6 +17,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -46,12 +47,18 @@ func runMain(args []string) int {
 	if status := r.plan(); status != 0 {
 		return status
 	}
-	if status := r.openRunDir(); status != 0 {
-		return status
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r.ctx = ctx
+	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
+	// input (exit 2, nothing written); an image the network does not deliver makes its jobs
+	// INFRA and the others run.
+	if status := fetchImages(ctx, r.m, r.jobs, false); status == 2 {
+		return status
+	}
+	if status := r.openRunDir(); status != 0 {
+		return status
+	}
 	recs, errs := r.runJobs(r.runDir, r.jobs)
 	r.info.Finished = time.Now().UTC()
 	r.info.Interrupted = ctx.Err() != nil
@@ -108,6 +115,9 @@ func parseRunFlags(args []string) (*runCmd, int) {
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {
 	m, err := matrix.Load(r.matrixPath)
+	if err == nil {
+		err = hosts.CheckEndpoints(m) // two hosts on one console, BMC or outlet
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -3,6 +3,7 @@ package boot
 import (
 	"bufio"
 	"context"
+	"math/rand"
 	"net"
 	"path/filepath"
 	"strings"
@@ -98,5 +99,51 @@ func TestKernelPanicEndsTheBootAsCrash(t *testing.T) {
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 10 * time.Second, Deadline: 20 * time.Second, Grace: 300 * time.Millisecond})
 	if o.Verdict != record.Crash {
 		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// A console of noise (what a baud rate mismatch reads) is INFRA "console unreadable", not a
+// HANG blamed on the image.
+func TestConsoleOfRandomBytesIsUnreadableNotHang(t *testing.T) {
+	g, con := guest(t)
+	noise := make([]byte, 8<<10)
+	rand.New(rand.NewSource(1)).Read(noise)
+	g.Write(noise)
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 500 * time.Millisecond, Deadline: 20 * time.Second})
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "console unreadable") {
+		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// A real Redox log (box drawing, colour escapes, UTF-8) is text: its silence is a HANG.
+func TestRealLogWithEscapesIsReadable(t *testing.T) {
+	g, con := guest(t)
+	var b strings.Builder
+	for range 20 {
+		b.WriteString("\x1b[1;32m✓\x1b[0m ░▒▓ a splash, no stage marker ┌──┐\r\n")
+	}
+	g.Write([]byte(b.String()))
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 500 * time.Millisecond, Deadline: 20 * time.Second})
+	if o.Verdict != record.Hang {
+		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// An image that logs in by itself and prints no motd shows only ion's prompt, without a
+// line break after it (ion 1440704 src/lib/shell/variables.rs PROMPT: the title escape,
+// colours, "${USER}:${SWD}$ "): that is a shell, so the boot passes instead of hanging.
+func TestIonPromptWithoutMotdIsAShell(t *testing.T) {
+	g, con := guest(t)
+	go func() {
+		g.Write([]byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\r\n" +
+			"[src/initnsmgr.rs:169 WARN] Scheme \"file\" not found in namespace\r\n" +
+			"\x1b]0;user: /home/user\x07\x1b[38;5;85;1muser\x1b[39m:\x1b[38;5;75m~\x1b[39m$ \x1b[0m"))
+	}()
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 5 * time.Second, Deadline: 20 * time.Second})
+	if o.Verdict != record.Pass || !o.Analysis.ReachedLogin {
+		t.Fatalf("outcome %s: %s (%+v)", o.Verdict, o.Reason, o.Analysis.Stages)
+	}
+	if _, ok := o.StageAt["shell"]; !ok {
+		t.Errorf("no shell stage: %+v", o.Analysis.Stages)
 	}
 }
