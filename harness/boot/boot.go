@@ -86,6 +86,24 @@ type Config struct {
 	// while nobody was listening. A gap before the last stage seen hid nothing that
 	// matters, so a later silence is still a HANG.
 	Gaps func() []hosts.Gap
+	// Screen, when set, is the machine's display (harness/screen.Recorder): a capture when
+	// a stage is reached and at a HANG, CRASH or INFRA verdict; the profile's screen
+	// markers looked for while their stage is awaited; screen responses answered with keys.
+	Screen Screen
+	// ScreenEvery is how often the screen is looked at while something on it is awaited
+	// (default 1s; not time-scaled: a menu waiting for a key should be answered soon).
+	ScreenEvery time.Duration
+}
+
+// Screen is the stage machine's view of a display.
+type Screen interface {
+	// Look returns which of the given stages and responses (indexes into the profile's
+	// Stages and Responses) show their screen markers now.
+	Look(ctx context.Context, p *profile.Profile, stages, responses []int) (seenStages, seenResponses []int, err error)
+	// Press types key chords on the machine's keyboard.
+	Press(ctx context.Context, chords []string) error
+	// Capture stores the screen as evidence; it never fails the boot.
+	Capture(ctx context.Context, why string)
 }
 
 // Outcome is how a boot ended.
@@ -112,6 +130,9 @@ type lineMsg struct {
 // Run follows the boot on con. m may be nil (offline consoles); ctx cancels everything.
 func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) Outcome {
 	p := cfg.Profile
+	if cfg.Until == "" {
+		cfg.Until = p.Until
+	}
 	if cfg.Until == "" {
 		cfg.Until = p.Login.Stage
 		if p.Login.User == "" && p.Login.Shell != "" {
@@ -169,6 +190,11 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	finish := func(v verdict.Verdict, reason string) Outcome {
 		out.Verdict, out.Reason = v, reason
 		out.Decided = time.Now()
+		if cfg.Screen != nil && v != verdict.Pass {
+			// The last screen of a hung or crashed machine is the first thing a developer
+			// wants to see.
+			capture(ctx, cfg.Screen, string(v))
+		}
 		out.LastOutput = con.LastOutput()
 		out.Analysis = an.Snapshot()
 		for _, s := range out.Analysis.Stages {
@@ -196,6 +222,38 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	}
 	stageTicker := time.NewTicker(250 * time.Millisecond)
 	defer stageTicker.Stop()
+
+	// The screen: captures as stages are reached, looks while a screen marker is awaited.
+	captured := 0
+	progressed := func() {
+		if st, c := an.LastStage(), an.LastComponent(); st != lastStage || c != lastComp {
+			if st != lastStage {
+				stageSince = time.Now()
+			}
+			lastStage, lastComp = st, c
+			if cfg.OnProgress != nil {
+				cfg.OnProgress(lastStage, lastComp)
+			}
+		}
+		if cfg.Screen != nil && an.StagesReached() > captured {
+			hits := an.Snapshot().Stages
+			for _, h := range hits[captured:] {
+				capture(ctx, cfg.Screen, "stage "+h.Name)
+			}
+			captured = len(hits)
+		}
+	}
+	var screenTick <-chan time.Time
+	if cfg.Screen != nil && p.HasScreen() {
+		every := cfg.ScreenEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		t := time.NewTicker(every)
+		defer t.Stop()
+		screenTick = t.C
+	}
+	screenFailed := false
 
 	// Pauses (seen on the stage ticker and whenever a timer fires): the time a pause lasts
 	// is added to the deadline and the stage clock, and a watchdog that fired during it is
@@ -253,15 +311,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					return finish(verdict.Infra, "console send: "+err.Error())
 				}
 			}
-			if st, c := an.LastStage(), an.LastComponent(); st != lastStage || c != lastComp {
-				if st != lastStage {
-					stageSince = time.Now()
-				}
-				lastStage, lastComp = st, c
-				if cfg.OnProgress != nil {
-					cfg.OnProgress(lastStage, lastComp)
-				}
-			}
+			progressed()
 			if an.Reached(cfg.Until) {
 				out.Reached = time.Now()
 				lingerOn(ctx, con, an, lines, cfg.Linger)
@@ -318,6 +368,41 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return hang(hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
+		case <-screenTick:
+			stages, resps := screenAwaited(p, an)
+			if len(stages) == 0 && len(resps) == 0 {
+				continue
+			}
+			lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
+			seenSt, seenResp, err := cfg.Screen.Look(lctx, p, stages, resps)
+			lcancel()
+			if err != nil {
+				if !screenFailed {
+					screenFailed = true
+					con.Note("screen: " + err.Error())
+				}
+				continue
+			}
+			for _, i := range seenResp {
+				r := p.Responses[i]
+				if !an.Respond(i) || len(r.Keys) == 0 {
+					continue
+				}
+				con.Note(fmt.Sprintf("screen: %s seen, pressing %v", r.Screen, r.Keys))
+				if err := cfg.Screen.Press(ctx, r.Keys); err != nil {
+					return finish(verdict.Infra, "keyboard: "+err.Error())
+				}
+			}
+			for _, i := range seenSt {
+				if an.ReachOnScreen(p.Stages[i].Name, time.Now()) {
+					con.Note("screen: stage " + p.Stages[i].Name + " seen on the screen")
+				}
+			}
+			progressed()
+			if an.Reached(cfg.Until) {
+				out.Reached = time.Now()
+				return finish(verdict.Pass, "reached "+cfg.Until+" (on the screen)")
+			}
 		case <-stageTicker.C:
 			if observePause() {
 				continue
@@ -332,6 +417,35 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			return finish(verdict.Infra, "cancelled: "+ctx.Err().Error())
 		}
 	}
+}
+
+// screenAwaited is what to look for on the screen now: the stages ScreenAwaited names, and
+// the screen responses not yet answered while no non-optional stage has been reached (boot
+// menus come before the kernel).
+func screenAwaited(p *profile.Profile, an *classify.Analyzer) (stages, resps []int) {
+	stages = p.ScreenAwaited(an.Reached)
+	early := true
+	for _, s := range p.Stages {
+		if !s.Optional && an.Reached(s.Name) {
+			early = false
+			break
+		}
+	}
+	if early {
+		for i, r := range p.Responses {
+			if r.Screen != nil && !an.Responded(i) {
+				resps = append(resps, i)
+			}
+		}
+	}
+	return stages, resps
+}
+
+// capture stores the screen with a bound on the time it may take.
+func capture(ctx context.Context, s Screen, why string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	s.Capture(cctx, why)
 }
 
 // hiddenBy returns the latest console gap that is still open or ended after the last stage

@@ -85,6 +85,10 @@ func (b *Booted) BootChecks() []results.Check {
 		nc = results.Check{Name: "boot/no-crash", Verdict: verdict.Infra, Message: "nothing to judge: " + o.Reason}
 	}
 	checks = append(checks, nc)
+	for _, st := range b.screenSkipped {
+		checks = append(checks, results.Check{Name: "boot/" + st, Verdict: verdict.Skip, Stage: st,
+			Message: "shows only on the screen: " + b.ScreenNote})
+	}
 	return b.applyXFail(checks)
 }
 
@@ -125,6 +129,17 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 	}
 	for _, e := range b.Outcome.Analysis.Events {
 		r.Events = append(r.Events, results.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
+	}
+	if b.Screen != nil {
+		for _, c := range b.Screen.Captures() {
+			r.Screens = append(r.Screens, results.ScreenCapture{File: c.File, Why: c.Why, At: c.At, Same: c.Same})
+			if !c.Same {
+				r.Artifacts["screen:"+strings.TrimSuffix(filepath.Base(c.File), ".png")] = c.File
+			}
+		}
+		r.ScreenNote = b.Screen.Problem()
+	} else {
+		r.ScreenNote = b.ScreenNote
 	}
 	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": Transcript + ".times", "host-log": "host.log"} {
 		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil && b.Dir != "" {

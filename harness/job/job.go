@@ -16,6 +16,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -45,6 +46,9 @@ type Options struct {
 	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
 	// the boot as INFRA.
 	BeforeBoot func(ctx context.Context, con *console.Console) error
+	// NoScreen turns the screen work off (no captures, no screen markers, no keys): the
+	// baseline of the screen benchmark. Screen-only stages are then not checked.
+	NoScreen bool
 }
 
 // DefaultLockWait bounds the wait for a busy real host.
@@ -60,11 +64,16 @@ type Booted struct {
 	Outcome boot.Outcome
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
-	Err      error
-	hostLog  *os.File
-	logw     *secrets.Writer
-	userLogw *secrets.Writer
-	lock     *lock.Lock
+	Err error
+	// Screen is the machine's display when it has one (captures, screen markers, keys);
+	// ScreenNote says why there is none, once, for the record.
+	Screen        *screen.Recorder
+	ScreenNote    string
+	screenSkipped []string
+	hostLog       *os.File
+	logw          *secrets.Writer
+	userLogw      *secrets.Writer
+	lock          *lock.Lock
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -83,6 +92,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err != nil {
 		return b.infra(err)
 	}
+	prof = prof.ForVariant(j.Image.Variant)
 	b.Profile = prof
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return b.infra(err)
@@ -148,6 +158,22 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if noter != nil {
 		noter.SetNote(func(s string) { con.Note(secrets.Redact(s)) })
 	}
+	var scr boot.Screen
+	switch s := hosts.ScreenOf(mach); {
+	case o.NoScreen:
+		b.ScreenNote = "screen work turned off for this run"
+	case s == nil:
+		b.ScreenNote = fmt.Sprintf("host kind %s has no screen: nothing captured", j.Host.Kind)
+	case !s.HasDisplay():
+		b.ScreenNote = fmt.Sprintf("host %s has no display device (add vga or ramfb to its devices): nothing captured", j.Host.Name)
+	default:
+		b.Screen = screen.NewRecorder(b.Dir, s, nil, con.Opened())
+		scr = b.Screen
+	}
+	if b.Screen == nil {
+		b.Profile, b.screenSkipped = prof.WithoutScreen()
+		prof = b.Profile
+	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
 	}
@@ -164,6 +190,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Linger:     time.Duration(float64(lingerTime) * scale),
 		OnProgress: o.OnProgress,
 		Gaps:       gapsOf(gaps),
+		Screen:     scr,
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
@@ -209,6 +236,11 @@ func (b *Booted) infra(err error) *Booted {
 
 // Close powers the machine off and closes the console (the transcript is complete after).
 func (b *Booted) Close() {
+	if b.Screen != nil && b.Machine != nil && b.Err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		b.Screen.Capture(ctx, "end")
+		cancel()
+	}
 	if b.Machine != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		b.Machine.PowerOff(ctx)

@@ -1,0 +1,106 @@
+package screen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"strings"
+)
+
+// OCR reads text off a screen with tesseract (see the package comment for why a command).
+type OCR struct {
+	// Bin is the tesseract command (default "tesseract" on PATH).
+	Bin string
+	// PSM is tesseract's page segmentation mode (default 11, "sparse text": boot screens are
+	// a few lines scattered over a black screen, not a page).
+	PSM int
+	// Scale enlarges the screen before recognition (default 2: VGA's 8x16 font at 720x400
+	// is below the glyph size tesseract's English model is trained on).
+	Scale int
+}
+
+// ErrNoOCR is returned when tesseract is not installed.
+var ErrNoOCR = errors.New("tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-eng)")
+
+// Available reports whether the OCR command can be run.
+func (o *OCR) Available() error {
+	if _, err := exec.LookPath(o.bin()); err != nil {
+		return ErrNoOCR
+	}
+	return nil
+}
+
+func (o *OCR) bin() string {
+	if o == nil || o.Bin == "" {
+		return "tesseract"
+	}
+	return o.Bin
+}
+
+// Read returns the text tesseract finds on img.
+func (o *OCR) Read(ctx context.Context, img image.Image) (string, error) {
+	psm, scale := 11, 2
+	if o != nil && o.PSM > 0 {
+		psm = o.PSM
+	}
+	if o != nil && o.Scale > 0 {
+		scale = o.Scale
+	}
+	var in bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&in, Prepare(img, scale)); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, o.bin(), "stdin", "stdout", "-l", "eng", "--psm", fmt.Sprint(psm))
+	cmd.Stdin = &in
+	// One thread: the machines this runs on are shared, and OpenMP's spinning threads cost
+	// more than they save on a screen of text.
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	if err := cmd.Run(); err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", ErrNoOCR
+		}
+		return "", fmt.Errorf("tesseract: %v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// Prepare is the picture tesseract is given: grey, dark text on a light ground (a boot
+// screen is light on dark: it is inverted when its mean is dark) and enlarged scale times.
+func Prepare(img image.Image, scale int) *image.Gray {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	var sum int
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			v := color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
+			g.Pix[y*g.Stride+x] = v
+			sum += int(v)
+		}
+	}
+	invert := w*h > 0 && sum/(w*h) < 128
+	if scale < 1 {
+		scale = 1
+	}
+	out := image.NewGray(image.Rect(0, 0, w*scale, h*scale))
+	for y := 0; y < h*scale; y++ {
+		src := g.Pix[(y/scale)*g.Stride:]
+		dst := out.Pix[y*out.Stride:]
+		for x := 0; x < w*scale; x++ {
+			v := src[x/scale]
+			if invert {
+				v = 255 - v
+			}
+			dst[x] = v
+		}
+	}
+	return out
+}
