@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -231,6 +232,28 @@ func (p *Profile) StageIndex(name string) int {
 // variants only are left out, and a variant's own stage after the login stage becomes the
 // boot's target. A profile without variant stages is returned as is.
 func (p *Profile) ForVariant(variant string) *Profile {
+	return derive(p, "variant:"+variant, func() *Profile { return p.forVariant(variant) })
+}
+
+// derived caches profiles made from registered ones (ForVariant, WithoutScreen), so each
+// is built once: the line analyser compiles a profile once per pointer.
+var derived sync.Map // derivedKey -> *Profile
+
+type derivedKey struct {
+	p   *Profile
+	how string
+}
+
+func derive(p *Profile, how string, make func() *Profile) *Profile {
+	k := derivedKey{p, how}
+	if d, ok := derived.Load(k); ok {
+		return d.(*Profile)
+	}
+	d, _ := derived.LoadOrStore(k, make())
+	return d.(*Profile)
+}
+
+func (p *Profile) forVariant(variant string) *Profile {
 	has := false
 	for _, s := range p.Stages {
 		has = has || len(s.Variants) > 0
@@ -272,6 +295,10 @@ func (p *Profile) WithoutScreen() (*Profile, []string) {
 	if len(dropped) == 0 {
 		return p, nil
 	}
+	return derive(p, "without-screen", p.withoutScreen), dropped
+}
+
+func (p *Profile) withoutScreen() *Profile {
 	cp := *p
 	cp.Stages = nil
 	for _, s := range p.Stages {
@@ -283,7 +310,7 @@ func (p *Profile) WithoutScreen() (*Profile, []string) {
 		}
 		cp.Stages = append(cp.Stages, s)
 	}
-	return &cp, dropped
+	return &cp
 }
 
 // HasScreen reports whether any stage or response of the profile looks at the screen.
