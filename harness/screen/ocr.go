@@ -72,34 +72,63 @@ func (o *OCR) Read(ctx context.Context, img image.Image) (string, error) {
 	return out.String(), nil
 }
 
-// Prepare is the picture tesseract is given: grey, dark text on a light ground (a boot
-// screen is light on dark: it is inverted when its mean is dark) and enlarged scale times.
+// Prepare is the picture tesseract is given: black ink on white, enlarged scale times,
+// with a white margin (text touching the edge is misread). Ink is decided per character
+// cell (9x16 on the 720x400 VGA text screen, else 8x16): a pixel is ink when it differs from
+// the colour most of its cell has, so light text on black, black text on a highlighted menu
+// bar and coloured text all come out the same.
 func Prepare(img image.Image, scale int) *image.Gray {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
-	g := image.NewGray(image.Rect(0, 0, w, h))
-	var sum int
+	g := make([]uint8, w*h)
 	for y := 0; y < h; y++ {
 		for x := 0; x < w; x++ {
-			v := color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
-			g.Pix[y*g.Stride+x] = v
-			sum += int(v)
+			g[y*w+x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
 		}
 	}
-	invert := w*h > 0 && sum/(w*h) < 128
+	cw, ch := 8, 16
+	if w%9 == 0 && w/9 == 80 {
+		cw = 9
+	}
+	ink := make([]bool, w*h)
+	var hist [256]int
+	for cy := 0; cy < h; cy += ch {
+		for cx := 0; cx < w; cx += cw {
+			hist = [256]int{}
+			for y := cy; y < min(cy+ch, h); y++ {
+				for x := cx; x < min(cx+cw, w); x++ {
+					hist[g[y*w+x]]++
+				}
+			}
+			bg := 0
+			for v := range hist {
+				if hist[v] > hist[bg] {
+					bg = v
+				}
+			}
+			for y := cy; y < min(cy+ch, h); y++ {
+				for x := cx; x < min(cx+cw, w); x++ {
+					d := int(g[y*w+x]) - bg
+					ink[y*w+x] = d > 40 || d < -40
+				}
+			}
+		}
+	}
 	if scale < 1 {
 		scale = 1
 	}
-	out := image.NewGray(image.Rect(0, 0, w*scale, h*scale))
+	const margin = 16
+	out := image.NewGray(image.Rect(0, 0, w*scale+2*margin, h*scale+2*margin))
+	for i := range out.Pix {
+		out.Pix[i] = 255
+	}
 	for y := 0; y < h*scale; y++ {
-		src := g.Pix[(y/scale)*g.Stride:]
-		dst := out.Pix[y*out.Stride:]
+		dst := out.Pix[(y+margin)*out.Stride+margin:]
+		row := ink[(y/scale)*w:]
 		for x := 0; x < w*scale; x++ {
-			v := src[x/scale]
-			if invert {
-				v = 255 - v
+			if row[x/scale] {
+				dst[x] = 0
 			}
-			dst[x] = v
 		}
 	}
 	return out
