@@ -12,6 +12,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -113,7 +114,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		scale := 1.0
 		b := job.Boot(ctx, o.Matrix, o.Job, job.Options{RunDir: dir, BootArgs: o.BootArgs,
 			OnPowerOn: func(m hosts.Machine) { scale = m.TimeScale() },
-			BeforeBoot: func(ctx context.Context, con *console.Console) error {
+			BeforeBootScreen: func(ctx context.Context, con *console.Console, scr *screen.Recorder) error {
+				if scr != nil && ed.ScreenMenu != "" && o.Job.Firmware() == "bios" {
+					// A BIOS loader draws on VGA and reads the keyboard: the serial
+					// line cannot reach its editor.
+					return ed.TypeKeys(ctx, con, scr, names, scale)
+				}
 				return ed.Type(ctx, con, names, scale)
 			}})
 		a.Verdict, a.Reason, a.LastComponent = b.Outcome.Verdict, b.Outcome.Reason, b.Outcome.Analysis.LastComponent

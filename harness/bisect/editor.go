@@ -13,6 +13,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 )
 
 // Editor is how to change one boot at a profile's boot loader, as keys on the serial line.
@@ -30,6 +31,13 @@ type Editor struct {
 	Typed func(names []string) string
 	// CharDelay paces typing (a loader redraws its whole line per key).
 	CharDelay time.Duration
+	// The same editor on the screen and keyboard, for a loader the serial line cannot
+	// reach (a BIOS loader that draws on VGA and reads INT 16h): ScreenMenu and
+	// ScreenOpened are phrases read by OCR, Open is pressed as keys, ScreenKeys are the key
+	// chords that skip names and boot, and Typed is checked on the screen. Empty
+	// ScreenMenu: this editor has no screen path.
+	ScreenMenu, ScreenOpened string
+	ScreenKeys               func(names []string) ([]string, error)
 }
 
 // Editors by profile name.
@@ -52,6 +60,20 @@ var Editors = map[string]*Editor{
 			return "fx.skip=" + strings.Join(n, ",")
 		},
 		CharDelay: 30 * time.Millisecond,
+		// The BIOS GRUB disk (disk-bios-x86_64-grub.img): its menu and editor are on VGA
+		// only. In GRUB's editor the cursor starts on "setparams"; two lines down is the
+		// "linux" line, End goes to its end, Ctrl-x boots the edited entry.
+		ScreenMenu: "Press enter to boot the selected", ScreenOpened: "Minimum Emacs-like screen editing",
+		ScreenKeys: func(n []string) ([]string, error) {
+			if len(n) == 0 {
+				return []string{"ret"}, nil
+			}
+			typed, err := screen.TextToChords(" fx.skip=" + strings.Join(n, ","))
+			if err != nil {
+				return nil, err
+			}
+			return append(append([]string{"down", "down", "end"}, typed...), "ctrl-x"), nil
+		},
 	},
 	// Redox's bootloader: "Press e to edit boot environment" opens its environment editor
 	// with the cursor on the empty last line; typed text becomes a new KEY=VALUE line,
@@ -78,6 +100,16 @@ var Editors = map[string]*Editor{
 			return "INIT_SKIP=" + strings.Join(n, ",")
 		},
 		CharDelay: 30 * time.Millisecond,
+		// On BIOS the same menu and editor are on VGA only and read the keyboard:
+		// redox-os/bootloader src/main.rs:165 "Press e to edit boot environment",
+		// src/editor.rs:5 "--- Redox Bootloader Environment Editor ---" (b74f53a0).
+		ScreenMenu: "Press e to edit boot environment", ScreenOpened: "Redox Bootloader Environment Editor",
+		ScreenKeys: func(n []string) ([]string, error) {
+			if len(n) == 0 {
+				return []string{"ret"}, nil
+			}
+			return screen.TextToChords("INIT_SKIP=" + strings.Join(n, ",") + "\r\r")
+		},
 	},
 }
 
@@ -149,6 +181,81 @@ func (e *Editor) Type(ctx context.Context, con *console.Console, names []string,
 		return e.send(ctx, con, last)
 	}
 	return e.send(ctx, con, keys)
+}
+
+// TypeKeys is Type on the screen and keyboard: it waits for ScreenMenu on the screen,
+// presses Open once (the loader may load the kernel before its editor opens, and a key
+// pressed again would be typed into the editor), waits for ScreenOpened, presses the
+// ScreenKeys but the last, checks Typed on the screen when there is one, and presses the
+// last key.
+func (e *Editor) TypeKeys(ctx context.Context, con *console.Console, scr *screen.Recorder, names []string, scale float64) error {
+	if e.ScreenMenu == "" || e.ScreenKeys == nil {
+		return fmt.Errorf("the %s boot editor has no screen path", e.Profile)
+	}
+	if scale <= 0 {
+		scale = 1
+	}
+	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+	waitFor := func(phrase string, within time.Duration) error {
+		wctx, cancel := context.WithTimeout(ctx, within)
+		defer cancel()
+		for {
+			seen, err := scr.LookFor(wctx, [][]profile.ScreenMarker{{{Text: phrase}}})
+			if err == nil && seen[0] {
+				return nil
+			}
+			select {
+			case <-wctx.Done():
+				if err != nil {
+					return fmt.Errorf("%q not seen on the screen: %w (last error: %v)", phrase, wctx.Err(), err)
+				}
+				return fmt.Errorf("%q not seen on the screen: %w", phrase, wctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	press := func(chords []string) error {
+		con.Note(fmt.Sprintf("bisect: pressing %v", chords))
+		for _, c := range chords {
+			if err := scr.Press(ctx, []string{c}); err != nil {
+				return err
+			}
+			if e.CharDelay > 0 {
+				select {
+				case <-time.After(e.CharDelay):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		return nil
+	}
+	if err := waitFor(e.ScreenMenu, sc(30*time.Second)); err != nil {
+		return fmt.Errorf("boot menu: %w", err)
+	}
+	open, err := screen.TextToChords(e.Open)
+	if err != nil {
+		return err
+	}
+	if err := press(open); err != nil {
+		return err
+	}
+	if err := waitFor(e.ScreenOpened, sc(30*time.Second)); err != nil {
+		return fmt.Errorf("the boot editor did not open: %w", err)
+	}
+	keys, err := e.ScreenKeys(names)
+	if err != nil {
+		return err
+	}
+	if err := press(keys[:len(keys)-1]); err != nil {
+		return err
+	}
+	if e.Typed != nil && e.Typed(names) != "" {
+		if err := waitFor(e.Typed(names), sc(5*time.Second)); err != nil {
+			return fmt.Errorf("the boot editor did not show the edit: %w", err)
+		}
+	}
+	return press(keys[len(keys)-1:])
 }
 
 func (e *Editor) send(ctx context.Context, con *console.Console, s string) error {

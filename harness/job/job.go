@@ -46,6 +46,10 @@ type Options struct {
 	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
 	// the boot as INFRA.
 	BeforeBoot func(ctx context.Context, con *console.Console) error
+	// BeforeBootScreen is BeforeBoot for a loader that may have to be reached on the
+	// screen and keyboard (a BIOS loader that reads only the keyboard): it also gets the
+	// machine's screen, nil when it has none. Used instead of BeforeBoot when set.
+	BeforeBootScreen func(ctx context.Context, con *console.Console, scr *screen.Recorder) error
 	// NoScreen turns the screen work off (no captures, no screen markers, no keys): the
 	// baseline of the screen benchmark. Screen-only stages are then not checked.
 	NoScreen bool
@@ -177,7 +181,11 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
 	}
-	if o.BeforeBoot != nil {
+	if o.BeforeBootScreen != nil {
+		if err := o.BeforeBootScreen(ctx, con, b.Screen); err != nil {
+			return b.infra(fmt.Errorf("before boot: %w", err))
+		}
+	} else if o.BeforeBoot != nil {
 		if err := o.BeforeBoot(ctx, con); err != nil {
 			return b.infra(fmt.Errorf("before boot: %w", err))
 		}

@@ -50,6 +50,7 @@ type Recorder struct {
 	mu        sync.Mutex
 	captures  []Capture
 	lastHash  [32]byte
+	lastImg   image.Image // the screen last stored, decoded
 	lastFile  string
 	stored    int
 	seenHash  [32]byte // the screen the cached look below belongs to
@@ -98,7 +99,11 @@ func (r *Recorder) Capture(ctx context.Context, why string) {
 		return
 	}
 	c := Capture{Why: why, At: time.Since(r.start)}
-	if r.lastFile != "" && h == r.lastHash {
+	var img image.Image
+	if r.lastFile != "" && h != r.lastHash {
+		img, _ = png.Decode(bytes.NewReader(data))
+	}
+	if r.lastFile != "" && (h == r.lastHash || NearlySame(img, r.lastImg)) {
 		c.File, c.Same = r.lastFile, true
 	} else {
 		r.stored++
@@ -114,7 +119,10 @@ func (r *Recorder) Capture(ctx context.Context, why string) {
 			r.stored--
 			return
 		}
-		r.lastHash, r.lastFile, c.File = h, rel, rel
+		if img == nil {
+			img, _ = png.Decode(bytes.NewReader(data))
+		}
+		r.lastHash, r.lastImg, r.lastFile, c.File = h, img, rel, rel
 	}
 	r.captures = append(r.captures, c)
 }
@@ -190,13 +198,20 @@ func (r *Recorder) LookFor(ctx context.Context, groups [][]profile.ScreenMarker)
 		return nil, err
 	}
 	r.mu.Lock()
-	if h != r.seenHash || r.seenImg == nil {
-		r.seenHash, r.seenImg, r.textValid = h, nil, false
+	prev, changed := r.seenImg, h != r.seenHash || r.seenImg == nil
+	if changed {
+		r.seenHash, r.seenImg = h, nil
 	}
 	r.mu.Unlock()
 	img, err := r.decoded(data)
 	if err != nil {
 		return nil, err
+	}
+	if changed && !NearlySame(prev, img) {
+		// A new screen: read it again when text is asked for. (A blinking cursor is not.)
+		r.mu.Lock()
+		r.textValid = false
+		r.mu.Unlock()
 	}
 	out := make([]bool, len(groups))
 	for k, g := range groups {

@@ -5,6 +5,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"os"
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
@@ -130,5 +131,32 @@ func TestPrepareMakesBlackInkOnWhite(t *testing.T) {
 	}
 	if g.GrayAt(0, 0).Y != 255 {
 		t.Errorf("the margin should be white")
+	}
+}
+
+func TestNearlySame(t *testing.T) {
+	load := func(name string) image.Image {
+		f, err := os.Open("testdata/ocr/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		im, err := png.Decode(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return im
+	}
+	if !NearlySame(load("desktop-ready.png"), load("desktop-ready-cursor.png")) {
+		t.Error("two captures that differ by the blinking cursor should be one screen")
+	}
+	if !NearlySame(load("seabios.png"), load("seabios-cursor.png")) {
+		t.Error("two captures that differ by the blinking cursor should be one screen")
+	}
+	if NearlySame(load("grub-menu.png"), load("grub-edit.png")) {
+		t.Error("the GRUB menu and its editor are different screens")
+	}
+	if NearlySame(load("qemu-no-display.png"), load("seabios.png")) {
+		t.Error("screens of different sizes are different")
 	}
 }
