@@ -66,7 +66,7 @@ var Editors = map[string]*Editor{
 		ScreenMenu: "Press enter to boot the selected", ScreenOpened: "Minimum Emacs-like screen editing",
 		ScreenKeys: func(n []string) ([]string, error) {
 			if len(n) == 0 {
-				return []string{"ret"}, nil
+				return []string{"ctrl-x"}, nil
 			}
 			typed, err := screen.TextToChords(" fx.skip=" + strings.Join(n, ","))
 			if err != nil {
@@ -250,9 +250,24 @@ func (e *Editor) TypeKeys(ctx context.Context, con *console.Console, scr *screen
 	if err := press(keys[:len(keys)-1]); err != nil {
 		return err
 	}
-	if e.Typed != nil && e.Typed(names) != "" {
-		if err := waitFor(e.Typed(names), sc(5*time.Second)); err != nil {
-			return fmt.Errorf("the boot editor did not show the edit: %w", err)
+	if typed := ""; e.Typed != nil {
+		if typed = e.Typed(names); typed != "" {
+			// Typed text is checked allowing a misread character in six: OCR reads a
+			// phrase of words well, a string such as "fx.skip=nvme,e1000" less so.
+			tctx, cancel := context.WithTimeout(ctx, sc(5*time.Second))
+			var text string
+			for !screen.HasPhraseNear(text, typed, len(typed)/6) {
+				if tctx.Err() != nil {
+					cancel()
+					return fmt.Errorf("the boot editor did not show %q on the screen (read: %q)", typed, text)
+				}
+				text, _ = scr.ReadText(tctx)
+				select {
+				case <-tctx.Done():
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+			cancel()
 		}
 	}
 	return press(keys[len(keys)-1:])

@@ -171,7 +171,11 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 		}
 	}()
 	silence := make(chan error, 1)
-	go func() { silence <- con.WaitSilence(ctx, cfg.Silence) }()
+	// The window counts from now at the earliest: time the harness spent before following
+	// the boot (typing at a loader's menu that shows only on the screen) is not the
+	// guest's silence.
+	runStart := time.Now()
+	go func() { silence <- waitSilenceFrom(ctx, con, cfg.Silence, runStart) }()
 
 	var exited <-chan struct{}
 	if m != nil {

@@ -229,6 +229,17 @@ func (r *Recorder) LookFor(ctx context.Context, groups [][]profile.ScreenMarker)
 	return out, nil
 }
 
+// ReadText returns the OCR text of the screen now (read again only when it changed).
+func (r *Recorder) ReadText(ctx context.Context) (string, error) {
+	if _, err := r.LookFor(ctx, nil); err != nil {
+		return "", err
+	}
+	r.mu.Lock()
+	img := r.seenImg
+	r.mu.Unlock()
+	return r.text(ctx, img)
+}
+
 func (r *Recorder) decoded(data []byte) (image.Image, error) {
 	r.mu.Lock()
 	img := r.seenImg

@@ -160,3 +160,21 @@ func TestNearlySame(t *testing.T) {
 		t.Error("screens of different sizes are different")
 	}
 }
+
+func TestHasPhraseNear(t *testing.T) {
+	for _, c := range []struct {
+		text, phrase string
+		edits        int
+		want         bool
+	}{
+		{"linux /fx/vmlinuz console=ttyS0 panic=-1 fx.skip=nume,el000", "fx.skip=nvme,e1000", 3, true},
+		{"linux /fx/vmlinuz console=ttyS0 panic=-1 fx.skip=nvme,e1000", "fx.skip=nvme,e1000", 0, true},
+		{"linux /fx/vmlinuz console=ttyS0 panic=-1", "fx.skip=nvme,e1000", 3, false},
+		{"INIT SKIP=ps2d", "INIT_SKIP=ps2d", 0, true}, // folding makes _ a space
+		{"anything", "", 3, false},
+	} {
+		if got := HasPhraseNear(c.text, c.phrase, c.edits); got != c.want {
+			t.Errorf("HasPhraseNear(%q, %q, %d) = %v, want %v", c.text, c.phrase, c.edits, got, c.want)
+		}
+	}
+}

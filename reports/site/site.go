@@ -19,6 +19,7 @@ package site
 import (
 	"bytes"
 	"embed"
+	"encoding/base64"
 	"fmt"
 	"hash/fnv"
 	"html/template"
@@ -234,9 +235,13 @@ type checkView struct {
 type transcriptPage struct {
 	page
 	Job, Run, Host, HostPage, Image, Raw, JUnit string
-	Checks                                      []checkView
-	Events                                      []string
-	Transcript                                  string
+	// Screen is the last capture of the machine's screen (a data: URL: the page's CSP
+	// allows no other image source) and ScreenFile its copy beside the page.
+	Screen     template.URL
+	ScreenFile string
+	Checks     []checkView
+	Events     []string
+	Transcript string
 }
 
 func (b *builder) writeRun(r *run) error {
@@ -304,6 +309,12 @@ func (b *builder) writeTranscript(j *job) error {
 	}
 	for _, e := range rec.Events {
 		tp.Events = append(tp.Events, text.OneLine(fmt.Sprintf("%s [%s] %s (line %d, %d times)", e.Kind, e.Component, e.Title, e.Line, e.Count), 300))
+	}
+	if f := rec.LastScreen(); f != "" {
+		if data, err := os.ReadFile(filepath.Join(j.run.JobDir(rec), filepath.FromSlash(f))); err == nil && bytes.HasPrefix(data, []byte("\x89PNG")) {
+			tp.Screen = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data))
+			tp.ScreenFile = escapeRel(f)
+		}
 	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))

@@ -1,7 +1,9 @@
 package site
 
 import (
+	"encoding/base64"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -106,5 +108,47 @@ func TestSiteFiles(t *testing.T) {
 		if !strings.Contains(string(idx), want) {
 			t.Errorf("machine page lacks %q", want)
 		}
+	}
+}
+
+// TestLastScreen: a job with screen captures shows its last screen on its page, inline (the
+// page's CSP allows only data: images) and linked to the copied PNG.
+func TestLastScreen(t *testing.T) {
+	dir := t.TempDir()
+	recs := fake.Records(0)
+	r := recs[0]
+	png := []byte("\x89PNG\r\n\x1a\nnot really a picture")
+	r.Screens = []results.ScreenCapture{{File: "screens/01-HANG.png", Why: "HANG"}}
+	if err := fake.WriteRun(dir, fake.Info(0), recs); err != nil {
+		t.Fatal(err)
+	}
+	run, err := runs.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jd := run.JobDir(r)
+	os.MkdirAll(filepath.Join(jd, "screens"), 0o755)
+	if err := os.WriteFile(filepath.Join(jd, "screens", "01-HANG.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "site")
+	if err := Build(out, []*runs.Run{run}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	filepath.WalkDir(out, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, "transcript.html") {
+			page, _ := os.ReadFile(p)
+			if strings.Contains(string(page), `<img src="data:image/png;base64,`+base64.StdEncoding.EncodeToString(png)+`"`) {
+				found = true
+				if _, err := os.Stat(filepath.Join(filepath.Dir(p), "screens", "01-HANG.png")); err != nil {
+					t.Errorf("the PNG was not copied beside the page: %v", err)
+				}
+			}
+		}
+		return nil
+	})
+	if !found {
+		t.Error("no transcript page shows the last screen")
 	}
 }
