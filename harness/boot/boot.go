@@ -315,9 +315,12 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					return finish(verdict.Infra, "console send: "+err.Error())
 				}
 			}
+			done := an.Reached(cfg.Until)
+			if done {
+				out.Reached = time.Now() // before the stage's capture
+			}
 			progressed()
-			if an.Reached(cfg.Until) {
-				out.Reached = time.Now()
+			if done {
 				lingerOn(ctx, con, an, lines, cfg.Linger)
 				return finish(verdict.Pass, "reached "+cfg.Until)
 			}
@@ -402,11 +405,12 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					con.Note("screen: stage " + p.Stages[i].Name + " seen on the screen")
 				}
 			}
-			progressed()
 			if an.Reached(cfg.Until) {
 				out.Reached = time.Now()
+				progressed()
 				return finish(verdict.Pass, "reached "+cfg.Until+" (on the screen)")
 			}
+			progressed()
 		case <-stageTicker.C:
 			if observePause() {
 				continue

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"syscall"
 )
 
 // OCR reads text off a screen with tesseract (see the package comment for why a command).
@@ -63,7 +64,14 @@ func (o *OCR) Read(ctx context.Context, img image.Image) (string, error) {
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Run(); err != nil {
+	err := cmd.Start()
+	if err == nil {
+		// Lowest CPU priority: on a loaded machine the guest being watched comes first; OCR
+		// is only on the critical path while a menu waits for its key.
+		syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 19)
+		err = cmd.Wait()
+	}
+	if err != nil {
 		if errors.Is(err, exec.ErrNotFound) {
 			return "", ErrNoOCR
 		}

@@ -57,6 +57,7 @@ type Recorder struct {
 	seenImg   image.Image
 	seenText  string
 	textValid bool
+	seenLooks int // consecutive looks that found this same screen
 	stats     Stats
 	failed    string // first error of a capture, for the record
 }
@@ -167,6 +168,8 @@ func (r *Recorder) Press(ctx context.Context, chords []string) error {
 // into p.Stages and p.Responses) and returns those it saw. The screen is dumped and hashed
 // on every call; it is decoded and read by OCR only when it changed since the last look
 // (and OCR only when a text marker is asked for), so an unchanged screen costs a dump.
+//
+// A text marker is read only on a settled screen (the same at two looks in a row).
 func (r *Recorder) Look(ctx context.Context, p *profile.Profile, stages, responses []int) (seenStages, seenResponses []int, err error) {
 	var markers [][]profile.ScreenMarker
 	for _, i := range stages {
@@ -207,12 +210,13 @@ func (r *Recorder) LookFor(ctx context.Context, groups [][]profile.ScreenMarker)
 	if err != nil {
 		return nil, err
 	}
+	r.mu.Lock()
 	if changed && !NearlySame(prev, img) {
 		// A new screen: read it again when text is asked for. (A blinking cursor is not.)
-		r.mu.Lock()
-		r.textValid = false
-		r.mu.Unlock()
+		r.textValid, r.seenLooks = false, 0
 	}
+	r.seenLooks++
+	r.mu.Unlock()
 	out := make([]bool, len(groups))
 	for k, g := range groups {
 		for _, m := range g {
@@ -285,6 +289,15 @@ func (r *Recorder) sees(ctx context.Context, img image.Image, m profile.ScreenMa
 		return ok, err
 	}
 	if m.Text == "" {
+		return false, nil
+	}
+	r.mu.Lock()
+	settled := r.seenLooks >= 2 || r.textValid
+	r.mu.Unlock()
+	if !settled {
+		// Text is read on a screen that stayed the same for two looks: a screen still
+		// being drawn, or one the boot passes through in a moment, costs no OCR (a menu
+		// waiting for a key, or a desktop, stays).
 		return false, nil
 	}
 	t, err := r.text(ctx, img)

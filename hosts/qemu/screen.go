@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync/atomic"
+
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 )
 
 // Screendump asks QEMU for the framebuffer of the VM's display as a PNG (QMP `screendump`
@@ -69,3 +71,6 @@ func (m *Machine) HasDisplay() bool {
 	}
 	return false
 }
+
+// Machine has a screen and a keyboard.
+var _ hosts.Screen = (*Machine)(nil)
