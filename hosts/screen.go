@@ -1,14 +1,17 @@
 package hosts
 
-import "context"
+import (
+	"context"
+	"image"
+)
 
 // Screen is a machine's display and keyboard, an optional ability of a Machine (QEMU has it
 // through QMP; a serial line, IPMI SOL or a replayed transcript do not). The harness uses it
 // for evidence (captures of the framebuffer), for stages that only show on the screen, and to
 // answer a boot menu that reads only the keyboard.
 type Screen interface {
-	// Screendump returns the framebuffer as a PNG.
-	Screendump(ctx context.Context) ([]byte, error)
+	// Screendump returns the framebuffer.
+	Screendump(ctx context.Context) (image.Image, error)
 	// SendKeys presses each chord in turn ("ret", "e", "shift-i", "ctrl-alt-delete": QEMU
 	// qcodes joined by "-", pressed together and released).
 	SendKeys(ctx context.Context, chords []string) error

@@ -56,6 +56,7 @@ type Recorder struct {
 	seenHash  [32]byte // the screen the cached look below belongs to
 	seenImg   image.Image
 	seenText  string
+	textImg   image.Image // the screen seenText was read from
 	textValid bool
 	seenLooks int // consecutive looks that found this same screen
 	stats     Stats
@@ -71,18 +72,21 @@ func NewRecorder(jobDir string, scr hosts.Screen, ocr *OCR, start time.Time) *Re
 	return &Recorder{jobDir: jobDir, scr: scr, ocr: ocr, start: start}
 }
 
-// grab takes a screendump and decodes nothing yet.
-func (r *Recorder) grab(ctx context.Context) ([]byte, [32]byte, error) {
+// grab takes a screendump and hashes its pixels.
+func (r *Recorder) grab(ctx context.Context) (image.Image, [32]byte, error) {
 	t0 := time.Now()
-	data, err := r.scr.Screendump(ctx)
+	img, err := r.scr.Screendump(ctx)
+	var h [32]byte
+	if err == nil {
+		rgba := toRGBA(img)
+		h = sha256.Sum256(rgba.Pix)
+		img = rgba
+	}
 	r.mu.Lock()
 	r.stats.Dumps++
 	r.stats.DumpTime += time.Since(t0)
 	r.mu.Unlock()
-	if err != nil {
-		return nil, [32]byte{}, err
-	}
-	return data, sha256.Sum256(data), nil
+	return img, h, err
 }
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
@@ -90,7 +94,7 @@ var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
 // Capture stores the screen as evidence, labelled why. Errors are kept for the record
 // (Problem), never fatal: a missing screen must not change a verdict.
 func (r *Recorder) Capture(ctx context.Context, why string) {
-	data, h, err := r.grab(ctx)
+	img, h, err := r.grab(ctx)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if err != nil {
@@ -100,18 +104,19 @@ func (r *Recorder) Capture(ctx context.Context, why string) {
 		return
 	}
 	c := Capture{Why: why, At: time.Since(r.start)}
-	var img image.Image
-	if r.lastFile != "" && h != r.lastHash {
-		img, _ = png.Decode(bytes.NewReader(data))
-	}
 	if r.lastFile != "" && (h == r.lastHash || NearlySame(img, r.lastImg)) {
 		c.File, c.Same = r.lastFile, true
 	} else {
 		r.stored++
 		name := fmt.Sprintf("%02d-%s.png", r.stored, unsafeName.ReplaceAllString(why, "-"))
 		rel := filepath.Join(Dir, name)
-		if err := os.MkdirAll(filepath.Join(r.jobDir, Dir), 0o755); err == nil {
-			err = os.WriteFile(filepath.Join(r.jobDir, rel), data, 0o644)
+		var data bytes.Buffer
+		err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&data, img)
+		if err == nil {
+			err = os.MkdirAll(filepath.Join(r.jobDir, Dir), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(r.jobDir, rel), data.Bytes(), 0o644)
 		}
 		if err != nil {
 			if r.failed == "" {
@@ -119,9 +124,6 @@ func (r *Recorder) Capture(ctx context.Context, why string) {
 			}
 			r.stored--
 			return
-		}
-		if img == nil {
-			img, _ = png.Decode(bytes.NewReader(data))
 		}
 		r.lastHash, r.lastImg, r.lastFile, c.File = h, img, rel, rel
 	}
@@ -166,8 +168,8 @@ func (r *Recorder) Press(ctx context.Context, chords []string) error {
 
 // Look reads the screen for the screen markers of the given stages and responses (indexes
 // into p.Stages and p.Responses) and returns those it saw. The screen is dumped and hashed
-// on every call; it is decoded and read by OCR only when it changed since the last look
-// (and OCR only when a text marker is asked for), so an unchanged screen costs a dump.
+// on every call; it is read by OCR only when it changed since it was last read (and only
+// when a text marker is asked for), so an unchanged screen costs a dump and a hash.
 //
 // A text marker is read only on a settled screen (the same at two looks in a row).
 func (r *Recorder) Look(ctx context.Context, p *profile.Profile, stages, responses []int) (seenStages, seenResponses []int, err error) {
@@ -196,26 +198,22 @@ func (r *Recorder) Look(ctx context.Context, p *profile.Profile, stages, respons
 
 // LookFor reports, for each group of markers, whether any of them is on the screen now.
 func (r *Recorder) LookFor(ctx context.Context, groups [][]profile.ScreenMarker) ([]bool, error) {
-	data, h, err := r.grab(ctx)
+	img, h, err := r.grab(ctx)
 	if err != nil {
 		return nil, err
 	}
 	r.mu.Lock()
 	prev, changed := r.seenImg, h != r.seenHash || r.seenImg == nil
-	if changed {
-		r.seenHash, r.seenImg = h, nil
-	}
-	r.mu.Unlock()
-	img, err := r.decoded(data)
-	if err != nil {
-		return nil, err
-	}
-	r.mu.Lock()
+	r.seenHash, r.seenImg = h, img
 	if changed && !NearlySame(prev, img) {
-		// A new screen: read it again when text is asked for. (A blinking cursor is not.)
-		r.textValid, r.seenLooks = false, 0
+		r.seenLooks = 0 // still being drawn
 	}
 	r.seenLooks++
+	if r.textValid && !NearlySame(r.textImg, img) {
+		// Not the screen the text was read from (a blinking cursor aside): read again
+		// when text is asked for.
+		r.textValid = false
+	}
 	r.mu.Unlock()
 	out := make([]bool, len(groups))
 	for k, g := range groups {
@@ -244,23 +242,6 @@ func (r *Recorder) ReadText(ctx context.Context) (string, error) {
 	return r.text(ctx, img)
 }
 
-func (r *Recorder) decoded(data []byte) (image.Image, error) {
-	r.mu.Lock()
-	img := r.seenImg
-	r.mu.Unlock()
-	if img != nil {
-		return img, nil
-	}
-	img, err := png.Decode(bytes.NewReader(data))
-	if err != nil {
-		return nil, fmt.Errorf("screendump: %w", err)
-	}
-	r.mu.Lock()
-	r.seenImg = img
-	r.mu.Unlock()
-	return img, nil
-}
-
 // Text is the OCR text of the screen last looked at (read once per distinct screen).
 func (r *Recorder) text(ctx context.Context, img image.Image) (string, error) {
 	r.mu.Lock()
@@ -279,7 +260,7 @@ func (r *Recorder) text(ctx context.Context, img image.Image) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	r.seenText, r.textValid = t, true
+	r.seenText, r.textImg, r.textValid = t, img, true
 	return t, nil
 }
 

@@ -4,25 +4,78 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"image"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 )
 
-// Screendump asks QEMU for the framebuffer of the VM's display as a PNG (QMP `screendump`
-// with "format": "png", QEMU 7.1 and later). QEMU writes the file itself, into the job's
-// private directory, and it is read back and removed. A VM without a display device (no
-// `vga` or `ramfb` in the host's devices) has nothing to dump: QEMU answers with an error.
-func (q *QMP) Screendump(ctx context.Context, dir string) ([]byte, error) {
-	f := filepath.Join(dir, fmt.Sprintf("screen-%d.png", screenSeq.Add(1)))
+// Screendump asks QEMU for the framebuffer of the VM's display (QMP `screendump`). QEMU
+// writes the file itself, into the job's private directory, and it is read back and removed.
+// It is asked for in its default format, PPM (uncompressed RGB): QEMU writes it in the main
+// loop, where the guest's I/O waits, so the cheapest format for QEMU is the one to ask for;
+// the harness compresses what it keeps. A VM without a display device (no `vga` or `ramfb`
+// in the host's devices) has nothing to dump: QEMU answers with an error.
+func (q *QMP) Screendump(ctx context.Context, dir string) (image.Image, error) {
+	f := filepath.Join(dir, fmt.Sprintf("screen-%d.ppm", screenSeq.Add(1)))
 	defer os.Remove(f)
-	if _, err := q.Execute(ctx, "screendump", map[string]any{"filename": f, "format": "png"}); err != nil {
+	if _, err := q.Execute(ctx, "screendump", map[string]any{"filename": f}); err != nil {
 		return nil, err
 	}
-	return os.ReadFile(f)
+	data, err := os.ReadFile(f)
+	if err != nil {
+		return nil, err
+	}
+	return DecodePPM(data)
+}
+
+// DecodePPM decodes a binary PPM (P6, maxval 255), the format of QEMU's screendump.
+func DecodePPM(data []byte) (*image.RGBA, error) {
+	var fields []int
+	i := 2
+	if len(data) < 2 || string(data[:2]) != "P6" {
+		return nil, errors.New("ppm: not a P6 file")
+	}
+	for len(fields) < 3 {
+		for i < len(data) && (data[i] == ' ' || data[i] == '\n' || data[i] == '\r' || data[i] == '\t') {
+			i++
+		}
+		if i < len(data) && data[i] == '#' {
+			for i < len(data) && data[i] != '\n' {
+				i++
+			}
+			continue
+		}
+		j := i
+		for j < len(data) && data[j] >= '0' && data[j] <= '9' {
+			j++
+		}
+		if j == i {
+			return nil, errors.New("ppm: bad header")
+		}
+		n, err := strconv.Atoi(string(data[i:j]))
+		if err != nil {
+			return nil, fmt.Errorf("ppm: %w", err)
+		}
+		fields = append(fields, n)
+		i = j
+	}
+	w, h, maxval := fields[0], fields[1], fields[2]
+	i++ // the single white-space byte after maxval
+	if maxval != 255 || w <= 0 || h <= 0 || w > 1<<14 || h > 1<<14 || len(data)-i < w*h*3 {
+		return nil, fmt.Errorf("ppm: unsupported %dx%d maxval %d (%d bytes of pixels)", w, h, maxval, len(data)-i)
+	}
+	im := image.NewRGBA(image.Rect(0, 0, w, h))
+	px := data[i:]
+	for k, o := 0, 0; k < w*h; k++ {
+		im.Pix[o], im.Pix[o+1], im.Pix[o+2], im.Pix[o+3] = px[3*k], px[3*k+1], px[3*k+2], 255
+		o += 4
+	}
+	return im, nil
 }
 
 var screenSeq atomic.Int64
@@ -47,7 +100,7 @@ func (q *QMP) SendKeys(ctx context.Context, chords []string) error {
 }
 
 // Screendump implements hosts.Screen.
-func (m *Machine) Screendump(ctx context.Context) ([]byte, error) {
+func (m *Machine) Screendump(ctx context.Context) (image.Image, error) {
 	if m.qmp == nil {
 		return nil, errors.New("qemu: not powered on")
 	}
