@@ -24,7 +24,9 @@ func TestLiveBisectionThroughTheScreenAndKeyboard(t *testing.T) {
 	if err := (&screen.OCR{}).Available(); err != nil {
 		t.Skip(err)
 	}
-	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOSGrub, Devices: []string{"vga", "nvme", "e1000"}})
+	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOSGrub, Devices: []string{"vga", "nvme", "e1000"},
+		// The serial line is silent while GRUB loads the kernel, and OCR shares the CPU.
+		Silence: "4s"})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: j, RunDir: t.TempDir(), BootArgs: "fx.hang=nvme",

@@ -35,7 +35,7 @@ func requireOCR(t testing.TB) {
 // screenSilence is longer than the other live tests' window: tesseract shares the machine's
 // two cores with the guest while the screen is read, and the BIOS disk prints nothing on the
 // serial line until the kernel (≈ 20 s under load).
-const screenSilence = 4 * time.Second
+const screenSilence = 6 * time.Second
 
 // screenMatrix is one job: image (a YAML flow mapping body) on a BIOS QEMU host with VGA.
 func screenMatrix(t testing.TB, image string) (*matrix.Matrix, matrix.Job) {

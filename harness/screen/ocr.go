@@ -66,9 +66,10 @@ func (o *OCR) Read(ctx context.Context, img image.Image) (string, error) {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Start()
 	if err == nil {
-		// Lowest CPU priority: on a loaded machine the guest being watched comes first; OCR
-		// is only on the critical path while a menu waits for its key.
-		syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 19)
+		// A lower CPU priority (nice 10, about a tenth of a normal process's share when
+		// the CPU is contended): the guest being watched comes first, but OCR is on the
+		// critical path while a menu waits for its key, so not the lowest.
+		syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
 		err = cmd.Wait()
 	}
 	if err != nil {
