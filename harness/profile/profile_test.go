@@ -146,3 +146,24 @@ func TestScreenAwaited(t *testing.T) {
 		t.Errorf("after the shell: %v", got)
 	}
 }
+
+// The Redox screen rows are applied to the registered profile.
+func TestRedoxScreenRows(t *testing.T) {
+	p, err := Get("redox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := p.Stages[p.StageIndex("bootloader")]; len(b.Screen) != 1 || b.Screen[0].Text != "Arrow keys and enter select mode" {
+		t.Errorf("bootloader screen markers %+v", b.Screen)
+	}
+	if d := p.Stages[len(p.Stages)-1]; d.Name != "desktop" || len(d.Markers) != 0 || len(d.Screen) != 1 {
+		t.Errorf("last stage %+v", d)
+	}
+	keys := false
+	for _, r := range p.Responses {
+		keys = keys || (r.Screen != nil && len(r.Keys) == 1 && r.Keys[0] == "ret")
+	}
+	if !keys {
+		t.Error("the bootloader menu is not answered on the keyboard")
+	}
+}

@@ -15,10 +15,7 @@ var Redox = &Profile{
 			Lit("Arrow keys and enter select mode"),
 			// The bootloader loading the kernel and initfs (a paste may start here).
 			Re(" MiB", `(?:^|\s)(?:kernel|initfs|live): \d+/\d+ MiB`),
-		},
-			// The mode menu as drawn on the screen (the BIOS loader prints only to VGA):
-			// redox-os/bootloader src/main.rs:158 (b74f53a0) println!("Arrow keys and enter select mode").
-			Screen: []ScreenMarker{{Text: "Arrow keys and enter select mode"}}},
+		}},
 		{Name: "kernel", Markers: []Pattern{
 			Lit("Redox OS starting"), Lit("kernel_entry("),
 			Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
@@ -47,19 +44,10 @@ var Redox = &Profile{
 		{Name: "shell", Optional: true, Markers: []Pattern{
 			Re("Welcome to ", `Welcome to .*Redox`),
 		}},
-		// Desktop images: Orbital's login screen, the graphical desktop up. redox-os/redox
-		// config/desktop-minimal.toml:21 (81bc5bf1) starts "orbital orblogin launcher";
-		// redox-os/orbutils orbutils/src/orblogin/main.rs:224,230 (44259c0f) draws
-		// "Username:" and "Password:" labels (and a "Login" button) over the background.
-		// The serial console never shows it.
-		{Name: "desktop", Variants: []string{"desktop"}, Screen: []ScreenMarker{{Text: "Username"}}},
 	},
 	Responses: []Response{
 		// The bootloader waits forever for Enter when a display exists.
-		{On: Lit("Arrow keys and enter select mode"), Send: "\r",
-			// BIOS: the menu is on VGA only and the loader reads the keyboard (INT 16h):
-			// bootloader src/os/bios/mod.rs (b74f53a0); Enter keeps the selected mode.
-			Screen: &ScreenMarker{Text: "Arrow keys and enter select mode"}, Keys: []string{"ret"}},
+		{On: Lit("Arrow keys and enter select mode"), Send: "\r"},
 	},
 	Signatures: redoxSignatures,
 	Benign: []Pattern{
