@@ -12,10 +12,10 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 	"github.com/redox-hwtest/redox-hwtest/reports/site"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
@@ -153,7 +153,7 @@ func reportMerge(args []string) int {
 		fmt.Fprintf(os.Stderr, "conflict: %s\n", c)
 	}
 	for _, j := range rep.Incomplete {
-		fmt.Fprintf(os.Stderr, "incomplete job directory (no %s) copied as evidence: %s\n", results.ResultFile, j)
+		fmt.Fprintf(os.Stderr, "incomplete job directory (no %s) copied as evidence: %s\n", record.ResultFile, j)
 	}
 	for _, w := range rep.Warnings {
 		fmt.Fprintf(os.Stderr, "warning: %s\n", w)

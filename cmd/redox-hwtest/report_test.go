@@ -10,9 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 var binary string
@@ -49,9 +48,9 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 	return stdout.String(), stderr.String(), code
 }
 
-func writeRun(t *testing.T, dir string, info results.RunInfo, recs []*results.Record) string {
+func writeRun(t *testing.T, dir string, info record.RunInfo, recs []*record.Record) string {
 	t.Helper()
-	if err := fake.WriteRun(dir, info, recs); err != nil {
+	if err := fakerun.WriteRun(dir, info, recs); err != nil {
 		t.Fatal(err)
 	}
 	return dir
@@ -59,16 +58,16 @@ func writeRun(t *testing.T, dir string, info results.RunInfo, recs []*results.Re
 
 func TestReportMergeThenTable(t *testing.T) {
 	base := t.TempDir()
-	whole := writeRun(t, filepath.Join(base, "whole"), fake.Info(0), fake.Records(0))
-	var a, b []*results.Record
-	for i, r := range fake.Records(0) {
+	whole := writeRun(t, filepath.Join(base, "whole"), fakerun.Info(0), fakerun.Records(0))
+	var a, b []*record.Record
+	for i, r := range fakerun.Records(0) {
 		if i < 7 {
 			a = append(a, r)
 		} else {
 			b = append(b, r)
 		}
 	}
-	i0, i1 := fake.Info(0), fake.Info(0)
+	i0, i1 := fakerun.Info(0), fakerun.Info(0)
 	i0.Shard, i0.Shards, i1.Shard, i1.Shards = 0, 2, 1, 2
 	s0 := writeRun(t, filepath.Join(base, "s0"), i0, a)
 	s1 := writeRun(t, filepath.Join(base, "s1"), i1, b)
@@ -93,7 +92,7 @@ func TestReportMergeThenTable(t *testing.T) {
 }
 
 func TestReportJUnit(t *testing.T) {
-	run := writeRun(t, t.TempDir(), fake.Info(0), fake.Records(0))
+	run := writeRun(t, t.TempDir(), fakerun.Info(0), fakerun.Records(0))
 	out := filepath.Join(run, "junit.xml")
 	if _, stderr, code := cli(t, "report", "junit", run, "-o", out); code != 0 {
 		t.Fatalf("junit: %s", stderr)
@@ -122,7 +121,7 @@ func TestReportHardwareMD(t *testing.T) {
 		t.Errorf("--strict with malformed rows: exit %d, want 1", code)
 	}
 	// With results: our rows merged in, as the golden file says.
-	run := writeRun(t, t.TempDir(), fake.Info(0), fake.Records(0))
+	run := writeRun(t, t.TempDir(), fakerun.Info(0), fakerun.Records(0))
 	stdout, stderr, code = cli(t, "report", "hardware-md", "--upstream", fixture, run)
 	want, _ := os.ReadFile("../../reports/testdata/HARDWARE.merged.md")
 	if code != 0 || stdout != string(want) {
@@ -137,8 +136,8 @@ func TestReportHardwareMD(t *testing.T) {
 
 func TestReportSite(t *testing.T) {
 	base := t.TempDir()
-	r0 := writeRun(t, filepath.Join(base, "n0"), fake.Info(0), fake.Records(0))
-	r1 := writeRun(t, filepath.Join(base, "n1"), fake.Info(1), fake.Records(1))
+	r0 := writeRun(t, filepath.Join(base, "n0"), fakerun.Info(0), fakerun.Records(0))
+	r1 := writeRun(t, filepath.Join(base, "n1"), fakerun.Info(1), fakerun.Records(1))
 	out := filepath.Join(base, "site")
 	if _, stderr, code := cli(t, "report", "site", "-o", out, r0, r1); code != 0 {
 		t.Fatalf("site: %s", stderr)
@@ -152,28 +151,28 @@ func TestReportSite(t *testing.T) {
 
 func TestGateExitCodes(t *testing.T) {
 	base := t.TempDir()
-	night0 := writeRun(t, filepath.Join(base, "n0"), fake.Info(0), fake.Records(0))
-	night1 := writeRun(t, filepath.Join(base, "n1"), fake.Info(1), fake.Records(1))
+	night0 := writeRun(t, filepath.Join(base, "n0"), fakerun.Info(0), fakerun.Records(0))
+	night1 := writeRun(t, filepath.Join(base, "n1"), fakerun.Info(1), fakerun.Records(1))
 	// Same verdicts: exit 0.
 	stdout, stderr, code := cli(t, "gate", "--baseline", night0, "--current", night1)
 	if code != 0 || !strings.HasPrefix(stdout, "gate: ok") {
 		t.Errorf("gate on equal nights: exit %d\n%s%s", code, stdout, stderr)
 	}
 	// One check regresses, one lab error, one fix: exit 1, JSON lists the classes.
-	recs := fake.Records(2)
+	recs := fakerun.Records(2)
 	for _, r := range recs {
 		for k, c := range r.Checks {
 			switch {
 			case r.Job == "redox-0.9.0-desktop-uefi@x220/drivers" && c.Name == "drivers/e1000":
-				r.Checks[k].Verdict, r.Checks[k].Message = verdict.Crash, "e1000d panicked"
+				r.Checks[k].Verdict, r.Checks[k].Message = record.Crash, "e1000d panicked"
 			case r.Job == "redox-0.9.0-desktop-uefi@x220/network":
-				r.Checks[k].Verdict = verdict.Infra
+				r.Checks[k].Verdict = record.Infra
 			case r.Job == "redox-0.9.0-desktop-uefi@optiplex/drivers" && c.Name == "drivers/nvme":
-				r.Checks[k].Verdict = verdict.Pass
+				r.Checks[k].Verdict = record.Pass
 			}
 		}
 	}
-	night2 := writeRun(t, filepath.Join(base, "n2"), fake.Info(2), recs)
+	night2 := writeRun(t, filepath.Join(base, "n2"), fakerun.Info(2), recs)
 	stdout, _, code = cli(t, "gate", "--baseline", night1, "--current", night2, "--json")
 	if code != 1 {
 		t.Errorf("regression: exit %d, want 1", code)
@@ -204,8 +203,8 @@ func TestGateExitCodes(t *testing.T) {
 	if _, _, code := cli(t, "gate", "--baseline", notDir, "--current", night2); code != 2 {
 		t.Errorf("unlistable jobs/: exit %d, want 2", code)
 	}
-	corrupt := writeRun(t, filepath.Join(base, "corrupt"), fake.Info(0), fake.Records(0)[:1])
-	os.WriteFile(filepath.Join(corrupt, "jobs", results.JobDirName(fake.Records(0)[0].Job), "result.json"), []byte("{"), 0o644)
+	corrupt := writeRun(t, filepath.Join(base, "corrupt"), fakerun.Info(0), fakerun.Records(0)[:1])
+	os.WriteFile(filepath.Join(corrupt, "jobs", record.JobDirName(fakerun.Records(0)[0].Job), "result.json"), []byte("{"), 0o644)
 	if _, stderr, code := cli(t, "gate", "--baseline", corrupt, "--current", night2); code != 2 {
 		t.Errorf("corrupt record: exit %d, want 2 (%s)", code, stderr)
 	}

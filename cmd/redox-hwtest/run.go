@@ -20,12 +20,11 @@ import (
 	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/gate"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
 )
@@ -90,13 +89,13 @@ func runMain(args []string) int {
 	if id == "" {
 		id = filepath.Base(runDir)
 	}
-	info := results.RunInfo{Format: results.FormatVersion, ID: id, Started: time.Now().UTC(),
+	info := record.RunInfo{Format: record.FormatVersion, ID: id, Started: time.Now().UTC(),
 		Matrix: m.Path, Shard: f.Shard, Shards: f.Shards, Host: hostname}
 	writeRunInfo(runDir, info)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	runJobs := func(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*results.Record, worst int) {
+	runJobs := func(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*record.Record, worst int) {
 		prog := newProgress(os.Stdout, jobs)
 		for i, j := range jobs {
 			if ctx.Err() != nil {
@@ -125,7 +124,7 @@ func runMain(args []string) int {
 	}
 	fmt.Printf("results: %s\n", runDir)
 	if *gateBase != "" && worst != 2 {
-		return gateAfterRun(*gateBase, recs, *gateReruns, func(round int, ids []string) []*results.Record {
+		return gateAfterRun(*gateBase, recs, *gateReruns, func(round int, ids []string) []*record.Record {
 			var rj []matrix.Job
 			var rr []job.SuiteRunner
 			for _, id := range ids {
@@ -148,7 +147,7 @@ func runMain(args []string) int {
 
 // writeRunReports puts the merged JUnit file and the Markdown table into the run directory,
 // so a run is readable on its own (the site and HARDWARE.md rows are `report` subcommands).
-func writeRunReports(runDir string, info results.RunInfo, recs []*results.Record) error {
+func writeRunReports(runDir string, info record.RunInfo, recs []*record.Record) error {
 	f, err := os.Create(filepath.Join(runDir, "junit.xml"))
 	if err != nil {
 		return err
@@ -168,7 +167,7 @@ func writeRunReports(runDir string, info results.RunInfo, recs []*results.Record
 
 // gateAfterRun compares the run with a baseline; a new failure is re-run up to reruns times, and
 // only one that fails every time is a regression. Exit 0 / 1 (regression) / 2 (harness error).
-func gateAfterRun(baseDir string, cur []*results.Record, reruns int, rerun func(round int, jobs []string) []*results.Record) int {
+func gateAfterRun(baseDir string, cur []*record.Record, reruns int, rerun func(round int, jobs []string) []*record.Record) int {
 	base, err := runs.Load(baseDir)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "gate: baseline:", err)
@@ -182,15 +181,15 @@ func gateAfterRun(baseDir string, cur []*results.Record, reruns int, rerun func(
 	return rep.ExitCode()
 }
 
-func writeRunInfo(dir string, info results.RunInfo) {
-	if err := results.WriteRunInfo(dir, info); err != nil {
+func writeRunInfo(dir string, info record.RunInfo) {
+	if err := record.WriteRunInfo(dir, info); err != nil {
 		fmt.Fprintln(os.Stderr, "run.json:", err)
 	}
 }
 
 // summarize gives the one-line verdict of a job and its exit status contribution.
-func summarize(rec *results.Record) (string, int) {
-	counts := map[verdict.Verdict]int{}
+func summarize(rec *record.Record) (string, int) {
+	counts := map[record.Verdict]int{}
 	var bad []string
 	status := 0
 	for _, c := range rec.Checks {
@@ -199,13 +198,13 @@ func summarize(rec *results.Record) (string, int) {
 		case c.Verdict.CountsAgainstRedox():
 			status = 1
 			bad = append(bad, fmt.Sprintf("%s %s", c.Name, c.Verdict))
-		case c.Verdict == verdict.Infra && status == 0:
+		case c.Verdict == record.Infra && status == 0:
 			status = 3
 			bad = append(bad, fmt.Sprintf("%s INFRA", c.Name))
 		}
 	}
 	var parts []string
-	for _, v := range verdict.All {
+	for _, v := range record.All {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}

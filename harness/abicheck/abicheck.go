@@ -17,9 +17,8 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/abi"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func init() { job.RegisterSuite("abi", Run) }
@@ -95,18 +94,18 @@ func isELF(p string) bool {
 
 // Checks compares the sysroot's libc with the baseline and returns one check per class.
 // A missing or unreadable input is INFRA (the lab did not provide what the matrix named).
-func Checks(img matrix.Image) []results.Check {
-	infra := func(err error) []results.Check {
-		var cs []results.Check
+func Checks(img matrix.Image) []record.Check {
+	infra := func(err error) []record.Check {
+		var cs []record.Check
 		for _, c := range Classes {
-			cs = append(cs, results.Check{Name: c.Check, Verdict: verdict.Infra, Message: err.Error()})
+			cs = append(cs, record.Check{Name: c.Check, Verdict: record.Infra, Message: err.Error()})
 		}
 		return cs
 	}
 	if img.ABIBaseline == "" || img.Sysroot == "" {
-		var cs []results.Check
+		var cs []record.Check
 		for _, c := range Classes {
-			cs = append(cs, results.Check{Name: c.Check, Verdict: verdict.Skip, Message: "image has no abi_baseline and sysroot"})
+			cs = append(cs, record.Check{Name: c.Check, Verdict: record.Skip, Message: "image has no abi_baseline and sysroot"})
 		}
 		return cs
 	}
@@ -143,7 +142,7 @@ func Checks(img matrix.Image) []results.Check {
 		}
 	}
 	notes := strings.Join(rep.Notes, "; ")
-	var out []results.Check
+	var out []record.Check
 	for _, cl := range Classes {
 		var lines []string
 		for _, k := range cl.Kinds {
@@ -152,18 +151,18 @@ func Checks(img matrix.Image) []results.Check {
 			}
 		}
 		sort.Strings(lines)
-		c := results.Check{Name: cl.Check, Verdict: verdict.Pass, Message: "no break"}
+		c := record.Check{Name: cl.Check, Verdict: record.Pass, Message: "no break"}
 		if cl.Check == "abi/loader" {
 			c.Message = loaderNote
 		} else if rep.SymbolLevelOnly && (cl.Check == "abi/signatures" || cl.Check == "abi/layouts") {
 			c.Message = "not checked: symbol level only (no DWARF in the library or the baseline)"
 		}
 		if len(lines) > 0 {
-			c.Verdict = verdict.Fail
+			c.Verdict = record.Fail
 			c.Message = fmt.Sprintf("%d break(s): %s", len(lines), strings.Join(lines, "; "))
 			c.Excerpt = strings.Join(lines, "\n")
 		}
-		if notes != "" && c.Verdict == verdict.Pass {
+		if notes != "" && c.Verdict == record.Pass {
 			c.Message += " (" + notes + ")"
 		}
 		out = append(out, c)
@@ -172,7 +171,7 @@ func Checks(img matrix.Image) []results.Check {
 }
 
 // Run is the suite runner: no boot, just the comparison, with the host's xfails applied.
-func Run(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+func Run(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*record.Record, error) {
 	start := time.Now()
 	checks := Checks(j.Image)
 	for i := range checks {
@@ -183,6 +182,6 @@ func Run(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*r
 	}
 	b := &job.Booted{Job: j, Started: start}
 	r := b.Record(checks)
-	_, err := results.Write(o.RunDir, r)
+	_, err := record.Write(o.RunDir, r)
 	return r, err
 }

@@ -13,9 +13,9 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/screen"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Options for one bisection.
@@ -40,7 +40,7 @@ type Options struct {
 type Attempt struct {
 	Skip          []string // devices skipped
 	Names         []string // as the boot loader was told
-	Verdict       verdict.Verdict
+	Verdict       record.Verdict
 	Reason        string
 	LastComponent string
 	Stalled       string // the drivers suite's attribution of a hang, if any
@@ -49,7 +49,7 @@ type Attempt struct {
 }
 
 // Reached reports whether the boot reached login (or the shell).
-func (a Attempt) Reached() bool { return a.Verdict == verdict.Pass }
+func (a Attempt) Reached() bool { return a.Verdict == record.Pass }
 
 func (a Attempt) String() string {
 	skip := "nothing"
@@ -123,7 +123,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 				return ed.Type(ctx, con, names, scale)
 			}})
 		a.Verdict, a.Reason, a.LastComponent = b.Outcome.Verdict, b.Outcome.Reason, b.Outcome.Analysis.LastComponent
-		if table != nil && a.Verdict == verdict.Hang {
+		if table != nil && a.Verdict == record.Hang {
 			in := drivers.Input{Profile: prof, Table: table, Host: o.Job.Host, Outcome: b.Outcome, Evidence: map[string]drivers.Evidence{}}
 			lines := b.BootLog()
 			for _, d := range drivers.Known {
@@ -154,7 +154,7 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 		res.Summary = "the boot reached login with nothing skipped: no hang to bisect"
 		return
 	}
-	if first.Verdict != verdict.Hang {
+	if first.Verdict != record.Hang {
 		res.Summary = fmt.Sprintf("the boot did not hang but ended %s (%s): nothing to bisect", first.Verdict, first.Reason)
 		return
 	}

@@ -11,15 +11,15 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // fakeBoots hang unless the culprit is skipped.
 func fakeBoots(culprit, attributed string, res *Result) func([]string) Attempt {
 	return func(skip []string) Attempt {
-		a := Attempt{Skip: skip, Names: skip, Verdict: verdict.Hang, Reason: "no output", Stalled: attributed}
+		a := Attempt{Skip: skip, Names: skip, Verdict: record.Hang, Reason: "no output", Stalled: attributed}
 		if slices.Contains(skip, culprit) {
-			a.Verdict, a.Stalled = verdict.Pass, ""
+			a.Verdict, a.Stalled = record.Pass, ""
 		}
 		res.Attempts = append(res.Attempts, a)
 		return a
@@ -61,7 +61,7 @@ func TestSearch(t *testing.T) {
 	// The first boot passes: nothing to do.
 	res = Result{}
 	search(&res, cands, false, func(s []string) Attempt {
-		a := Attempt{Verdict: verdict.Pass}
+		a := Attempt{Verdict: record.Pass}
 		res.Attempts = append(res.Attempts, a)
 		return a
 	}, id)

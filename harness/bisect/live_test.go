@@ -12,7 +12,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // The stand-in's systemd-boot menu disk with a stall before its NVMe driver (fx.hang=nvme,
@@ -34,7 +34,7 @@ func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
 		t.Fatalf("culprit %q (%v), reproduced %v", res.Culprit, res.Names, res.Reproduced)
 	}
 	first, last := res.Attempts[0], res.Attempts[len(res.Attempts)-1]
-	if first.Verdict != verdict.Hang || first.Stalled != "nvme" || !strings.Contains(first.Reason, "after stage drivers") {
+	if first.Verdict != record.Hang || first.Stalled != "nvme" || !strings.Contains(first.Reason, "after stage drivers") {
 		t.Errorf("first boot: %s", first)
 	}
 	if !last.Reached() || !slices.Equal(last.Names, []string{"nvme"}) {
@@ -59,7 +59,7 @@ func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
 func TestLiveMenuDiskBootsWithTheProfileResponse(t *testing.T) {
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86UEFIMenu, Options: map[string]any{"disk_bus": "virtio"}})
 	b := standin.Boot(t, m, j, job.Options{})
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("boot: %s", b)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/screen"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // The BIOS GRUB disk: its menu and editor are on the VGA screen only and read the keyboard,
@@ -39,7 +39,7 @@ func TestLiveBisectionThroughTheScreenAndKeyboard(t *testing.T) {
 		t.Fatalf("culprit %q (%v), reproduced %v", res.Culprit, res.Names, res.Reproduced)
 	}
 	last := res.Attempts[len(res.Attempts)-1]
-	if last.Verdict != verdict.Pass {
+	if last.Verdict != record.Pass {
 		t.Fatalf("last boot: %s", last)
 	}
 	tr, err := os.ReadFile(filepath.Join(last.Dir, job.Transcript))

@@ -15,8 +15,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Pausable is a machine the harness can pause (Cloud Hypervisor's vm.pause). A paused guest
@@ -108,7 +108,7 @@ type Screen interface {
 
 // Outcome is how a boot ended.
 type Outcome struct {
-	Verdict  verdict.Verdict
+	Verdict  record.Verdict
 	Reason   string
 	Analysis classify.Analysis
 	// Stage times relative to the console opening (power-on).
@@ -191,10 +191,10 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 		streamEnd  bool
 	)
 	out.StageAt = map[string]time.Duration{}
-	finish := func(v verdict.Verdict, reason string) Outcome {
+	finish := func(v record.Verdict, reason string) Outcome {
 		out.Verdict, out.Reason = v, reason
 		out.Decided = time.Now()
-		if cfg.Screen != nil && v != verdict.Pass {
+		if cfg.Screen != nil && v != record.Pass {
 			// The last screen of a hung or crashed machine is the first thing a developer
 			// wants to see.
 			capture(ctx, cfg.Screen, string(v))
@@ -211,18 +211,18 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	// hang decides HANG unless a console gap may have hidden the deciding output.
 	hang := func(reason string) Outcome {
 		if g := hiddenBy(cfg.Gaps, an.Snapshot()); g != nil {
-			return finish(verdict.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
+			return finish(record.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
 				g, orNone(an.LastStage()), reason))
 		}
-		return finish(verdict.Hang, reason)
+		return finish(record.Hang, reason)
 	}
 	fatal := an.FatalEvent
 	// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
 	endOfOutput := func(why string) Outcome {
 		if e := fatal(); e != nil {
-			return finish(verdict.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
+			return finish(record.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
 		}
-		return finish(verdict.Infra, why)
+		return finish(record.Infra, why)
 	}
 	stageTicker := time.NewTicker(250 * time.Millisecond)
 	defer stageTicker.Stop()
@@ -307,12 +307,12 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 					}
 					return endOfOutput(graceWhy)
 				}
-				return finish(verdict.Infra, "console: "+msg.err.Error())
+				return finish(record.Infra, "console: "+msg.err.Error())
 			}
 			out.Lines = msg.l.N
 			for _, s := range an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
 				if err := con.Send(ctx, s); err != nil {
-					return finish(verdict.Infra, "console send: "+err.Error())
+					return finish(record.Infra, "console send: "+err.Error())
 				}
 			}
 			done := an.Reached(cfg.Until)
@@ -322,7 +322,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			progressed()
 			if done {
 				lingerOn(ctx, con, an, lines, cfg.Linger)
-				return finish(verdict.Pass, "reached "+cfg.Until)
+				return finish(record.Pass, "reached "+cfg.Until)
 			}
 			if grace == nil && fatal() != nil {
 				graceWhy = "fatal signature"
@@ -330,7 +330,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			}
 		case <-grace:
 			if e := fatal(); e != nil {
-				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return endOfOutput(graceWhy)
 		case <-exited:
@@ -350,7 +350,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				if errors.Is(err, console.ErrClosed) {
 					continue // the line reader reports the end with everything read
 				}
-				return finish(verdict.Infra, "watchdog: "+err.Error())
+				return finish(record.Infra, "watchdog: "+err.Error())
 			}
 			if grace != nil || streamEnd {
 				continue
@@ -364,7 +364,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				continue
 			}
 			if e := fatal(); e != nil {
-				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return hang(hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
 		case <-deadline.C:
@@ -372,7 +372,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				continue // paused, or moved by a pause (the timer is set again)
 			}
 			if e := fatal(); e != nil {
-				return finish(verdict.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
 			}
 			return hang(hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
 		case <-screenTick:
@@ -397,7 +397,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				}
 				con.Note(fmt.Sprintf("screen: %s seen, pressing %v", r.Screen, r.Keys))
 				if err := cfg.Screen.Press(ctx, r.Keys); err != nil {
-					return finish(verdict.Infra, "keyboard: "+err.Error())
+					return finish(record.Infra, "keyboard: "+err.Error())
 				}
 			}
 			for _, i := range seenSt {
@@ -408,7 +408,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			if an.Reached(cfg.Until) {
 				out.Reached = time.Now()
 				progressed()
-				return finish(verdict.Pass, "reached "+cfg.Until+" (on the screen)")
+				return finish(record.Pass, "reached "+cfg.Until+" (on the screen)")
 			}
 			progressed()
 		case <-stageTicker.C:
@@ -422,7 +422,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 				}
 			}
 		case <-ctx.Done():
-			return finish(verdict.Infra, "cancelled: "+ctx.Err().Error())
+			return finish(record.Infra, "cancelled: "+ctx.Err().Error())
 		}
 	}
 }

@@ -11,7 +11,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // guest plays a Redox-shaped boot on a real unix socket, as a VMM's serial backend would.
@@ -53,7 +53,7 @@ func TestBootloaderMenuGetsEnterAndLoginEndsTheBoot(t *testing.T) {
 			"########## Redox OS ##########\r\nredox login: "))
 	}()
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 5 * time.Second, Deadline: 20 * time.Second})
-	if o.Verdict != verdict.Pass || !o.Analysis.ReachedLogin {
+	if o.Verdict != record.Pass || !o.Analysis.ReachedLogin {
 		t.Fatalf("outcome %s: %s (%+v)", o.Verdict, o.Reason, o.Analysis.Stages)
 	}
 	for _, st := range []string{"bootloader", "kernel", "drivers", "login"} {
@@ -70,7 +70,7 @@ func TestSilenceAfterDriverSpawnIsHangNamingTheDriver(t *testing.T) {
 		"pcid-spawner: spawn \"/usr/lib/drivers/ihdad\"\n"))
 	const window = 700 * time.Millisecond
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: window, Deadline: 20 * time.Second})
-	if o.Verdict != verdict.Hang || o.Analysis.LastStage != "drivers" || o.Analysis.LastComponent != "ihdad" {
+	if o.Verdict != record.Hang || o.Analysis.LastStage != "drivers" || o.Analysis.LastComponent != "ihdad" {
 		t.Fatalf("outcome %s: %s (stage %q, component %q)", o.Verdict, o.Reason, o.Analysis.LastStage, o.Analysis.LastComponent)
 	}
 	if late := o.Decided.Sub(o.LastOutput); late < window || late > window+time.Second {
@@ -86,7 +86,7 @@ func TestClosedConsoleWithoutExplanationIsInfra(t *testing.T) {
 	g.Write([]byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\n"))
 	time.AfterFunc(200*time.Millisecond, func() { g.Close() })
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 10 * time.Second, Deadline: 20 * time.Second})
-	if o.Verdict != verdict.Infra {
+	if o.Verdict != record.Infra {
 		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
 	}
 }
@@ -96,7 +96,7 @@ func TestKernelPanicEndsTheBootAsCrash(t *testing.T) {
 	g.Write([]byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\n" +
 		"KERNEL PANIC: panicked at src/memory/mod.rs:42:9:\nout of memory\n  FP ffff80000a1b2c30: PC ffffffff8004a1b2\nHALT\n"))
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 10 * time.Second, Deadline: 20 * time.Second, Grace: 300 * time.Millisecond})
-	if o.Verdict != verdict.Crash {
+	if o.Verdict != record.Crash {
 		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
 	}
 }

@@ -10,8 +10,8 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 type pipeRWC struct {
@@ -58,7 +58,7 @@ func gapCase(t *testing.T, gaps func(stageSeen time.Time) []hosts.Gap) Outcome {
 
 func TestSilenceWithoutGapIsHang(t *testing.T) {
 	o := gapCase(t, nil)
-	if o.Verdict != verdict.Hang {
+	if o.Verdict != record.Hang {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 }
@@ -67,7 +67,7 @@ func TestGapAfterLastStageMakesHangInfra(t *testing.T) {
 	o := gapCase(t, func(seen time.Time) []hosts.Gap {
 		return []hosts.Gap{{Start: seen.Add(20 * time.Millisecond), End: seen.Add(120 * time.Millisecond), Reason: "ser2net closed the connection"}}
 	})
-	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "ser2net closed the connection") ||
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "ser2net closed the connection") ||
 		!strings.Contains(o.Reason, "after stage drivers") || !strings.Contains(o.Reason, "no output for") {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
@@ -77,7 +77,7 @@ func TestOpenGapMakesHangInfra(t *testing.T) {
 	o := gapCase(t, func(seen time.Time) []hosts.Gap {
 		return []hosts.Gap{{Start: seen.Add(20 * time.Millisecond), Reason: "SOL deactivated"}}
 	})
-	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "still lost") {
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "still lost") {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 }
@@ -86,7 +86,7 @@ func TestGapBeforeLastStageHidesNothing(t *testing.T) {
 	o := gapCase(t, func(seen time.Time) []hosts.Gap {
 		return []hosts.Gap{{Start: seen.Add(-40 * time.Millisecond), End: seen.Add(-10 * time.Millisecond), Reason: "early drop"}}
 	})
-	if o.Verdict != verdict.Hang {
+	if o.Verdict != record.Hang {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 }

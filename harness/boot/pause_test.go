@@ -10,8 +10,8 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // pauseMachine is a machine whose guest the test pauses (as Cloud Hypervisor's vm.pause).
@@ -95,7 +95,7 @@ func TestPausedGuestIsNotAHang(t *testing.T) {
 			time.Sleep(silence / 2) // silent after the resume, but not for a whole window
 			say(t, w, "FX: stage modules", "FX: boot complete")
 			r := <-done
-			if r.out.Verdict != verdict.Pass {
+			if r.out.Verdict != record.Pass {
 				t.Fatalf("verdict %s (%s), want PASS; decided %s after the resume", r.out.Verdict, r.out.Reason, r.at.Sub(resumed))
 			}
 		})
@@ -113,7 +113,7 @@ func TestSilenceAfterResumeIsAHang(t *testing.T) {
 	pm.paused.Store(false)
 	resumed := time.Now()
 	r := <-done
-	if r.out.Verdict != verdict.Hang {
+	if r.out.Verdict != record.Hang {
 		t.Fatalf("verdict %s (%s), want HANG", r.out.Verdict, r.out.Reason)
 	}
 	// The window counts from the resume (the pause is not silence), give or take the
@@ -130,7 +130,7 @@ func TestSilenceWithoutPauseIsStillAHang(t *testing.T) {
 	done := runAsync(con, &pauseMachine{exited: make(chan struct{})}, Config{Profile: profile.Standin, Silence: silence, Deadline: time.Minute})
 	say(t, w, "Linux version 6.1.0 (stand-in)")
 	r := <-done
-	if r.out.Verdict != verdict.Hang || r.at.Sub(start) > silence+time.Second {
+	if r.out.Verdict != record.Hang || r.at.Sub(start) > silence+time.Second {
 		t.Fatalf("verdict %s (%s) after %s, want HANG after about %s", r.out.Verdict, r.out.Reason, r.at.Sub(start), silence)
 	}
 }

@@ -5,9 +5,8 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // crashKinds are the event kinds that make a driver's check CRASH.
@@ -36,7 +35,7 @@ type Input struct {
 // image starts drivers in a fixed order and the stall came after one finished and before
 // the next printed anything (the stand-in: "fx.hang=nvme" stops right after e1000 is up).
 func (in Input) Stall() (device, why string) {
-	if in.Outcome.Verdict != verdict.Hang || in.Table == nil || in.Outcome.Analysis.LastStage != "drivers" {
+	if in.Outcome.Verdict != record.Hang || in.Table == nil || in.Outcome.Analysis.LastStage != "drivers" {
 		return "", ""
 	}
 	candidate := func(d string) bool {
@@ -79,20 +78,20 @@ func (in Input) Stall() (device, why string) {
 }
 
 // Judge is the check of one device.
-func (in Input) Judge(d string) results.Check {
-	c := results.Check{Name: CheckName(d), Stage: "drivers"}
+func (in Input) Judge(d string) record.Check {
+	c := record.Check{Name: CheckName(d), Stage: "drivers"}
 	o := in.Outcome
 	if !in.Host.HasDevice(d) {
-		c.Verdict, c.Message = verdict.Skip, fmt.Sprintf("host %s has no %s", in.Host.Name, d)
+		c.Verdict, c.Message = record.Skip, fmt.Sprintf("host %s has no %s", in.Host.Name, d)
 		return c
 	}
 	if in.Table == nil {
-		c.Verdict, c.Message = verdict.Skip, fmt.Sprintf("no driver checks for profile %s", profName(in.Profile))
+		c.Verdict, c.Message = record.Skip, fmt.Sprintf("no driver checks for profile %s", profName(in.Profile))
 		return c
 	}
 	spec := in.Table.Specs[d]
 	if spec == nil {
-		c.Verdict, c.Message = verdict.Skip, fmt.Sprintf("no %s check for profile %s", d, profName(in.Profile))
+		c.Verdict, c.Message = record.Skip, fmt.Sprintf("no %s check for profile %s", d, profName(in.Profile))
 		return c
 	}
 	comps := spec.components(in.Profile)
@@ -103,13 +102,13 @@ func (in Input) Judge(d string) results.Check {
 	// A crash of this driver anywhere in the log decides, whatever came after.
 	for _, e := range o.Analysis.Events {
 		if crashKinds[e.Kind] && spec.is(in.Profile, e.Component) {
-			c.Verdict, c.Title, c.Component = verdict.Crash, e.Title, baseComponent(e.Component)
+			c.Verdict, c.Title, c.Component = record.Crash, e.Title, baseComponent(e.Component)
 			c.Message = fmt.Sprintf("%s: %s (boot log line %d); %s", e.Kind, e.Title, e.Line, ev)
 			return c
 		}
 	}
 	if spec.NoDriver {
-		c.Verdict = verdict.Skip
+		c.Verdict = record.Skip
 		c.Message = fmt.Sprintf("the %s image carries no %s driver; %s", profName(in.Profile), d, ev)
 		if ev.Enumerated != "" {
 			c.Message += ": " + oneLine(ev.Enumerated, 120)
@@ -117,10 +116,10 @@ func (in Input) Judge(d string) results.Check {
 		return c
 	}
 	switch o.Verdict {
-	case verdict.Pass:
-	case verdict.Hang:
+	case record.Pass:
+	case record.Hang:
 		stalled, why := in.Stall()
-		c.Verdict = verdict.Hang
+		c.Verdict = record.Hang
 		if stalled == d {
 			c.Message = fmt.Sprintf("the boot stalled while %s started: %s (%s); %s", d, why, o.Reason, ev)
 			return c
@@ -136,8 +135,8 @@ func (in Input) Judge(d string) results.Check {
 		c.Component = o.Analysis.LastComponent
 		c.Message = fmt.Sprintf("not judged: %s; %s", o.Reason, ev)
 		return c
-	case verdict.Crash:
-		c.Verdict, c.Component = verdict.Crash, o.Analysis.LastComponent
+	case record.Crash:
+		c.Verdict, c.Component = record.Crash, o.Analysis.LastComponent
 		for _, e := range o.Analysis.Events {
 			if e.Kind == profile.KindKernelPanic || crashKinds[e.Kind] {
 				c.Title, c.Component = e.Title, e.Component
@@ -147,15 +146,15 @@ func (in Input) Judge(d string) results.Check {
 		c.Message = fmt.Sprintf("not judged: the boot crashed: %s; %s", o.Reason, ev)
 		return c
 	default:
-		c.Verdict, c.Message = verdict.Infra, fmt.Sprintf("not judged: %s", o.Reason)
+		c.Verdict, c.Message = record.Infra, fmt.Sprintf("not judged: %s", o.Reason)
 		return c
 	}
 	if ev.Skipped != "" && ev.Bound == "" {
-		c.Verdict, c.Message = verdict.Skip, "driver deliberately not started on this boot: "+oneLine(ev.Skipped, 120)
+		c.Verdict, c.Message = record.Skip, "driver deliberately not started on this boot: "+oneLine(ev.Skipped, 120)
 		return c
 	}
-	fail := func(format string, a ...any) results.Check {
-		c.Verdict, c.Message = verdict.Fail, fmt.Sprintf(format, a...)
+	fail := func(format string, a ...any) record.Check {
+		c.Verdict, c.Message = record.Fail, fmt.Sprintf(format, a...)
 		return c
 	}
 	switch {
@@ -180,19 +179,19 @@ func (in Input) Judge(d string) results.Check {
 		}
 	}
 	if spec.Work == nil {
-		c.Verdict, c.Message = verdict.Pass, fmt.Sprintf("%s; not tried from the shell (no try for this profile)", ev)
+		c.Verdict, c.Message = record.Pass, fmt.Sprintf("%s; not tried from the shell (no try for this profile)", ev)
 		return c
 	}
 	w, ok := in.Work[d]
 	switch {
 	case !ok:
-		c.Verdict, c.Message = verdict.Infra, fmt.Sprintf("%s; not tried: no shell session", ev)
+		c.Verdict, c.Message = record.Infra, fmt.Sprintf("%s; not tried: no shell session", ev)
 	case w.Err != nil:
-		c.Verdict, c.Message = verdict.Infra, fmt.Sprintf("%s; could not be tried: %v", ev, w.Err)
+		c.Verdict, c.Message = record.Infra, fmt.Sprintf("%s; could not be tried: %v", ev, w.Err)
 	case !w.OK:
-		c.Verdict, c.Message = verdict.Fail, fmt.Sprintf("%s; does not work: %s", ev, w.Message)
+		c.Verdict, c.Message = record.Fail, fmt.Sprintf("%s; does not work: %s", ev, w.Message)
 	default:
-		c.Verdict, c.Message = verdict.Pass, fmt.Sprintf("%s; works: %s", ev, w.Message)
+		c.Verdict, c.Message = record.Pass, fmt.Sprintf("%s; works: %s", ev, w.Message)
 	}
 	return c
 }

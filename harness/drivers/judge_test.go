@@ -8,12 +8,12 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // input analyses a hand-written boot log with the profile, as a live boot would.
-func input(t *testing.T, p *profile.Profile, log string, v verdict.Verdict, devices ...string) Input {
+func input(t *testing.T, p *profile.Profile, log string, v record.Verdict, devices ...string) Input {
 	t.Helper()
 	an := classify.New(p)
 	lines := strings.Split(strings.TrimSpace(log), "\n")
@@ -44,7 +44,7 @@ pcid-spawner: spawn "/usr/lib/drivers/nvmed"
 // Redox: pcid enumerated all three, e1000d came up, nvmed was spawned and the console
 // fell silent: the hang is nvme's (the driver spawned last), hda was never reached.
 func TestRedoxStallInSpawnedDriver(t *testing.T) {
-	in := input(t, profile.Redox, redoxLog, verdict.Hang, "nvme", "e1000", "hda")
+	in := input(t, profile.Redox, redoxLog, record.Hang, "nvme", "e1000", "hda")
 	in.Outcome.Analysis.LastStage = "drivers"
 	if ev := in.Evidence["hda"]; ev.Addr != "00-00:1B.0" || ev.IDs != "8086:293E" {
 		t.Errorf("hda evidence %+v", ev)
@@ -54,10 +54,10 @@ func TestRedoxStallInSpawnedDriver(t *testing.T) {
 		t.Fatalf("stall blamed on %q (%s)", d, why)
 	}
 	c := in.Judge("nvme")
-	if c.Verdict != verdict.Hang || c.Component != "nvmed" {
+	if c.Verdict != record.Hang || c.Component != "nvmed" {
 		t.Fatalf("nvme: %+v", c)
 	}
-	if c := in.Judge("e1000"); c.Verdict != verdict.Hang || c.Component != "nvmed" || !strings.Contains(c.Message, "driver bound: pci-00-00-02.0") {
+	if c := in.Judge("e1000"); c.Verdict != record.Hang || c.Component != "nvmed" || !strings.Contains(c.Message, "driver bound: pci-00-00-02.0") {
 		t.Fatalf("e1000: %+v", c)
 	}
 }
@@ -68,19 +68,19 @@ pcid-spawner: spawn "/usr/lib/drivers/ihdad"
 2026-03-17T23-54-18.000Z [@ihdad:80 INFO] IHDA pci-00-00-1B.0
 2026-03-17T23-54-19.000Z [@ihdad:200 ERROR] timeout on CORB command
 redox login:`
-	in := input(t, profile.Redox, log, verdict.Pass, "nvme", "e1000", "hda")
+	in := input(t, profile.Redox, log, record.Pass, "nvme", "e1000", "hda")
 	in.Work["nvme"] = WorkResult{OK: true, Message: "ok"}
 	in.Work["e1000"] = WorkResult{OK: true, Message: "ok"}
 	in.Work["hda"] = WorkResult{OK: true, Message: "ok"}
-	if c := in.Judge("hda"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "CORB") {
+	if c := in.Judge("hda"); c.Verdict != record.Fail || !strings.Contains(c.Message, "CORB") {
 		t.Fatalf("hda with a CORB timeout: %+v", c)
 	}
-	if c := in.Judge("nvme"); c.Verdict != verdict.Pass {
+	if c := in.Judge("nvme"); c.Verdict != record.Pass {
 		t.Fatalf("nvme: %+v", c)
 	}
 	log = strings.Replace(log, "redox login:", "UNHANDLED EXCEPTION, CPU #0, PID 3, NAME /usr/lib/drivers/nvmed, CONTEXT 0x1\nredox login:", 1)
-	in = input(t, profile.Redox, log, verdict.Pass, "nvme")
-	if c := in.Judge("nvme"); c.Verdict != verdict.Crash || c.Component != "nvmed" {
+	in = input(t, profile.Redox, log, record.Pass, "nvme")
+	if c := in.Judge("nvme"); c.Verdict != record.Crash || c.Component != "nvmed" {
 		t.Fatalf("crashed nvmed: %+v", c)
 	}
 }
@@ -104,16 +104,16 @@ FX: driver nvme bound /dev/nvme0n1
 FX: driver hda unbound 0000:00:05.0
 FX: stage shell
 FX: boot complete`
-	in := input(t, profile.Standin, log, verdict.Pass, "nvme", "e1000", "hda")
+	in := input(t, profile.Standin, log, record.Pass, "nvme", "e1000", "hda")
 	in.Work["nvme"] = WorkResult{OK: true, Message: "ok"}
 	in.Work["e1000"] = WorkResult{Err: context.DeadlineExceeded}
-	if c := in.Judge("hda"); c.Verdict != verdict.Crash || c.Component != "hda" {
+	if c := in.Judge("hda"); c.Verdict != record.Crash || c.Component != "hda" {
 		t.Fatalf("hda: %+v", c)
 	}
-	if c := in.Judge("nvme"); c.Verdict != verdict.Pass || !strings.Contains(c.Message, "/dev/nvme0n1") {
+	if c := in.Judge("nvme"); c.Verdict != record.Pass || !strings.Contains(c.Message, "/dev/nvme0n1") {
 		t.Fatalf("nvme: %+v", c)
 	}
-	if c := in.Judge("e1000"); c.Verdict != verdict.Infra {
+	if c := in.Judge("e1000"); c.Verdict != record.Infra {
 		t.Fatalf("e1000 whose try could not run: %+v", c)
 	}
 }
@@ -128,17 +128,17 @@ FX: stage hda
 FX: stage drivers
 FX: driver hda unbound 0000:00:05.0
 FX: boot complete`
-	in := input(t, profile.Standin, log, verdict.Pass, "e1000", "hda", "xhci", "nvme")
-	if c := in.Judge("e1000"); c.Verdict != verdict.Skip {
+	in := input(t, profile.Standin, log, record.Pass, "e1000", "hda", "xhci", "nvme")
+	if c := in.Judge("e1000"); c.Verdict != record.Skip {
 		t.Errorf("skipped e1000: %+v", c)
 	}
-	if c := in.Judge("hda"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "no driver took it") {
+	if c := in.Judge("hda"); c.Verdict != record.Fail || !strings.Contains(c.Message, "no driver took it") {
 		t.Errorf("unbound hda: %+v", c)
 	}
-	if c := in.Judge("xhci"); c.Verdict != verdict.Skip || !strings.Contains(c.Message, "no xhci driver") || !strings.Contains(c.Message, "1b36:000d") {
+	if c := in.Judge("xhci"); c.Verdict != record.Skip || !strings.Contains(c.Message, "no xhci driver") || !strings.Contains(c.Message, "1b36:000d") {
 		t.Errorf("xhci: %+v", c)
 	}
-	if c := in.Judge("nvme"); c.Verdict != verdict.Fail || !strings.Contains(c.Message, "not enumerated") {
+	if c := in.Judge("nvme"); c.Verdict != record.Fail || !strings.Contains(c.Message, "not enumerated") {
 		t.Errorf("nvme the host lists but the guest lacks: %+v", c)
 	}
 }

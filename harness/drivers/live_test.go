@@ -8,14 +8,13 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func byName(t *testing.T, cs []results.Check) map[string]results.Check {
+func byName(t *testing.T, cs []record.Check) map[string]record.Check {
 	t.Helper()
-	m := map[string]results.Check{}
+	m := map[string]record.Check{}
 	for _, c := range cs {
 		m[c.Name] = c
 		t.Logf("%-18s %-5s %s", c.Name, c.Verdict, c.Message)
@@ -23,7 +22,7 @@ func byName(t *testing.T, cs []results.Check) map[string]results.Check {
 	return m
 }
 
-func want(t *testing.T, cs map[string]results.Check, name string, v verdict.Verdict) results.Check {
+func want(t *testing.T, cs map[string]record.Check, name string, v record.Verdict) record.Check {
 	t.Helper()
 	c, ok := cs[name]
 	if !ok {
@@ -35,7 +34,7 @@ func want(t *testing.T, cs map[string]results.Check, name string, v verdict.Verd
 	return c
 }
 
-func run(t *testing.T, s standin.Spec) (drivers.Report, map[string]results.Check) {
+func run(t *testing.T, s standin.Spec) (drivers.Report, map[string]record.Check) {
 	m, j := standin.Job(t, s)
 	b := standin.Boot(t, m, j, standin.Options())
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
@@ -49,10 +48,10 @@ func run(t *testing.T, s standin.Spec) (drivers.Report, map[string]results.Check
 func TestLiveAllDriversPassOnX86(t *testing.T) {
 	rep, cs := run(t, standin.Spec{Image: standin.X86BIOS, Suite: "drivers", Devices: []string{"nvme", "e1000", "hda", "ps2"}})
 	for _, d := range []string{"nvme", "e1000", "hda", "ps2"} {
-		want(t, cs, "drivers/"+d, verdict.Pass)
+		want(t, cs, "drivers/"+d, record.Pass)
 	}
 	for _, d := range []string{"xhci", "ahci", "virtio-blk", "virtio-net"} {
-		want(t, cs, "drivers/"+d, verdict.Skip)
+		want(t, cs, "drivers/"+d, record.Skip)
 	}
 	if c := cs["drivers/nvme"]; !strings.Contains(c.Message, "read it back") {
 		t.Errorf("nvme message does not say it wrote and read: %s", c.Message)
@@ -63,11 +62,11 @@ func TestLiveAllDriversPassOnX86(t *testing.T) {
 	in := rep.Input
 	in.Host.XFail = []matrix.XFail{{Check: "drivers/e1000", Reference: "https://example.invalid/e1000"}}
 	c := in.Judge("e1000")
-	if v := c.Verdict; v != verdict.Pass {
+	if v := c.Verdict; v != record.Pass {
 		t.Fatalf("raw e1000 %s", v)
 	}
 	h := in.Host
-	if x := h.XFailFor(c.Name, ""); x == nil || c.Verdict.ApplyXFail() != verdict.XPass {
+	if x := h.XFailFor(c.Name, ""); x == nil || c.Verdict.ApplyXFail() != record.XPass {
 		t.Errorf("an xfail entry on a passing check does not give XPASS")
 	}
 }
@@ -76,12 +75,12 @@ func TestLiveAllDriversPassOnX86(t *testing.T) {
 // two pass.
 func TestLiveWithoutHDASkipsOnAarch64(t *testing.T) {
 	_, cs := run(t, standin.Spec{Image: standin.A64UEFI, Suite: "drivers", Devices: []string{"nvme", "e1000"}})
-	c := want(t, cs, "drivers/hda", verdict.Skip)
+	c := want(t, cs, "drivers/hda", record.Skip)
 	if !strings.Contains(c.Message, "has no hda") {
 		t.Errorf("hda skip message: %s", c.Message)
 	}
-	want(t, cs, "drivers/nvme", verdict.Pass)
-	want(t, cs, "drivers/e1000", verdict.Pass)
+	want(t, cs, "drivers/nvme", record.Pass)
+	want(t, cs, "drivers/e1000", record.Pass)
 }
 
 // A stall before the NVMe driver starts (fx.hang=nvme): drivers/nvme is HANG naming nvme;
@@ -91,17 +90,17 @@ func TestLiveStallInNVMeIsHangNamingNVMeAndXFail(t *testing.T) {
 		BootArgs: "fx.hang=nvme",
 		XFail:    []matrix.XFail{{Check: "drivers/nvme", Reference: "https://example.invalid/nvme-stall"}}})
 	raw := rep.Input.Judge("nvme")
-	if raw.Verdict != verdict.Hang || raw.Component != "nvme" || !strings.Contains(raw.Message, "stalled while nvme started") {
+	if raw.Verdict != record.Hang || raw.Component != "nvme" || !strings.Contains(raw.Message, "stalled while nvme started") {
 		t.Fatalf("raw drivers/nvme = %s (%s): %s", raw.Verdict, raw.Component, raw.Message)
 	}
 	t.Logf("raw drivers/nvme: %s component %s: %s", raw.Verdict, raw.Component, raw.Message)
-	c := want(t, cs, "drivers/nvme", verdict.XFail)
+	c := want(t, cs, "drivers/nvme", record.XFail)
 	if c.Reference != "https://example.invalid/nvme-stall" {
 		t.Errorf("xfail reference %q", c.Reference)
 	}
 	// The others were not judged: the boot hung in nvme, and they say so.
 	for _, d := range []string{"e1000", "hda"} {
-		c := want(t, cs, "drivers/"+d, verdict.Hang)
+		c := want(t, cs, "drivers/"+d, record.Hang)
 		if c.Component != "nvme" || !strings.Contains(c.Message, "hung while nvme started") {
 			t.Errorf("drivers/%s blames %q: %s", d, c.Component, c.Message)
 		}

@@ -6,13 +6,12 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Report is the drivers suite's result for one job.
 type Report struct {
-	Checks []results.Check
+	Checks []record.Check
 	// Session is the shell the tries ran in (nil when none was needed or possible);
 	// SessionErr says why there is none.
 	Session    *session.Session
@@ -38,7 +37,7 @@ func Run(ctx context.Context, b *job.Booted, devices []string) Report {
 			}
 		}
 	}
-	if b.Outcome.Verdict == verdict.Pass && in.Table != nil {
+	if b.Outcome.Verdict == record.Pass && in.Table != nil {
 		var try []string
 		for _, d := range devices {
 			s := in.Table.Specs[d]

@@ -7,14 +7,14 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func init() { job.RegisterSuite("drivers", RunJob) }
 
 // RunJob is the drivers suite's job, shared by suites/drivers and `redox-hwtest run`: boot,
 // judge every device the matrix lists, collect the driver logs, write the record.
-func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*record.Record, error) {
 	b := job.Boot(ctx, m, j, o)
 	defer b.Close()
 	rep := Run(ctx, b, Devices(m))
@@ -27,6 +27,6 @@ func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) 
 	for k, v := range arts {
 		rec.Artifacts[k] = v
 	}
-	_, err = results.Write(o.RunDir, rec)
+	_, err = record.Write(o.RunDir, rec)
 	return rec, err
 }

@@ -17,7 +17,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Check names.
@@ -35,7 +35,7 @@ func FuncCheck(name string) string { return "guest/func/" + name }
 // FuncTest is one FUNC_TEST line.
 type FuncTest struct {
 	Name    string
-	Verdict verdict.Verdict // PASS, FAIL or SKIP
+	Verdict record.Verdict // PASS, FAIL or SKIP
 	Reason  string
 	Line    string
 }
@@ -66,7 +66,7 @@ func (r *FuncReport) Parse(text string) {
 				r.Malformed = append(r.Malformed, l)
 				continue
 			}
-			t := FuncTest{Name: m[1], Verdict: verdict.Verdict(m[2]), Reason: strings.TrimSpace(m[3]), Line: l}
+			t := FuncTest{Name: m[1], Verdict: record.Verdict(m[2]), Reason: strings.TrimSpace(m[3]), Line: l}
 			replaced := false
 			for i := range r.Tests {
 				if r.Tests[i].Name == t.Name {
@@ -84,9 +84,9 @@ func (r *FuncReport) Parse(text string) {
 func (r *FuncReport) Counts() (pass, fail, skip int) {
 	for _, t := range r.Tests {
 		switch t.Verdict {
-		case verdict.Pass:
+		case record.Pass:
 			pass++
-		case verdict.Fail:
+		case record.Fail:
 			fail++
 		default:
 			skip++
@@ -102,14 +102,14 @@ const (
 )
 
 // ExitVerdict judges QEMU's exit status on a host with isa-debug-exit.
-func ExitVerdict(code int) (verdict.Verdict, string) {
+func ExitVerdict(code int) (record.Verdict, string) {
 	switch {
 	case code == ExitSuccess:
-		return verdict.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through isa-debug-exit (wrote 0x%02x)", code, code>>1)
+		return record.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through isa-debug-exit (wrote 0x%02x)", code, code>>1)
 	case code == ExitFailure:
-		return verdict.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through isa-debug-exit (wrote 0x%02x)", code, code>>1)
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through isa-debug-exit (wrote 0x%02x)", code, code>>1)
 	case code&1 == 1:
-		return verdict.Fail, fmt.Sprintf("QEMU exited with %d: the guest wrote 0x%02x to isa-debug-exit, which is neither success (0x19 -> 51) nor failure (0x1a -> 53)", code, code>>1)
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest wrote 0x%02x to isa-debug-exit, which is neither success (0x19 -> 51) nor failure (0x1a -> 53)", code, code>>1)
 	}
-	return verdict.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit (whose statuses are odd)", code)
+	return record.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit (whose statuses are odd)", code)
 }

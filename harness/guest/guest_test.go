@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func TestParseProtocol(t *testing.T) {
@@ -21,7 +21,7 @@ func TestParseProtocol(t *testing.T) {
 	if !r.Complete || len(r.Tests) != 3 || len(r.Malformed) != 1 {
 		t.Fatalf("%+v", r)
 	}
-	if r.Tests[0].Verdict != verdict.Fail || r.Tests[0].Reason != "second run" {
+	if r.Tests[0].Verdict != record.Fail || r.Tests[0].Reason != "second run" {
 		t.Errorf("a repeated test keeps its last result: %+v", r.Tests[0])
 	}
 	if r.Tests[1].Reason != "exit=1: disk full" {
@@ -29,23 +29,23 @@ func TestParseProtocol(t *testing.T) {
 	}
 	rep := Report{Func: r}
 	cs := rep.funcChecks()
-	if cs[0].Name != CheckFunc || cs[0].Verdict != verdict.Fail || !strings.Contains(cs[0].Message, "malformed") {
+	if cs[0].Name != CheckFunc || cs[0].Verdict != record.Fail || !strings.Contains(cs[0].Message, "malformed") {
 		t.Errorf("summary %+v", cs[0])
 	}
-	if len(cs) != 4 || cs[3].Name != "guest/func/net" || cs[3].Verdict != verdict.Skip {
+	if len(cs) != 4 || cs[3].Name != "guest/func/net" || cs[3].Verdict != record.Skip {
 		t.Errorf("checks %+v", cs)
 	}
-	if cs := (&Report{}).funcChecks(); len(cs) != 1 || cs[0].Verdict != verdict.Skip {
+	if cs := (&Report{}).funcChecks(); len(cs) != 1 || cs[0].Verdict != record.Skip {
 		t.Errorf("no protocol: %+v", cs)
 	}
-	rep = Report{Func: FuncReport{Started: true, Tests: []FuncTest{{Name: "a", Verdict: verdict.Pass}}}}
-	if cs := rep.funcChecks(); cs[0].Verdict != verdict.Hang {
+	rep = Report{Func: FuncReport{Started: true, Tests: []FuncTest{{Name: "a", Verdict: record.Pass}}}}
+	if cs := rep.funcChecks(); cs[0].Verdict != record.Hang {
 		t.Errorf("never completed: %+v", cs[0])
 	}
 }
 
 func TestExitVerdict(t *testing.T) {
-	for code, want := range map[int]verdict.Verdict{51: verdict.Pass, 53: verdict.Fail, 3: verdict.Fail, 0: verdict.Infra, 1: verdict.Fail, 2: verdict.Infra} {
+	for code, want := range map[int]record.Verdict{51: record.Pass, 53: record.Fail, 3: record.Fail, 0: record.Infra, 1: record.Fail, 2: record.Infra} {
 		if v, msg := ExitVerdict(code); v != want {
 			t.Errorf("exit %d: %s (%s), want %s", code, v, msg, want)
 		}
@@ -55,16 +55,16 @@ func TestExitVerdict(t *testing.T) {
 func TestJudgeOutput(t *testing.T) {
 	f := filepath.Join(t.TempDir(), "hello.out")
 	os.WriteFile(f, []byte("hello\r\nworld\r\n"), 0o644)
-	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld\n"}, f); v != verdict.Pass {
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld\n"}, f); v != record.Pass {
 		t.Errorf("%s %s", v, m)
 	}
-	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld"}, f); v != verdict.Fail || !strings.Contains(m, "final newline is missing") {
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nworld"}, f); v != record.Fail || !strings.Contains(m, "final newline is missing") {
 		t.Errorf("missing newline: %s %s", v, m)
 	}
-	if v, m := judgeOutput(session.Result{Stdout: "hello\nWorld\n"}, f); v != verdict.Fail || !strings.Contains(m, `line 2: got "World", want "world"`) {
+	if v, m := judgeOutput(session.Result{Stdout: "hello\nWorld\n"}, f); v != record.Fail || !strings.Contains(m, `line 2: got "World", want "world"`) {
 		t.Errorf("%s %s", v, m)
 	}
-	if v, _ := judgeOutput(session.Result{Exit: 2}, ""); v != verdict.Fail {
+	if v, _ := judgeOutput(session.Result{Exit: 2}, ""); v != record.Fail {
 		t.Errorf("no expect file, exit 2: %s", v)
 	}
 }

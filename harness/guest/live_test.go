@@ -11,10 +11,9 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/guest"
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 type exitCoder interface{ ExitCode() (int, bool) }
@@ -27,8 +26,8 @@ func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
 		name   string
 		value  string // the byte written to port 0xf4, as a printf octal escape
 		status int
-		v      verdict.Verdict
-	}{{"success", `\031`, 51, verdict.Pass}, {"failure", `\032`, 53, verdict.Fail}} {
+		v      record.Verdict
+	}{{"success", `\031`, 51, record.Pass}, {"failure", `\032`, 53, record.Fail}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "uname.out"), []byte("Linux\n"), 0o644)
@@ -46,15 +45,15 @@ func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
 			rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
-			cs := map[string]results.Check{}
+			cs := map[string]record.Check{}
 			for _, c := range rep.Checks {
 				cs[c.Name] = c
 				t.Logf("%-22s %-5s %s", c.Name, c.Verdict, c.Message)
 			}
-			for name, v := range map[string]verdict.Verdict{
-				"guest/uname": verdict.Pass, "guest/uname-wrong": verdict.Fail, "guest/func-tests": verdict.Pass,
-				"guest/exit": verdict.Pass, "guest/after-exit": verdict.Skip,
-				"guest/func": verdict.Fail, "guest/func/arith": verdict.Pass, "guest/func/fs-write": verdict.Fail, "guest/func/net": verdict.Skip,
+			for name, v := range map[string]record.Verdict{
+				"guest/uname": record.Pass, "guest/uname-wrong": record.Fail, "guest/func-tests": record.Pass,
+				"guest/exit": record.Pass, "guest/after-exit": record.Skip,
+				"guest/func": record.Fail, "guest/func/arith": record.Pass, "guest/func/fs-write": record.Fail, "guest/func/net": record.Skip,
 				"guest/exit-status": tc.v,
 			} {
 				if c, ok := cs[name]; !ok || c.Verdict != v {

@@ -11,8 +11,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Options for one job.
@@ -30,7 +29,7 @@ type Options struct {
 
 // Report is the guest suite's result for one job.
 type Report struct {
-	Checks   []results.Check
+	Checks   []record.Check
 	Func     FuncReport
 	Exited   bool
 	ExitCode int
@@ -79,25 +78,25 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 	cmds := b.Job.Suite.Commands
 	switch {
 	case len(cmds) == 0:
-	case b.Outcome.Verdict != verdict.Pass:
+	case b.Outcome.Verdict != record.Pass:
 		v := b.Outcome.Verdict
-		if v != verdict.Hang && v != verdict.Crash {
-			v = verdict.Infra
+		if v != record.Hang && v != record.Crash {
+			v = record.Infra
 		}
 		for _, c := range cmds {
-			rep.Checks = append(rep.Checks, results.Check{Name: CommandCheck(c.Name), Verdict: v,
+			rep.Checks = append(rep.Checks, record.Check{Name: CommandCheck(c.Name), Verdict: v,
 				Component: b.Outcome.Analysis.LastComponent, Message: "not run: the boot did not reach the shell: " + b.Outcome.Reason})
 		}
 	default:
 		s, err := session.Open(ctx, b)
 		ended := ""
 		for _, c := range cmds {
-			ch := results.Check{Name: CommandCheck(c.Name)}
+			ch := record.Check{Name: CommandCheck(c.Name)}
 			switch {
 			case err != nil:
-				ch.Verdict, ch.Message = verdict.Infra, "not run: no shell: "+err.Error()
+				ch.Verdict, ch.Message = record.Infra, "not run: no shell: "+err.Error()
 			case ended != "":
-				ch.Verdict, ch.Message = verdict.Skip, "not run: "+ended
+				ch.Verdict, ch.Message = record.Skip, "not run: "+ended
 			default:
 				cctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.CommandTimeout)*scale))
 				start := time.Now()
@@ -119,19 +118,19 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 						ended += fmt.Sprintf(" (exit status %d)", code)
 					}
 					if ok && code&1 == 1 {
-						ch.Verdict = verdict.Pass
+						ch.Verdict = record.Pass
 						ch.Message = fmt.Sprintf("ended the machine through isa-debug-exit (QEMU exit status %d; judged by %s)", code, CheckExitStatus)
 					} else {
-						ch.Verdict, ch.Message = verdict.Infra, ended+": "+rerr.Error()
+						ch.Verdict, ch.Message = record.Infra, ended+": "+rerr.Error()
 					}
 				case errors.Is(rerr, context.DeadlineExceeded):
-					ch.Verdict, ch.Component = verdict.Hang, c.Name
+					ch.Verdict, ch.Component = record.Hang, c.Name
 					ch.Message = fmt.Sprintf("did not finish within %s: %v", time.Duration(float64(o.CommandTimeout)*scale), rerr)
 				case errors.Is(rerr, console.ErrClosed):
-					ch.Verdict, ch.Message = verdict.Infra, "console closed: "+rerr.Error()
+					ch.Verdict, ch.Message = record.Infra, "console closed: "+rerr.Error()
 					ended = "the console closed"
 				default:
-					ch.Verdict, ch.Message = verdict.Fail, rerr.Error()
+					ch.Verdict, ch.Message = record.Fail, rerr.Error()
 				}
 			}
 			rep.Checks = append(rep.Checks, ch)
@@ -168,14 +167,14 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 
 	// The exit status.
 	if selfExit {
-		ch := results.Check{Name: CheckExitStatus}
+		ch := record.Check{Name: CheckExitStatus}
 		if code, ok := exitCode(); ok {
 			rep.Exited, rep.ExitCode = true, code
 			ch.Verdict, ch.Message = ExitVerdict(code)
 		} else if exited() {
-			ch.Verdict, ch.Message = verdict.Infra, "the machine ended without an exit status (killed?)"
+			ch.Verdict, ch.Message = record.Infra, "the machine ended without an exit status (killed?)"
 		} else {
-			ch.Verdict = verdict.Hang
+			ch.Verdict = record.Hang
 			ch.Message = fmt.Sprintf("the guest did not exit through isa-debug-exit within %s after its tests", time.Duration(float64(o.Wait)*scale))
 		}
 		rep.Checks = append(rep.Checks, ch)
@@ -199,22 +198,22 @@ func waitExit(b *job.Booted, d time.Duration) {
 	}
 }
 
-func (rep *Report) funcChecks() []results.Check {
+func (rep *Report) funcChecks() []record.Check {
 	f := &rep.Func
-	sum := results.Check{Name: CheckFunc}
+	sum := record.Check{Name: CheckFunc}
 	if !f.Started && len(f.Tests) == 0 && len(f.Malformed) == 0 {
-		sum.Verdict, sum.Message = verdict.Skip, "the image printed no FUNC_TESTS_START (it does not test itself)"
-		return []results.Check{sum}
+		sum.Verdict, sum.Message = record.Skip, "the image printed no FUNC_TESTS_START (it does not test itself)"
+		return []record.Check{sum}
 	}
-	var out []results.Check
+	var out []record.Check
 	var failed []string
 	for _, t := range f.Tests {
-		c := results.Check{Name: FuncCheck(t.Name), Verdict: t.Verdict, Message: t.Line}
-		if t.Verdict == verdict.Fail {
+		c := record.Check{Name: FuncCheck(t.Name), Verdict: t.Verdict, Message: t.Line}
+		if t.Verdict == record.Fail {
 			c.Message = "FAIL: " + t.Reason
 			failed = append(failed, t.Name)
 		}
-		if t.Verdict == verdict.Skip {
+		if t.Verdict == record.Skip {
 			c.Message = "the image skipped it"
 		}
 		out = append(out, c)
@@ -223,35 +222,35 @@ func (rep *Report) funcChecks() []results.Check {
 	counts := fmt.Sprintf("%d passed, %d failed, %d skipped", pass, fail, skip)
 	switch {
 	case len(f.Malformed) > 0:
-		sum.Verdict, sum.Message = verdict.Fail, fmt.Sprintf("malformed protocol lines: %q; %s", f.Malformed, counts)
+		sum.Verdict, sum.Message = record.Fail, fmt.Sprintf("malformed protocol lines: %q; %s", f.Malformed, counts)
 	case !f.Complete:
-		sum.Verdict, sum.Message = verdict.Hang, "FUNC_TESTS_COMPLETE never came; "+counts
+		sum.Verdict, sum.Message = record.Hang, "FUNC_TESTS_COMPLETE never came; "+counts
 	case fail > 0:
-		sum.Verdict, sum.Message = verdict.Fail, fmt.Sprintf("%s (%s)", counts, strings.Join(failed, ", "))
+		sum.Verdict, sum.Message = record.Fail, fmt.Sprintf("%s (%s)", counts, strings.Join(failed, ", "))
 	default:
-		sum.Verdict, sum.Message = verdict.Pass, counts
+		sum.Verdict, sum.Message = record.Pass, counts
 	}
-	return append([]results.Check{sum}, out...)
+	return append([]record.Check{sum}, out...)
 }
 
 // judgeOutput compares a command's stdout with its expected file (line endings folded);
 // without an expected file the command must exit 0.
-func judgeOutput(r session.Result, expectFile string) (verdict.Verdict, string) {
+func judgeOutput(r session.Result, expectFile string) (record.Verdict, string) {
 	if expectFile == "" {
 		if r.Exit != 0 {
-			return verdict.Fail, fmt.Sprintf("exit status %d: %s", r.Exit, clip(r.Stdout, 300))
+			return record.Fail, fmt.Sprintf("exit status %d: %s", r.Exit, clip(r.Stdout, 300))
 		}
-		return verdict.Pass, fmt.Sprintf("exit status 0 (%d bytes of output, no expected file)", len(r.Stdout))
+		return record.Pass, fmt.Sprintf("exit status 0 (%d bytes of output, no expected file)", len(r.Stdout))
 	}
 	want, err := os.ReadFile(expectFile)
 	if err != nil {
-		return verdict.Infra, "expected file: " + err.Error()
+		return record.Infra, "expected file: " + err.Error()
 	}
 	w := strings.ReplaceAll(string(want), "\r\n", "\n")
 	if r.Stdout == w {
-		return verdict.Pass, fmt.Sprintf("output matches %s (%d bytes, exit status %d)", baseName(expectFile), len(w), r.Exit)
+		return record.Pass, fmt.Sprintf("output matches %s (%d bytes, exit status %d)", baseName(expectFile), len(w), r.Exit)
 	}
-	return verdict.Fail, fmt.Sprintf("output differs from %s (exit status %d): %s", baseName(expectFile), r.Exit, firstDiff(r.Stdout, w))
+	return record.Fail, fmt.Sprintf("output differs from %s (exit status %d): %s", baseName(expectFile), r.Exit, firstDiff(r.Stdout, w))
 }
 
 func firstDiff(got, want string) string {

@@ -6,7 +6,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func init() { job.RegisterSuite("guest", RunJob) }
@@ -16,7 +16,7 @@ type exitCoder interface{ ExitCode() (int, bool) }
 
 // RunJob is the guest suite's job, shared by suites/guest and `redox-hwtest run`: boot, run
 // the matrix's command list, read the image's own test results, write the record.
-func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*record.Record, error) {
 	var mach hosts.Machine
 	onPowerOn := o.OnPowerOn
 	o.OnPowerOn = func(mm hosts.Machine) {

@@ -13,8 +13,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 type fakeMachine struct{ exited chan struct{} }
@@ -52,15 +52,15 @@ func TestSelfTestingImage(t *testing.T) {
 	b := &job.Booted{
 		Job:     matrix.Job{Host: matrix.Host{Name: "h", Features: []string{"isa-debug-exit"}}, Image: matrix.Image{Name: "i"}, Suite: matrix.Suite{Name: "guest"}},
 		Profile: profile.Redox, Console: con, Machine: m,
-		Outcome: boot.Outcome{Verdict: verdict.Infra, Reason: "VM exited: qemu exited: exit status 51"},
+		Outcome: boot.Outcome{Verdict: record.Infra, Reason: "VM exited: qemu exited: exit status 51"},
 	}
 	rep := Run(context.Background(), b, Options{Wait: 10 * time.Second, ExitCode: func() (int, bool) { return 53, true }})
-	got := map[string]verdict.Verdict{}
+	got := map[string]record.Verdict{}
 	for _, c := range rep.Checks {
 		got[c.Name] = c.Verdict
 		t.Logf("%s %s %s", c.Name, c.Verdict, c.Message)
 	}
-	want := map[string]verdict.Verdict{"guest/func": verdict.Fail, "guest/func/shell": verdict.Pass, "guest/func/fs": verdict.Fail, "guest/exit-status": verdict.Fail}
+	want := map[string]record.Verdict{"guest/func": record.Fail, "guest/func/shell": record.Pass, "guest/func/fs": record.Fail, "guest/exit-status": record.Fail}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("%s = %s, want %s", k, got[k], v)

@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // crashKinds are the event kinds the boot's "no crash" check fails on; driver errors are
@@ -21,19 +20,19 @@ var crashKinds = map[string]bool{
 // BootChecks turns the outcome into the boot suite's checks: one per profile stage, login,
 // and "no crash signature in the whole log" (a microkernel boot can reach login with a
 // crashed daemon on the way, so the whole log is scanned, not only its end).
-func (b *Booted) BootChecks() []results.Check {
-	var checks []results.Check
+func (b *Booted) BootChecks() []record.Check {
+	var checks []record.Check
 	o := b.Outcome
 	reached := map[string]int{}
 	for _, s := range o.Analysis.Stages {
 		reached[s.Name] = s.Line
 	}
-	failed := func(name string) results.Check {
-		return results.Check{Name: name, Verdict: o.Verdict, Message: o.Reason,
+	failed := func(name string) record.Check {
+		return record.Check{Name: name, Verdict: o.Verdict, Message: o.Reason,
 			Stage: o.Analysis.LastStage, Component: o.Analysis.LastComponent, Excerpt: b.Excerpt(2048)}
 	}
 	if b.Profile == nil {
-		return []results.Check{failed("boot/login")}
+		return []record.Check{failed("boot/login")}
 	}
 	furthest := b.Profile.StageIndex(o.Analysis.LastStage)
 	for i, st := range b.Profile.Stages {
@@ -43,16 +42,16 @@ func (b *Booted) BootChecks() []results.Check {
 		}
 		switch _, ok := reached[st.Name]; {
 		case ok:
-			c := results.Check{Name: name, Verdict: verdict.Pass, Stage: st.Name}
+			c := record.Check{Name: name, Verdict: record.Pass, Stage: st.Name}
 			if at, ok := o.StageAt[st.Name]; ok {
 				c.Message = fmt.Sprintf("reached after %s", at.Round(time.Millisecond))
 				c.Duration = at
 			}
 			checks = append(checks, c)
-		case i < furthest || (o.Verdict == verdict.Pass && (st.Optional || i > furthest)):
+		case i < furthest || (o.Verdict == record.Pass && (st.Optional || i > furthest)):
 			// Not printed on this boot path (a direct kernel boot has no firmware lines),
 			// or beyond the target of this boot.
-			checks = append(checks, results.Check{Name: name, Verdict: verdict.Skip, Stage: st.Name,
+			checks = append(checks, record.Check{Name: name, Verdict: record.Skip, Stage: st.Name,
 				Message: "not printed on this boot path"})
 		default:
 			checks = append(checks, failed(name))
@@ -60,7 +59,7 @@ func (b *Booted) BootChecks() []results.Check {
 	}
 	login := failed("boot/login")
 	if o.Analysis.ReachedLogin {
-		login = results.Check{Name: "boot/login", Verdict: verdict.Pass, Stage: b.Profile.Login.Stage}
+		login = record.Check{Name: "boot/login", Verdict: record.Pass, Stage: b.Profile.Login.Stage}
 		if at, ok := o.StageAt[b.Profile.Login.Stage]; ok {
 			login.Message = fmt.Sprintf("reached after %s", at.Round(time.Millisecond))
 			login.Duration = at
@@ -68,12 +67,12 @@ func (b *Booted) BootChecks() []results.Check {
 	}
 	checks = append(checks, login)
 
-	nc := results.Check{Name: "boot/no-crash", Verdict: verdict.Pass, Message: "no crash signature in the log"}
+	nc := record.Check{Name: "boot/no-crash", Verdict: record.Pass, Message: "no crash signature in the log"}
 	var crashes []string
 	for _, e := range o.Analysis.Events {
 		if crashKinds[e.Kind] {
 			if len(crashes) == 0 {
-				nc = results.Check{Name: "boot/no-crash", Verdict: verdict.Crash, Title: e.Title,
+				nc = record.Check{Name: "boot/no-crash", Verdict: record.Crash, Title: e.Title,
 					Component: e.Component, Excerpt: b.Excerpt(2048)}
 			}
 			crashes = append(crashes, fmt.Sprintf("%s: %s (%s) x%d", e.Kind, e.Title, e.Component, e.Count))
@@ -81,19 +80,19 @@ func (b *Booted) BootChecks() []results.Check {
 	}
 	if len(crashes) > 0 {
 		nc.Message = strings.Join(crashes, "; ")
-	} else if o.Verdict == verdict.Infra && len(o.Analysis.Stages) == 0 {
-		nc = results.Check{Name: "boot/no-crash", Verdict: verdict.Infra, Message: "nothing to judge: " + o.Reason}
+	} else if o.Verdict == record.Infra && len(o.Analysis.Stages) == 0 {
+		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: "nothing to judge: " + o.Reason}
 	}
 	checks = append(checks, nc)
 	for _, st := range b.screenSkipped {
-		checks = append(checks, results.Check{Name: "boot/" + st, Verdict: verdict.Skip, Stage: st,
+		checks = append(checks, record.Check{Name: "boot/" + st, Verdict: record.Skip, Stage: st,
 			Message: "shows only on the screen: " + b.ScreenNote})
 	}
 	return b.applyXFail(checks)
 }
 
 // applyXFail turns checks the host declares as known failures into XFAIL/XPASS.
-func (b *Booted) applyXFail(checks []results.Check) []results.Check {
+func (b *Booted) applyXFail(checks []record.Check) []record.Check {
 	for i := range checks {
 		if x := b.Job.Host.XFailFor(checks[i].Name, b.Job.Image.Name); x != nil {
 			checks[i].Verdict = checks[i].Verdict.ApplyXFail()
@@ -104,14 +103,14 @@ func (b *Booted) applyXFail(checks []results.Check) []results.Check {
 }
 
 // Record builds the job's results record with the given checks.
-func (b *Booted) Record(checks []results.Check) *results.Record {
+func (b *Booted) Record(checks []record.Check) *record.Record {
 	j := b.Job
-	r := &results.Record{
+	r := &record.Record{
 		Job:   j.ID(),
 		Suite: j.Suite.Name,
-		Image: results.Image{Name: j.Image.Name, Arch: j.Image.Arch, Variant: j.Image.Variant,
+		Image: record.Image{Name: j.Image.Name, Arch: j.Image.Arch, Variant: j.Image.Variant,
 			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile},
-		Host: results.Host{Name: j.Host.Name, Kind: j.Host.Kind, Arch: j.Host.Arch, Firmware: j.Host.Firmware,
+		Host: record.Host{Name: j.Host.Name, Kind: j.Host.Kind, Arch: j.Host.Arch, Firmware: j.Host.Firmware,
 			Machine: j.Host.Machine, CPU: j.Host.CPU, Memory: j.Host.Memory, SMP: j.Host.SMP,
 			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
 		Started:       b.Started,
@@ -125,14 +124,14 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 		r.Host.Accel = b.Machine.Facts()["accel"]
 	}
 	for _, s := range b.Outcome.Analysis.Stages {
-		r.Stages = append(r.Stages, results.Stage{Name: s.Name, Line: s.Line, At: b.Outcome.StageAt[s.Name]})
+		r.Stages = append(r.Stages, record.Stage{Name: s.Name, Line: s.Line, At: b.Outcome.StageAt[s.Name]})
 	}
 	for _, e := range b.Outcome.Analysis.Events {
-		r.Events = append(r.Events, results.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
+		r.Events = append(r.Events, record.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
 	}
 	if b.Screen != nil {
 		for _, c := range b.Screen.Captures() {
-			r.Screens = append(r.Screens, results.ScreenCapture{File: c.File, Why: c.Why, At: c.At, Same: c.Same})
+			r.Screens = append(r.Screens, record.ScreenCapture{File: c.File, Why: c.Why, At: c.At, Same: c.Same})
 			if !c.Same {
 				r.Artifacts["screen:"+strings.TrimSuffix(filepath.Base(c.File), ".png")] = c.File
 			}
@@ -150,8 +149,8 @@ func (b *Booted) Record(checks []results.Check) *results.Record {
 }
 
 // WriteRecord writes the record into the run directory.
-func (b *Booted) WriteRecord(runDir string, checks []results.Check) (*results.Record, error) {
+func (b *Booted) WriteRecord(runDir string, checks []record.Check) (*record.Record, error) {
 	r := b.Record(checks)
-	_, err := results.Write(runDir, r)
+	_, err := record.Write(runDir, r)
 	return r, err
 }

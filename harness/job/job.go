@@ -17,10 +17,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/screen"
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Options for one boot.
@@ -91,7 +91,7 @@ const Transcript = "transcript.log"
 // Outcome holds the verdict; Close must be called to power the machine off.
 func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Booted {
 	b := &Booted{Job: j, Started: time.Now()}
-	b.Dir = filepath.Join(o.RunDir, results.JobsDir, results.JobDirName(j.ID()))
+	b.Dir = filepath.Join(o.RunDir, record.JobsDir, record.JobDirName(j.ID()))
 	prof, err := profile.Get(j.Image.Profile)
 	if err != nil {
 		return b.infra(err)

@@ -13,11 +13,10 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // These tests boot the real stand-in guest (x86_64, SeaBIOS, direct kernel: the fastest
@@ -55,7 +54,7 @@ type pgidHaver interface{ PGID() int }
 
 // bootWith boots the stand-in with extra switches and checks afterwards that no process of
 // the VM's process group survived.
-func bootWith(t *testing.T, bootTimeout, args string, onPowerOn func(hosts.Machine)) (*job.Booted, []results.Check) {
+func bootWith(t *testing.T, bootTimeout, args string, onPowerOn func(hosts.Machine)) (*job.Booted, []record.Check) {
 	t.Helper()
 	m, j := standinMatrix(t, bootTimeout)
 	var pgid int
@@ -80,7 +79,7 @@ func bootWith(t *testing.T, bootTimeout, args string, onPowerOn func(hosts.Machi
 	return b, checks
 }
 
-func check(t *testing.T, checks []results.Check, name string) results.Check {
+func check(t *testing.T, checks []record.Check, name string) record.Check {
 	t.Helper()
 	for _, c := range checks {
 		if c.Name == name {
@@ -88,13 +87,13 @@ func check(t *testing.T, checks []results.Check, name string) results.Check {
 		}
 	}
 	t.Fatalf("no check %s in %+v", name, checks)
-	return results.Check{}
+	return record.Check{}
 }
 
 func TestStallAtDriverStageIsHangNamingTheStage(t *testing.T) {
 	b, checks := bootWith(t, "60s", "fx.hang=nvme", nil)
 	o := b.Outcome
-	if o.Verdict != verdict.Hang || o.Analysis.LastStage != "drivers" || !strings.Contains(o.Reason, "after stage drivers") {
+	if o.Verdict != record.Hang || o.Analysis.LastStage != "drivers" || !strings.Contains(o.Reason, "after stage drivers") {
 		t.Fatalf("want HANG after stage drivers, got %s: %s (stage %q)", o.Verdict, o.Reason, o.Analysis.LastStage)
 	}
 	// Judged on the recorded times: the verdict came once the window had passed since the
@@ -104,35 +103,35 @@ func TestStallAtDriverStageIsHangNamingTheStage(t *testing.T) {
 	if late < window || late > window+time.Second {
 		t.Fatalf("HANG decided %v after the last byte; window %v", late, window)
 	}
-	if c := check(t, checks, "boot/login"); c.Verdict != verdict.Hang {
+	if c := check(t, checks, "boot/login"); c.Verdict != record.Hang {
 		t.Errorf("boot/login = %s", c.Verdict)
 	}
-	if c := check(t, checks, "boot/drivers"); c.Verdict != verdict.Pass {
+	if c := check(t, checks, "boot/drivers"); c.Verdict != record.Pass {
 		t.Errorf("boot/drivers = %s", c.Verdict)
 	}
 }
 
 func TestKernelPanicIsCrashWithNormalisedTitle(t *testing.T) {
 	b, checks := bootWith(t, "60s", "fx.crash=drivers", nil)
-	if b.Outcome.Verdict != verdict.Crash {
+	if b.Outcome.Verdict != record.Crash {
 		t.Fatalf("want CRASH, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
 	c := check(t, checks, "boot/no-crash")
-	if c.Verdict != verdict.Crash || c.Title != "Kernel panic - not syncing: sysrq triggered crash" || c.Component != "kernel" {
+	if c.Verdict != record.Crash || c.Title != "Kernel panic - not syncing: sysrq triggered crash" || c.Component != "kernel" {
 		t.Fatalf("boot/no-crash = %+v", c)
 	}
 }
 
 func TestDaemonCrashStillReachesShellButFailsNoCrash(t *testing.T) {
 	b, checks := bootWith(t, "60s", "fx.crash=nvme fx.crashkind=user", nil)
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want the boot to go on to the shell, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
-	if c := check(t, checks, "boot/login"); c.Verdict != verdict.Pass {
+	if c := check(t, checks, "boot/login"); c.Verdict != record.Pass {
 		t.Errorf("boot/login = %s", c.Verdict)
 	}
 	c := check(t, checks, "boot/no-crash")
-	if c.Verdict != verdict.Crash || c.Component != "nvme" || !strings.Contains(c.Title, "Segmentation fault") {
+	if c.Verdict != record.Crash || c.Component != "nvme" || !strings.Contains(c.Title, "Segmentation fault") {
 		t.Fatalf("boot/no-crash = %+v", c)
 	}
 }
@@ -146,7 +145,7 @@ func TestKilledVMIsInfraNotFail(t *testing.T) {
 			syscall.Kill(-pgid, syscall.SIGKILL)
 		}()
 	})
-	if b.Outcome.Verdict != verdict.Infra {
+	if b.Outcome.Verdict != record.Infra {
 		t.Fatalf("want INFRA, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
 	for _, c := range checks {
@@ -159,7 +158,7 @@ func TestKilledVMIsInfraNotFail(t *testing.T) {
 func TestFloodingConsoleEndsAtTheDeadline(t *testing.T) {
 	b, _ := bootWith(t, "4s", "fx.flood=drivers", nil)
 	o := b.Outcome
-	if o.Verdict != verdict.Hang || !strings.Contains(o.Reason, "deadline") {
+	if o.Verdict != record.Hang || !strings.Contains(o.Reason, "deadline") {
 		t.Fatalf("want HANG at the deadline, got %s: %s", o.Verdict, o.Reason)
 	}
 	deadline := 4 * time.Second * scale

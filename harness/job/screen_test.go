@@ -13,9 +13,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/screen"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // These tests boot the stand-in with a VGA display and look at its screen: the BIOS GRUB
@@ -61,7 +60,7 @@ suites:
 	return m, jobs[0]
 }
 
-func bootScreen(t *testing.T, image, args string) (*job.Booted, []results.Check, *results.Record, string) {
+func bootScreen(t *testing.T, image, args string) (*job.Booted, []record.Check, *record.Record, string) {
 	t.Helper()
 	requireOCR(t)
 	m, j := screenMatrix(t, image)
@@ -80,7 +79,7 @@ func bootScreen(t *testing.T, image, args string) (*job.Booted, []results.Check,
 // checkCaptures: every capture's file exists and is a PNG, the artifacts list each stored
 // file once, and no stored file repeats the one stored before it (identical consecutive
 // screens are stored once).
-func checkCaptures(t *testing.T, rec *results.Record, dir string) {
+func checkCaptures(t *testing.T, rec *record.Record, dir string) {
 	t.Helper()
 	if len(rec.Screens) == 0 {
 		t.Fatalf("no screen captures (note %q)", rec.ScreenNote)
@@ -125,10 +124,10 @@ func TestGrubMenuOnScreenIsAnsweredByKeyAndBootReachesShell(t *testing.T) {
 		}
 	}
 	t.Logf("screen notes:\n%s", strings.Join(notes, "\n"))
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS through the GRUB menu, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
-	if c := check(t, checks, "boot/bootloader"); c.Verdict != verdict.Pass {
+	if c := check(t, checks, "boot/bootloader"); c.Verdict != record.Pass {
 		t.Errorf("boot/bootloader (the menu, seen only on the screen) = %s %s", c.Verdict, c.Message)
 	}
 	tr, _ := os.ReadFile(filepath.Join(dir, job.Transcript+".times"))
@@ -145,13 +144,13 @@ func TestScreenOnlyDesktopStagePasses(t *testing.T) {
 	fx := fixtures.Require(t)
 	img := fmt.Sprintf(`variant: desktop, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"`, fx, fx)
 	b, checks, rec, dir := bootScreen(t, img, "")
-	if b.Outcome.Verdict != verdict.Pass || !strings.Contains(b.Outcome.Reason, "desktop") {
+	if b.Outcome.Verdict != record.Pass || !strings.Contains(b.Outcome.Reason, "desktop") {
 		t.Fatalf("want PASS at the desktop, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
-	if c := check(t, checks, "boot/desktop"); c.Verdict != verdict.Pass {
+	if c := check(t, checks, "boot/desktop"); c.Verdict != record.Pass {
 		t.Errorf("boot/desktop = %s %s", c.Verdict, c.Message)
 	}
-	if c := check(t, checks, "boot/login"); c.Verdict != verdict.Pass { // the stand-in's login stage is its shell
+	if c := check(t, checks, "boot/login"); c.Verdict != record.Pass { // the stand-in's login stage is its shell
 		t.Errorf("boot/login = %s %s", c.Verdict, c.Message)
 	}
 	checkCaptures(t, rec, dir)
@@ -162,15 +161,15 @@ func TestScreenOnlyDesktopStageMissingIsHangWithLastScreen(t *testing.T) {
 	img := fmt.Sprintf(`variant: desktop, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"`, fx, fx)
 	b, checks, rec, dir := bootScreen(t, img, "fx.nodesktop=1")
 	o := b.Outcome
-	if o.Verdict != verdict.Hang || o.Analysis.LastStage != "shell" {
+	if o.Verdict != record.Hang || o.Analysis.LastStage != "shell" {
 		t.Fatalf("want HANG after stage shell, got %s: %s (stage %q)", o.Verdict, o.Reason, o.Analysis.LastStage)
 	}
-	if c := check(t, checks, "boot/desktop"); c.Verdict != verdict.Hang {
+	if c := check(t, checks, "boot/desktop"); c.Verdict != record.Hang {
 		t.Errorf("boot/desktop = %s %s", c.Verdict, c.Message)
 	}
 	checkCaptures(t, rec, dir)
 	last := rec.Screens[len(rec.Screens)-1]
-	var hang *results.ScreenCapture
+	var hang *record.ScreenCapture
 	for i := range rec.Screens {
 		if rec.Screens[i].Why == "HANG" {
 			hang = &rec.Screens[i]

@@ -7,12 +7,12 @@ import (
 	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // SuiteRunner runs one job of a suite and writes its record. The Ginkgo suites and
 // `redox-hwtest run` call the same runner, so both give the same verdicts.
-type SuiteRunner func(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) (*results.Record, error)
+type SuiteRunner func(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) (*record.Record, error)
 
 var (
 	suitesMu sync.Mutex
@@ -48,7 +48,7 @@ func Suite(name string) (SuiteRunner, error) {
 func init() { RegisterSuite("boot", RunBoot) }
 
 // RunBoot is the boot suite: boot, judge every stage, login and "no crash", write the record.
-func RunBoot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) (*results.Record, error) {
+func RunBoot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) (*record.Record, error) {
 	b := Boot(ctx, m, j, o)
 	checks := b.BootChecks()
 	b.Close() // the record then lists the complete transcript

@@ -8,7 +8,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // DHCP lease, gateway ping and a 16 MiB HTTP download with a matching checksum, on the
@@ -30,7 +30,7 @@ func TestLiveNetwork(t *testing.T) {
 			rep := netcheck.Run(ctx, b, srv, cfg)
 			for _, c := range rep.Checks {
 				t.Logf("%-14s %-5s %s %v", c.Name, c.Verdict, c.Message, c.Metrics)
-				if c.Verdict != verdict.Pass {
+				if c.Verdict != record.Pass {
 					t.Errorf("%s = %s", c.Name, c.Verdict)
 				}
 			}

@@ -11,9 +11,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Check names, in report order.
@@ -121,7 +120,7 @@ func HasNIC(h *matrix.Host) bool {
 
 // Report is the network suite's result for one job.
 type Report struct {
-	Checks  []results.Check
+	Checks  []record.Check
 	Lease   string
 	Router  string
 	Session *session.Session
@@ -137,10 +136,10 @@ var (
 // Run judges the network of a booted job against the job's server.
 func Run(ctx context.Context, b *job.Booted, srv *Server, cfg Config) Report {
 	var rep Report
-	mk := func(name string, v verdict.Verdict, msg string) results.Check {
-		return results.Check{Name: name, Verdict: v, Message: msg, Stage: "network"}
+	mk := func(name string, v record.Verdict, msg string) record.Check {
+		return record.Check{Name: name, Verdict: v, Message: msg, Stage: "network"}
 	}
-	all := func(v verdict.Verdict, msg string, comp string) {
+	all := func(v record.Verdict, msg string, comp string) {
 		for _, n := range Checks {
 			c := mk(n, v, msg)
 			c.Component = comp
@@ -153,13 +152,13 @@ func Run(ctx context.Context, b *job.Booted, srv *Server, cfg Config) Report {
 	}
 	switch {
 	case !HasNIC(&b.Job.Host):
-		all(verdict.Skip, fmt.Sprintf("host %s has no network adapter (devices %v)", b.Job.Host.Name, b.Job.Host.Devices), "")
+		all(record.Skip, fmt.Sprintf("host %s has no network adapter (devices %v)", b.Job.Host.Name, b.Job.Host.Devices), "")
 	case d == nil:
-		all(verdict.Skip, "no network checks for this profile", "")
-	case b.Outcome.Verdict != verdict.Pass:
+		all(record.Skip, "no network checks for this profile", "")
+	case b.Outcome.Verdict != record.Pass:
 		v := b.Outcome.Verdict
-		if v != verdict.Hang && v != verdict.Crash {
-			v = verdict.Infra
+		if v != record.Hang && v != record.Crash {
+			v = record.Infra
 		}
 		all(v, "not judged: the boot did not reach the shell: "+b.Outcome.Reason, b.Outcome.Analysis.LastComponent)
 	default:
@@ -174,7 +173,7 @@ func Run(ctx context.Context, b *job.Booted, srv *Server, cfg Config) Report {
 	return rep
 }
 
-func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Server, cfg Config, mk func(string, verdict.Verdict, string) results.Check) {
+func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Server, cfg Config, mk func(string, record.Verdict, string) record.Check) {
 	leaseLine := 0
 	find := func(lines []string) {
 		for i, l := range lines {
@@ -192,12 +191,12 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 	s, err := session.Open(ctx, b)
 	if err != nil {
 		for _, n := range Checks {
-			rep.Checks = append(rep.Checks, mk(n, verdict.Infra, "no shell: "+err.Error()))
+			rep.Checks = append(rep.Checks, mk(n, record.Infra, "no shell: "+err.Error()))
 		}
 		return
 	}
 	rep.Session = s
-	dhcp := mk(CheckDHCP, verdict.Pass, "")
+	dhcp := mk(CheckDHCP, record.Pass, "")
 	if rep.Lease != "" {
 		dhcp.Message = fmt.Sprintf("lease %s", rep.Lease)
 		if rep.Router != "" {
@@ -208,21 +207,21 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		out, code, err := s.Run(ctx, d.LeaseCmd)
 		switch {
 		case err != nil:
-			dhcp.Verdict, dhcp.Message = verdict.Infra, err.Error()
+			dhcp.Verdict, dhcp.Message = record.Infra, err.Error()
 		default:
 			find(strings.Split(out, "\n"))
 			if rep.Lease == "" {
-				dhcp.Verdict = verdict.Fail
+				dhcp.Verdict = record.Fail
 				dhcp.Message = fmt.Sprintf("no lease in the boot log, and `%s` got none (exit %d): %s", d.LeaseCmd, code, oneLine(out, 200))
 			} else {
 				dhcp.Message = fmt.Sprintf("lease %s from %s (taken from the shell: the boot log had none)", rep.Lease, rep.Router)
 			}
 		}
 	} else {
-		dhcp.Verdict, dhcp.Message = verdict.Fail, "no lease in the boot log"
+		dhcp.Verdict, dhcp.Message = record.Fail, "no lease in the boot log"
 	}
 	rep.Checks = append(rep.Checks, dhcp)
-	if dhcp.Verdict != verdict.Pass {
+	if dhcp.Verdict != record.Pass {
 		rep.Checks = append(rep.Checks, mk(CheckPing, dhcp.Verdict, "not tried: no lease"), mk(CheckHTTP, dhcp.Verdict, "not tried: no lease"))
 		return
 	}
@@ -234,20 +233,20 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 	if gw == "" {
 		gw = cfg.Server
 	}
-	ping := mk(CheckPing, verdict.Pass, "")
+	ping := mk(CheckPing, record.Pass, "")
 	out, code, err := s.Run(ctx, d.Ping(gw))
 	m := reRecv.FindStringSubmatch(out)
 	switch {
 	case err != nil:
-		ping.Verdict, ping.Message = verdict.Infra, err.Error()
+		ping.Verdict, ping.Message = record.Infra, err.Error()
 	case code != 0 || m == nil || m[2] == "0":
-		ping.Verdict, ping.Message = verdict.Fail, fmt.Sprintf("ping %s: exit %d: %s", gw, code, oneLine(out, 200))
+		ping.Verdict, ping.Message = record.Fail, fmt.Sprintf("ping %s: exit %d: %s", gw, code, oneLine(out, 200))
 	default:
 		ping.Message = fmt.Sprintf("%s/%s echo replies from gateway %s", m[2], m[1], gw)
 	}
 	rep.Checks = append(rep.Checks, ping)
 
-	http := mk(CheckHTTP, verdict.Pass, "")
+	http := mk(CheckHTTP, record.Pass, "")
 	url := srv.URL(cfg.Server)
 	start := time.Now()
 	out, code, err = s.Run(ctx, d.Get(url))
@@ -255,11 +254,11 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 	sum, size := reSHA.FindStringSubmatch(out), reSize.FindStringSubmatch(out)
 	switch {
 	case err != nil:
-		http.Verdict, http.Message = verdict.Infra, err.Error()
+		http.Verdict, http.Message = record.Infra, err.Error()
 	case code != 0 || sum == nil:
-		http.Verdict, http.Message = verdict.Fail, fmt.Sprintf("GET %s: exit %d: %s", url, code, oneLine(out, 200))
+		http.Verdict, http.Message = record.Fail, fmt.Sprintf("GET %s: exit %d: %s", url, code, oneLine(out, 200))
 	case sum[1] != srv.SHA256:
-		http.Verdict, http.Message = verdict.Fail, fmt.Sprintf("GET %s: SHA-256 %s, the server sent %s (%d bytes; guest size %v)", url, sum[1], srv.SHA256, len(srv.Data), size)
+		http.Verdict, http.Message = record.Fail, fmt.Sprintf("GET %s: SHA-256 %s, the server sent %s (%d bytes; guest size %v)", url, sum[1], srv.SHA256, len(srv.Data), size)
 	default:
 		http.Message = fmt.Sprintf("GET %s: %d bytes, SHA-256 matches", url, len(srv.Data))
 		http.Metrics = map[string]float64{"http_command_bytes_per_s": float64(len(srv.Data)) / took.Seconds()}

@@ -10,11 +10,11 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func booted(devices []string, v verdict.Verdict, xfail ...matrix.XFail) *job.Booted {
+func booted(devices []string, v record.Verdict, xfail ...matrix.XFail) *job.Booted {
 	return &job.Booted{
 		Job:     matrix.Job{Host: matrix.Host{Name: "h", Devices: devices, XFail: xfail}, Image: matrix.Image{Name: "i"}},
 		Profile: profile.Standin,
@@ -23,19 +23,19 @@ func booted(devices []string, v verdict.Verdict, xfail ...matrix.XFail) *job.Boo
 }
 
 func TestNoNICSkipsAndHungBootIsNotJudged(t *testing.T) {
-	rep := Run(context.Background(), booted([]string{"nvme"}, verdict.Pass), nil, Config{})
+	rep := Run(context.Background(), booted([]string{"nvme"}, record.Pass), nil, Config{})
 	for _, c := range rep.Checks {
-		if c.Verdict != verdict.Skip || !strings.Contains(c.Message, "no network adapter") {
+		if c.Verdict != record.Skip || !strings.Contains(c.Message, "no network adapter") {
 			t.Errorf("%s: %s %s", c.Name, c.Verdict, c.Message)
 		}
 	}
-	rep = Run(context.Background(), booted([]string{"e1000"}, verdict.Hang,
+	rep = Run(context.Background(), booted([]string{"e1000"}, record.Hang,
 		matrix.XFail{Check: "network/*", Reference: "https://example.invalid/1"}), nil, Config{})
 	if len(rep.Checks) != 3 {
 		t.Fatalf("%d checks", len(rep.Checks))
 	}
 	for _, c := range rep.Checks {
-		if c.Verdict != verdict.XFail || !strings.Contains(c.Message, "not judged") {
+		if c.Verdict != record.XFail || !strings.Contains(c.Message, "not judged") {
 			t.Errorf("%s: %s %s", c.Name, c.Verdict, c.Message)
 		}
 	}

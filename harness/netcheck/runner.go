@@ -6,14 +6,14 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func init() { job.RegisterSuite("network", RunJob) }
 
 // RunJob is the network suite's job, shared by suites/network and `redox-hwtest run`: start
 // the job's HTTP server, boot, check the lease, the gateway and the download, write the record.
-func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*results.Record, error) {
+func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*record.Record, error) {
 	cfg := ConfigFor(&j.Host)
 	srv, err := Start(cfg.Listen+":0", cfg.Size)
 	if err != nil {

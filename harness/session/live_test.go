@@ -11,7 +11,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // The real stand-in guest with its background printer at 50 ms (fx.noise=50): marker
@@ -19,7 +19,7 @@ import (
 func TestLiveMarkersUnderNoiseAndFetch1MiB(t *testing.T) {
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, BootArgs: "fx.noise=50"})
 	b := standin.Boot(t, m, j, standin.Options())
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("boot: %s", b)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)

@@ -12,9 +12,9 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // EnvFirmware names CLOUDHV.fd for the integration test (the host itself takes it from
@@ -89,7 +89,7 @@ func TestBootStandinOnCloudHypervisor(t *testing.T) {
 			}()
 			out := boot.Run(ctx, con, m, boot.Config{Profile: profile.Standin, Silence: silence, Deadline: 3 * time.Minute})
 			pcancel()
-			if out.Verdict != verdict.Pass {
+			if out.Verdict != record.Pass {
 				t.Fatalf("verdict %s (%s)\n%s", out.Verdict, out.Reason, con.Tail(2000))
 			}
 			if err := <-paused; err != nil {

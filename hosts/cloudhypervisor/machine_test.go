@@ -20,9 +20,9 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // These tests run the Machine against the FAKE cloud-hypervisor process of fakech_test.go.
@@ -287,7 +287,7 @@ func TestFakeVMMDeathIsInfra(t *testing.T) {
 	}
 	con := openConsole(t, stream)
 	out := boot.Run(t.Context(), con, r.m, boot.Config{Profile: profile.Standin, Silence: 20 * time.Second, Deadline: time.Minute})
-	if out.Verdict != verdict.Infra {
+	if out.Verdict != record.Infra {
 		t.Fatalf("verdict %s (%s), want INFRA", out.Verdict, out.Reason)
 	}
 	select {

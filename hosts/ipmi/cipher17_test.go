@@ -17,10 +17,10 @@ import (
 	"github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // goBMC is go-ipmi's reference BMC (pkg/server) on UDP loopback, accepting cipher suite 17
@@ -141,7 +141,7 @@ func TestCipherSuite17BootOverSOL(t *testing.T) {
 	b := job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
 	b.WriteRecord(runDir, b.BootChecks())
 	b.Close()
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
 		t.Fatalf("%s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, hl)
 	}
@@ -181,7 +181,7 @@ func TestSOLDroppedOnPowerOnReconnects(t *testing.T) {
 	b := job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
 	b.Close()
 	hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("%s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, hl)
 	}
 	tr, _ := os.ReadFile(filepath.Join(b.Dir, job.Transcript))

@@ -20,9 +20,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts/serial"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )

@@ -11,11 +11,11 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 const simScale = 10
@@ -61,7 +61,7 @@ func boot(t *testing.T, m *matrix.Matrix, j matrix.Job, o job.Options) run {
 	}
 	r.b.Close()
 	t.Logf("%s", r.b)
-	if r.b.Outcome.Verdict != verdict.Pass {
+	if r.b.Outcome.Verdict != record.Pass {
 		hl, _ := os.ReadFile(filepath.Join(r.b.Dir, "host.log"))
 		t.Logf("host.log:\n%s", hl)
 	}
@@ -96,7 +96,7 @@ func TestSOLBootToShellAndPowerOff(t *testing.T) {
 	start := time.Now()
 	r := boot(t, m, j, job.Options{})
 	b := r.b
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, b.Excerpt(3000))
 	}
 	t.Logf("power-on -> shell over SOL: %v (job start -> power on: %v)", b.Outcome.StageAt["shell"].Round(time.Millisecond), r.onAt.Sub(start).Round(time.Millisecond))
@@ -136,7 +136,7 @@ func TestDeadBMCIsInfraAfterBoundedRetries(t *testing.T) {
 	r := boot(t, m, j, job.Options{})
 	took := time.Since(start)
 	o := r.b.Outcome
-	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "BMC unreachable after 2 session attempts") {
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "BMC unreachable after 2 session attempts") {
 		t.Fatalf("want INFRA (BMC unreachable), got %s: %s", o.Verdict, o.Reason)
 	}
 	if took > 20*time.Second {
@@ -162,7 +162,7 @@ func TestBMCKilledMidBootIsInfra(t *testing.T) {
 		}
 	}})
 	o := r.b.Outcome
-	if o.Verdict != verdict.Infra {
+	if o.Verdict != record.Infra {
 		t.Fatalf("want INFRA, got %s: %s", o.Verdict, o.Reason)
 	}
 	if d := o.Decided.Sub(killedAt); d > 40*time.Second {
@@ -197,7 +197,7 @@ func TestPXEBootThroughTheHarnessHTTPServer(t *testing.T) {
 	}
 	r := boot(t, m, j, job.Options{BootArgs: "fx.pxe=1"})
 	b := r.b
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, b.Excerpt(3000))
 	}
 	t.Logf("power-on -> shell over PXE + SOL: %v", b.Outcome.StageAt["shell"].Round(time.Millisecond))
@@ -221,7 +221,7 @@ func TestRefusedBootDeviceIsInfra(t *testing.T) {
 	s := newBMCSim(t, kernelArgs(""))
 	m, j := simMatrix(t, s, "bmc-nobootdev", "boot_device: disk")
 	r := boot(t, m, j, job.Options{})
-	if o := r.b.Outcome; o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "set boot device disk") {
+	if o := r.b.Outcome; o.Verdict != record.Infra || !strings.Contains(o.Reason, "set boot device disk") {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 	if pid := s.vmPID(); pid != 0 {
@@ -255,7 +255,7 @@ func TestSOLOutlivesTheBMCSessionTimeout(t *testing.T) {
 	m, j := simMatrix(t, s, "bmc-idle", "keepalive: 10s")
 	b := job.Boot(context.Background(), m, j, job.Options{RunDir: t.TempDir(), LockDir: t.TempDir()})
 	defer b.Close()
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("%s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
 	time.Sleep(40 * time.Second)

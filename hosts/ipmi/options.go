@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts/serial"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )

@@ -6,7 +6,7 @@ import (
 	"os/exec"
 	"strconv"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 )
 
 // ToolCommand is ipmitool for the host (lanplus, its cipher suite, user and privilege),

@@ -25,7 +25,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 

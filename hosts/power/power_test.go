@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/secrets"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 

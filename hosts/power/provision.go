@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/pxe"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/pxe"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -19,7 +19,7 @@ const (
 	// BootCommand: run the flash command (image file in $RHW_IMAGE) with the power off,
 	// e.g. an SD-mux or a USB-disk writer, then power on.
 	BootCommand = "command"
-	// BootPXE: serve the image and an iPXE script over HTTP (harness/pxe); the machine
+	// BootPXE: serve the image and an iPXE script over HTTP (hosts/pxe); the machine
 	// network-boots it (an IPMI host also sets the next boot device to PXE).
 	BootPXE = "pxe"
 )

@@ -12,10 +12,10 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // TCG boots of the stand-in take 7-20 s on this kind of machine; scale 10 turns the 3 s
@@ -104,7 +104,7 @@ func TestTTYPathBootsToShell(t *testing.T) {
 	m, j := labMatrix(t, l, "board-tty", fmt.Sprintf("{device: %s, baud: 115200, parity: none, flow: none, power: %s}}", l.labEnd, power))
 	r := bootLab(t, l, m, j, job.Options{})
 	b := r.b
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, b.Excerpt(2000))
 	}
 	tr := readFile(t, filepath.Join(b.Dir, job.Transcript))
@@ -133,7 +133,7 @@ func TestSer2netTCPBootsToShell(t *testing.T) {
 	s := startSer2net(t, l)
 	m, j := labMatrix(t, l, "board-net", ser2netOptions(l, s, ""))
 	r := bootLab(t, l, m, j, job.Options{})
-	if r.b.Outcome.Verdict != verdict.Pass {
+	if r.b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", r.b.Outcome.Verdict, r.b.Outcome.Reason, r.b.Excerpt(2000))
 	}
 	if f := r.b.Machine.Facts(); f["console"] != fmt.Sprintf("raw 127.0.0.1:%d", s.raw) {
@@ -148,7 +148,7 @@ func TestSer2netRFC2217BootsToShell(t *testing.T) {
 	opts := fmt.Sprintf("{address: 127.0.0.1, port: %d, protocol: rfc2217, baud: 115200, data_bits: 8, parity: none, stop_bits: 1, power: %s}}", s.telnet, l.powerYAML(""))
 	m, j := labMatrix(t, l, "board-rfc2217", opts)
 	r := bootLab(t, l, m, j, job.Options{})
-	if r.b.Outcome.Verdict != verdict.Pass {
+	if r.b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", r.b.Outcome.Verdict, r.b.Outcome.Reason, r.b.Excerpt(2000))
 	}
 	hl := readFile(t, filepath.Join(r.b.Dir, "host.log"))
@@ -182,7 +182,7 @@ func TestSer2netRestartMidBootReconnectsAndMarksTheGap(t *testing.T) {
 	}})
 	down := <-restarted
 	b := r.b
-	if b.Outcome.Verdict != verdict.Pass {
+	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS, got %s: %s\n%s", b.Outcome.Verdict, b.Outcome.Reason, b.Excerpt(3000))
 	}
 	tr := readFile(t, filepath.Join(b.Dir, job.Transcript))
@@ -223,7 +223,7 @@ func TestGapThatHidesTheDecidingStageIsInfra(t *testing.T) {
 		})
 	}})
 	o := r.b.Outcome
-	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "console lost") || !strings.Contains(o.Reason, "no output for") {
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "console lost") || !strings.Contains(o.Reason, "no output for") {
 		t.Fatalf("want INFRA naming the gap, got %s: %s", o.Verdict, o.Reason)
 	}
 	for _, c := range r.b.BootChecks() {
@@ -252,7 +252,7 @@ func TestTwoRunsOnOneHostTakeTurns(t *testing.T) {
 	}
 	wg.Wait()
 	for i, r := range res {
-		if r.b.Outcome.Verdict != verdict.Pass {
+		if r.b.Outcome.Verdict != record.Pass {
 			t.Errorf("run %d: %s: %s", i, r.b.Outcome.Verdict, r.b.Outcome.Reason)
 		}
 	}
@@ -287,7 +287,7 @@ hosts: [{name: board-busy, kind: power, arch: x86_64, options: {device: /nonexis
 	b := job.Boot(context.Background(), m, m.Jobs(matrix.Filter{})[0], job.Options{RunDir: t.TempDir(), LockDir: lockDir, LockWait: 700 * time.Millisecond})
 	b.Close()
 	o := b.Outcome
-	if o.Verdict != verdict.Infra || !strings.Contains(o.Reason, "host board-busy is locked by pid") || !strings.Contains(o.Reason, "job nightly@board-busy/boot") {
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "host board-busy is locked by pid") || !strings.Contains(o.Reason, "job nightly@board-busy/boot") {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "powered")); err == nil {

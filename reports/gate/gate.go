@@ -11,7 +11,7 @@
 //	skip   SKIP                 infra INFRA                  none   no such check
 //
 // Only like is compared with like: when the baseline has the same job but its host's
-// hardware facts (results.Host.Facts) differ, every check of that job is
+// hardware facts (record.Host.Facts) differ, every check of that job is
 // "not-comparable". Otherwise, with b the baseline state and c the current one:
 //
 //	c infra                      infra           (the lab failed; never fails the gate)
@@ -35,9 +35,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
 // Class is the outcome of one (job, check) comparison.
@@ -72,14 +71,14 @@ type Item struct {
 	Suite string `json:"suite"`
 	Check string `json:"check"`
 	// Baseline and Current are the verdicts ("" when the check is absent).
-	Baseline verdict.Verdict `json:"baseline,omitempty"`
-	Current  verdict.Verdict `json:"current,omitempty"`
+	Baseline record.Verdict `json:"baseline,omitempty"`
+	Current  record.Verdict `json:"current,omitempty"`
 	// Message is the current check's message (the baseline's for missing).
 	Message string `json:"message,omitempty"`
 	// Reason explains not-comparable (which facts differ).
 	Reason string `json:"reason,omitempty"`
 	// Reruns are the verdicts of re-runs of this check (ApplyReruns).
-	Reruns []verdict.Verdict `json:"reruns,omitempty"`
+	Reruns []record.Verdict `json:"reruns,omitempty"`
 
 	facts string // the current record's hardware facts
 }
@@ -103,18 +102,18 @@ const (
 	sInfra
 )
 
-func stateOf(v verdict.Verdict, present bool) state {
+func stateOf(v record.Verdict, present bool) state {
 	if !present {
 		return sNone
 	}
 	switch v {
-	case verdict.Pass, verdict.XPass:
+	case record.Pass, record.XPass:
 		return sPass
-	case verdict.XFail:
+	case record.XFail:
 		return sKnown
-	case verdict.Skip:
+	case record.Skip:
 		return sSkip
-	case verdict.Infra:
+	case record.Infra:
 		return sInfra
 	}
 	return sFail // FAIL, CRASH, HANG and anything unknown
@@ -122,7 +121,7 @@ func stateOf(v verdict.Verdict, present bool) state {
 
 // Classify applies the table in the package documentation to one pair of verdicts
 // (present=false for an absent check).
-func Classify(base verdict.Verdict, inBase bool, cur verdict.Verdict, inCur bool) Class {
+func Classify(base record.Verdict, inBase bool, cur record.Verdict, inCur bool) Class {
 	b, c := stateOf(base, inBase), stateOf(cur, inCur)
 	switch c {
 	case sNone:
@@ -149,8 +148,8 @@ func Classify(base verdict.Verdict, inBase bool, cur verdict.Verdict, inCur bool
 }
 
 // index keeps the latest-finished record per job.
-func index(recs []*results.Record) map[string]*results.Record {
-	m := map[string]*results.Record{}
+func index(recs []*record.Record) map[string]*record.Record {
+	m := map[string]*record.Record{}
 	for _, r := range recs {
 		if old, ok := m[r.Job]; !ok || !r.Finished.Before(old.Finished) {
 			m[r.Job] = r
@@ -159,8 +158,8 @@ func index(recs []*results.Record) map[string]*results.Record {
 	return m
 }
 
-func checks(r *results.Record) map[string]results.Check {
-	m := map[string]results.Check{}
+func checks(r *record.Record) map[string]record.Check {
+	m := map[string]record.Check{}
 	for _, c := range r.Checks {
 		m[c.Name] = c
 	}
@@ -168,7 +167,7 @@ func checks(r *results.Record) map[string]results.Check {
 }
 
 // Compare classifies every (job, check) of cur against base.
-func Compare(base, cur []*results.Record) Report {
+func Compare(base, cur []*record.Record) Report {
 	bi, ci := index(base), index(cur)
 	var items []Item
 	for job, cr := range ci {
@@ -181,7 +180,7 @@ func Compare(base, cur []*results.Record) Report {
 			}
 			continue
 		}
-		var bc map[string]results.Check
+		var bc map[string]record.Check
 		if inBase {
 			bc = checks(br)
 		}
@@ -192,7 +191,7 @@ func Compare(base, cur []*results.Record) Report {
 		}
 		for name, b := range bc {
 			if _, ok := cc[name]; !ok {
-				it := item(Missing, br, name, b.Verdict, results.Check{}, "")
+				it := item(Missing, br, name, b.Verdict, record.Check{}, "")
 				it.Message = "check not in the current run"
 				items = append(items, it)
 			}
@@ -203,7 +202,7 @@ func Compare(base, cur []*results.Record) Report {
 			continue
 		}
 		for _, b := range br.Checks {
-			it := item(Missing, br, b.Name, b.Verdict, results.Check{}, "")
+			it := item(Missing, br, b.Name, b.Verdict, record.Check{}, "")
 			it.Message = "job not in the current run"
 			items = append(items, it)
 		}
@@ -213,13 +212,13 @@ func Compare(base, cur []*results.Record) Report {
 	return r
 }
 
-func item(cl Class, r *results.Record, check string, base verdict.Verdict, cur results.Check, reason string) Item {
+func item(cl Class, r *record.Record, check string, base record.Verdict, cur record.Check, reason string) Item {
 	return Item{Class: cl, Job: r.Job, Image: r.Image.Name, Host: r.Host.Name, Suite: r.Suite, Check: check,
 		Baseline: base, Current: cur.Verdict, Message: cur.Message, Reason: reason, facts: r.Host.Facts()}
 }
 
 // factsDiff names the hardware facts that differ.
-func factsDiff(a, b results.Host) string {
+func factsDiff(a, b record.Host) string {
 	var d []string
 	add := func(name, x, y string) {
 		if x != y {
@@ -314,7 +313,7 @@ func (r Report) RerunJobs() []string {
 // passed in a re-run of the same job on the same hardware becomes flaky; one that failed
 // again stays a new failure (now confirmed). Re-runs on different hardware facts, and
 // INFRA/SKIP re-run verdicts, decide nothing. Call it once per round of re-runs.
-func (r *Report) ApplyReruns(reruns []*results.Record) {
+func (r *Report) ApplyReruns(reruns []*record.Record) {
 	for i := range r.Items {
 		it := &r.Items[i]
 		if it.Class != NewFailure {
@@ -389,7 +388,7 @@ func (r Report) WriteText(w io.Writer, verbose bool) error {
 	return err
 }
 
-func orNone(v verdict.Verdict) string {
+func orNone(v record.Verdict) string {
 	if v == "" {
 		return "(none)"
 	}

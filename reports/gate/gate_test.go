@@ -9,35 +9,34 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 var (
-	h1  = results.Host{Name: "h1", Kind: "qemu", Arch: "x86_64", Devices: []string{"nvme", "e1000"}}
-	h2  = results.Host{Name: "h2", Kind: "serial", Arch: "x86_64", Vendor: "Dell", Model: "OptiPlex"}
-	h2b = results.Host{Name: "h2", Kind: "serial", Arch: "x86_64", Vendor: "Dell", Model: "OptiPlex", Devices: []string{"nvme"}}
-	img = results.Image{Name: "img"}
+	h1  = record.Host{Name: "h1", Kind: "qemu", Arch: "x86_64", Devices: []string{"nvme", "e1000"}}
+	h2  = record.Host{Name: "h2", Kind: "serial", Arch: "x86_64", Vendor: "Dell", Model: "OptiPlex"}
+	h2b = record.Host{Name: "h2", Kind: "serial", Arch: "x86_64", Vendor: "Dell", Model: "OptiPlex", Devices: []string{"nvme"}}
+	img = record.Image{Name: "img"}
 )
 
-func rec(job string, h results.Host, finished int, checks ...string) *results.Record {
-	r := &results.Record{Job: job, Suite: job[strings.LastIndex(job, "/")+1:], Image: img, Host: h,
+func rec(job string, h record.Host, finished int, checks ...string) *record.Record {
+	r := &record.Record{Job: job, Suite: job[strings.LastIndex(job, "/")+1:], Image: img, Host: h,
 		Finished: time.Unix(int64(finished), 0)}
 	for _, c := range checks {
 		name, v, _ := strings.Cut(c, "=")
-		r.Checks = append(r.Checks, results.Check{Name: name, Verdict: verdict.Verdict(v), Message: "msg " + name})
+		r.Checks = append(r.Checks, record.Check{Name: name, Verdict: record.Verdict(v), Message: "msg " + name})
 	}
 	return r
 }
 
 // pair is a baseline/current covering every class.
-func pair() (base, cur []*results.Record) {
-	base = []*results.Record{
+func pair() (base, cur []*record.Record) {
+	base = []*record.Record{
 		rec("img@h1/boot", h1, 1, "a=PASS", "b=FAIL", "c=HANG", "d=PASS", "e=PASS", "f=XFAIL", "g=PASS", "h=SKIP", "i=PASS", "k=INFRA", "l=INFRA"),
 		rec("img@h2/boot", h2, 1, "x=PASS", "y=PASS"),
 		rec("img@h3/boot", h1, 1, "z=PASS"),
 	}
-	cur = []*results.Record{
+	cur = []*record.Record{
 		rec("img@h1/boot", h1, 2, "a=FAIL", "b=CRASH", "c=PASS", "d=PASS", "e=INFRA", "f=XPASS", "g=XFAIL", "h=SKIP", "k=FAIL", "l=PASS", "new1=PASS", "new2=HANG"),
 		rec("img@h2/boot", h2b, 2, "x=FAIL", "y=PASS"),
 		rec("img@h4/boot", h1, 2, "w=CRASH", "v=PASS"),
@@ -110,7 +109,7 @@ func TestNoRegression(t *testing.T) {
 func TestApplyReruns(t *testing.T) {
 	base, cur := pair()
 	r := Compare(base, cur)
-	reruns := []*results.Record{
+	reruns := []*record.Record{
 		rec("img@h1/boot", h1, 3, "a=PASS", "k=FAIL", "new2=INFRA"),
 		rec("img@h4/boot", h2, 3, "w=PASS"), // other hardware: decides nothing
 	}
@@ -129,21 +128,21 @@ func TestApplyReruns(t *testing.T) {
 	if !r.Regression {
 		t.Error("confirmed new failures must still fail the gate")
 	}
-	r.ApplyReruns([]*results.Record{rec("img@h1/boot", h1, 4, "k=PASS", "new2=PASS"), rec("img@h4/boot", h1, 4, "w=XPASS")})
+	r.ApplyReruns([]*record.Record{rec("img@h1/boot", h1, 4, "k=PASS", "new2=PASS"), rec("img@h4/boot", h1, 4, "w=XPASS")})
 	if r.Regression {
 		t.Errorf("all new failures passed on re-run, still a regression:\n%s", classes(r))
 	}
 }
 
 func TestClassifyTable(t *testing.T) {
-	all := append([]verdict.Verdict{""}, verdict.All...)
+	all := append([]record.Verdict{""}, record.All...)
 	for _, b := range all {
 		for _, c := range all {
 			got := Classify(b, b != "", c, c != "")
 			if c == "" && got != Missing {
 				t.Errorf("%s -> absent = %s", b, got)
 			}
-			if got.Fails() != (c.CountsAgainstRedox() && b != verdict.Fail && b != verdict.Crash && b != verdict.Hang && b != verdict.XFail) {
+			if got.Fails() != (c.CountsAgainstRedox() && b != record.Fail && b != record.Crash && b != record.Hang && b != record.XFail) {
 				t.Errorf("%q -> %q = %s (fails=%v)", b, c, got, got.Fails())
 			}
 		}

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -160,7 +159,7 @@ func TestParseErrors(t *testing.T) {
 }
 
 func TestEntriesFromResults(t *testing.T) {
-	entries, notes := DefaultRule.Entries(fake.Records(0))
+	entries, notes := DefaultRule.Entries(fakerun.Records(0))
 	var got []string
 	for _, e := range entries {
 		got = append(got, e.Status.String()+" "+e.Row.Markdown())
@@ -184,39 +183,39 @@ func TestEntriesFromResults(t *testing.T) {
 }
 
 func TestRuleStatuses(t *testing.T) {
-	host := results.Host{Name: "m", Kind: "serial", Vendor: "V", Model: "M"}
-	img := results.Image{Name: "i", Arch: "x86_64", Variant: "desktop", Version: "0.9.0", Date: "2026-01-02", Firmware: "uefi"}
-	all := func(v verdict.Verdict) []results.Check {
-		return []results.Check{{Name: "drivers/vesa", Verdict: v}, {Name: "drivers/hda", Verdict: v}, {Name: "drivers/ps2", Verdict: v}, {Name: "drivers/e1000", Verdict: v}}
+	host := record.Host{Name: "m", Kind: "serial", Vendor: "V", Model: "M"}
+	img := record.Image{Name: "i", Arch: "x86_64", Variant: "desktop", Version: "0.9.0", Date: "2026-01-02", Firmware: "uefi"}
+	all := func(v record.Verdict) []record.Check {
+		return []record.Check{{Name: "drivers/vesa", Verdict: v}, {Name: "drivers/hda", Verdict: v}, {Name: "drivers/ps2", Verdict: v}, {Name: "drivers/e1000", Verdict: v}}
 	}
-	login := func(v verdict.Verdict, stage string) results.Check {
-		return results.Check{Name: "boot/login", Verdict: v, Stage: stage, Title: "kernel panic at src/x.rs: oops", Message: "wrong"}
+	login := func(v record.Verdict, stage string) record.Check {
+		return record.Check{Name: "boot/login", Verdict: v, Stage: stage, Title: "kernel panic at src/x.rs: oops", Message: "wrong"}
 	}
 	for _, tc := range []struct {
 		name   string
-		checks []results.Check
+		checks []record.Check
 		status string
 		report string
 	}{
-		{"all pass", append(all(verdict.Pass), login(verdict.Pass, "")), "Recommended", "Boots to login, display, sound, input and Ethernet work"},
-		{"xpass counts as pass", append(all(verdict.XPass), login(verdict.Pass, "")), "Recommended", "Boots to login, display, sound, input and Ethernet work"},
-		{"xfail driver", append(append(all(verdict.Pass), results.Check{Name: "drivers/nvme", Verdict: verdict.XFail}), login(verdict.Pass, "")), "Booting", "Boots to login, NVMe driver fails (known issue)"},
-		{"skip sound", append([]results.Check{{Name: "drivers/vesa", Verdict: verdict.Pass}, {Name: "drivers/hda", Verdict: verdict.Skip}, {Name: "drivers/ps2", Verdict: verdict.Pass}, {Name: "network/dhcp", Verdict: verdict.Pass}}, login(verdict.Pass, "")), "Booting", "Boots to login, sound not tested"},
-		{"driver fails", append(all(verdict.Fail), login(verdict.Pass, "")), "Booting", "Boots to login, VESA display driver fails, HDA audio driver fails, PS/2 driver fails, e1000 Ethernet driver fails"},
-		{"kernel panic", []results.Check{login(verdict.Crash, "kernel")}, "Broken", "Crashes after kernel start: kernel panic at src/x.rs: oops"},
-		{"bootloader hang", []results.Check{login(verdict.Hang, "bootloader")}, "Broken", "Hangs after the bootloader"},
-		{"fail", []results.Check{login(verdict.Fail, "init")}, "Broken", "Does not reach login: wrong"},
-		{"known broken", []results.Check{login(verdict.XFail, "init")}, "Broken", "Does not reach login (known issue)"},
-		{"infra login", []results.Check{login(verdict.Infra, "")}, "", ""},
-		{"no login check", all(verdict.Pass), "", ""},
-		{"virtual host", append(all(verdict.Pass), login(verdict.Pass, "")), "virtual", ""},
+		{"all pass", append(all(record.Pass), login(record.Pass, "")), "Recommended", "Boots to login, display, sound, input and Ethernet work"},
+		{"xpass counts as pass", append(all(record.XPass), login(record.Pass, "")), "Recommended", "Boots to login, display, sound, input and Ethernet work"},
+		{"xfail driver", append(append(all(record.Pass), record.Check{Name: "drivers/nvme", Verdict: record.XFail}), login(record.Pass, "")), "Booting", "Boots to login, NVMe driver fails (known issue)"},
+		{"skip sound", append([]record.Check{{Name: "drivers/vesa", Verdict: record.Pass}, {Name: "drivers/hda", Verdict: record.Skip}, {Name: "drivers/ps2", Verdict: record.Pass}, {Name: "network/dhcp", Verdict: record.Pass}}, login(record.Pass, "")), "Booting", "Boots to login, sound not tested"},
+		{"driver fails", append(all(record.Fail), login(record.Pass, "")), "Booting", "Boots to login, VESA display driver fails, HDA audio driver fails, PS/2 driver fails, e1000 Ethernet driver fails"},
+		{"kernel panic", []record.Check{login(record.Crash, "kernel")}, "Broken", "Crashes after kernel start: kernel panic at src/x.rs: oops"},
+		{"bootloader hang", []record.Check{login(record.Hang, "bootloader")}, "Broken", "Hangs after the bootloader"},
+		{"fail", []record.Check{login(record.Fail, "init")}, "Broken", "Does not reach login: wrong"},
+		{"known broken", []record.Check{login(record.XFail, "init")}, "Broken", "Does not reach login (known issue)"},
+		{"infra login", []record.Check{login(record.Infra, "")}, "", ""},
+		{"no login check", all(record.Pass), "", ""},
+		{"virtual host", append(all(record.Pass), login(record.Pass, "")), "virtual", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := host
 			if tc.status == "virtual" {
 				h.Kind, tc.status = "qemu", ""
 			}
-			es, notes := DefaultRule.Entries([]*results.Record{{Job: "j", Image: img, Host: h, Checks: tc.checks}})
+			es, notes := DefaultRule.Entries([]*record.Record{{Job: "j", Image: img, Host: h, Checks: tc.checks}})
 			if tc.status == "" {
 				if len(es) != 0 || len(notes) != 1 {
 					t.Fatalf("want no row and a note, got %v %v", es, notes)
@@ -247,7 +246,7 @@ func TestCellEscapes(t *testing.T) {
 func mergeFixture(t *testing.T, data []byte) ([]byte, []Change) {
 	t.Helper()
 	d := parse(t, data)
-	entries, _ := DefaultRule.Entries(fake.Records(0))
+	entries, _ := DefaultRule.Entries(fakerun.Records(0))
 	changes, err := d.Merge(entries)
 	if err != nil {
 		t.Fatal(err)

@@ -7,10 +7,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 )
 
 // Rule maps check verdicts to a HARDWARE.md status. DefaultRule is the documented one:
@@ -83,9 +82,9 @@ func (n Note) String() string { return fmt.Sprintf("%s / %s: %s", n.Host, n.Imag
 // Entries turns records into HARDWARE.md rows with the rule. Rows of one machine that
 // differ only in firmware are joined ("BIOS, UEFI"), then rows that differ only in
 // variant ("desktop, demo").
-func (rule Rule) Entries(recs []*results.Record) ([]Entry, []Note) {
+func (rule Rule) Entries(recs []*record.Record) ([]Entry, []Note) {
 	type key struct{ host, image string }
-	groups := map[key][]*results.Record{}
+	groups := map[key][]*record.Record{}
 	var keys []key
 	for _, r := range recs {
 		k := key{r.Host.Name, r.Image.Name}
@@ -116,7 +115,7 @@ func (rule Rule) Entries(recs []*results.Record) ([]Entry, []Note) {
 }
 
 // entry builds the row of one (host, image) pair, or says why there is none.
-func (rule Rule) entry(recs []*results.Record) (Entry, string) {
+func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 	h, img := recs[0].Host, recs[0].Image
 	if strings.TrimSpace(h.Vendor) == "" || strings.TrimSpace(h.Model) == "" {
 		return Entry{}, "no vendor/model (not a real machine): no row"
@@ -124,7 +123,7 @@ func (rule Rule) entry(recs []*results.Record) (Entry, string) {
 	if slices.Contains(VirtualKinds, h.Kind) {
 		return Entry{}, fmt.Sprintf("host kind %s is not real hardware: no row", h.Kind)
 	}
-	checks := map[string]results.Check{}
+	checks := map[string]record.Check{}
 	for _, r := range recs {
 		for _, c := range r.Checks {
 			if old, ok := checks[c.Name]; !ok || rank.Of(c.Verdict) > rank.Of(old.Verdict) {
@@ -132,7 +131,7 @@ func (rule Rule) entry(recs []*results.Record) (Entry, string) {
 			}
 		}
 	}
-	var login results.Check
+	var login record.Check
 	found := false
 	for _, n := range rule.Login {
 		if c, ok := checks[n]; ok && (!found || rank.Of(c.Verdict) > rank.Of(login.Verdict)) {
@@ -142,9 +141,9 @@ func (rule Rule) entry(recs []*results.Record) (Entry, string) {
 	switch {
 	case !found:
 		return Entry{}, fmt.Sprintf("no %s check: no row", strings.Join(rule.Login, "/"))
-	case login.Verdict == verdict.Infra:
+	case login.Verdict == record.Infra:
 		return Entry{}, "login check was INFRA (lab error): no row"
-	case login.Verdict == verdict.Skip:
+	case login.Verdict == record.Skip:
 		return Entry{}, "login check was skipped: no row"
 	}
 	row := Row{
@@ -189,7 +188,7 @@ func (rule Rule) name(check string) string {
 	return base
 }
 
-func (rule Rule) bootingReport(checks map[string]results.Check, login results.Check) (Status, string) {
+func (rule Rule) bootingReport(checks map[string]record.Check, login record.Check) (Status, string) {
 	var names []string
 	for n := range checks {
 		names = append(names, n)
@@ -228,7 +227,7 @@ func (rule Rule) bootingReport(checks map[string]results.Check, login results.Ch
 			}
 			continue
 		}
-		if c.Verdict == verdict.Skip {
+		if c.Verdict == record.Skip {
 			continue
 		}
 		failedAny = true
@@ -259,34 +258,34 @@ func (rule Rule) bootingReport(checks map[string]results.Check, login results.Ch
 
 // featureFailed reports whether a feature has a check that did not pass (then the
 // failure is already in the Report and "not tested" would be wrong).
-func featureFailed(rule Rule, f int, checks map[string]results.Check) bool {
+func featureFailed(rule Rule, f int, checks map[string]record.Check) bool {
 	for n, c := range checks {
-		if rule.feature(n) == f && !rank.Passed(c.Verdict) && c.Verdict != verdict.Skip {
+		if rule.feature(n) == f && !rank.Passed(c.Verdict) && c.Verdict != record.Skip {
 			return true
 		}
 	}
 	return false
 }
 
-func (rule Rule) issue(check string, c results.Check) string {
+func (rule Rule) issue(check string, c record.Check) string {
 	subject := rule.name(check)
 	if strings.HasPrefix(check, "drivers/") {
 		subject += " driver"
 	}
 	switch c.Verdict {
-	case verdict.Crash:
+	case record.Crash:
 		s := subject + " crashes"
 		if c.Title != "" {
 			s += " (" + text.OneLine(c.Title, 80) + ")"
 		}
 		return s
-	case verdict.Hang:
+	case record.Hang:
 		return subject + " hangs"
-	case verdict.Fail:
+	case record.Fail:
 		return subject + " fails"
-	case verdict.XFail:
+	case record.XFail:
 		return subject + " fails (known issue)"
-	case verdict.Infra:
+	case record.Infra:
 		return subject + " not tested (lab error)"
 	}
 	return subject + " " + strings.ToLower(string(c.Verdict))
@@ -303,26 +302,26 @@ var stagePhrase = map[string]string{
 	"network":    "network start",
 }
 
-func brokenReport(c results.Check) string {
+func brokenReport(c record.Check) string {
 	stage, ok := stagePhrase[c.Stage]
 	if !ok {
 		stage = "stage " + c.Stage
 	}
 	var s string
 	switch c.Verdict {
-	case verdict.Hang:
+	case record.Hang:
 		s = "Hangs after " + stage
 		if c.Component != "" {
 			s += " (last output from " + c.Component + ")"
 		}
-	case verdict.Crash:
+	case record.Crash:
 		s = "Crashes after " + stage
 		if c.Title != "" {
 			s += ": " + text.OneLine(c.Title, 100)
 		} else if c.Component != "" {
 			s += " in " + c.Component
 		}
-	case verdict.XFail:
+	case record.XFail:
 		s = "Does not reach login (known issue)"
 	default:
 		s = "Does not reach login"
@@ -340,7 +339,7 @@ func Cell(s string) string {
 	return strings.NewReplacer(`\`, `\\`, `|`, `\|`, `<`, `&lt;`, `>`, `&gt;`).Replace(s)
 }
 
-func version(img results.Image) string {
+func version(img record.Image) string {
 	if versionRe.MatchString(img.Version) {
 		return img.Version
 	}
@@ -351,7 +350,7 @@ var anyDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
 
 // imageDate is Image.Date, else a version that is a date, else a date in the image
 // name, else "Unknown".
-func imageDate(img results.Image) string {
+func imageDate(img record.Image) string {
 	for _, s := range []string{img.Date, img.Version} {
 		if IsISODate(s) {
 			return s
@@ -392,7 +391,7 @@ func arch(a string) string {
 // firmware is the motherboard firmware: the host's when it is not a PC firmware choice
 // (U-Boot, coreboot), else the image's (BIOS or UEFI: which way the PC booted), else the
 // host's.
-func firmware(img results.Image, h results.Host) string {
+func firmware(img record.Image, h record.Host) string {
 	hf, imf := strings.ToLower(h.Firmware), strings.ToLower(img.Firmware)
 	switch {
 	case hf != "" && hf != "bios" && hf != "uefi":
@@ -477,13 +476,13 @@ func joinAnd(xs []string) string {
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
-func issueGroup(v verdict.Verdict) int {
+func issueGroup(v record.Verdict) int {
 	switch {
 	case v.CountsAgainstRedox():
 		return 0
-	case v == verdict.XFail:
+	case v == record.XFail:
 		return 1
-	case v == verdict.Infra:
+	case v == record.Infra:
 		return 2
 	}
 	return 3

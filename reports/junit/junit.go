@@ -35,9 +35,8 @@ import (
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -49,9 +48,9 @@ type Options struct {
 }
 
 // Build turns a run's records into JUnit testsuites, one per job, in job order.
-func Build(info results.RunInfo, recs []*results.Record, opt Options) gojunit.Testsuites {
+func Build(info record.RunInfo, recs []*record.Record, opt Options) gojunit.Testsuites {
 	ts := gojunit.Testsuites{Name: info.ID}
-	sorted := append([]*results.Record(nil), recs...)
+	sorted := append([]*record.Record(nil), recs...)
 	sort.SliceStable(sorted, func(i, j int) bool { return sorted[i].Job < sorted[j].Job })
 	var total time.Duration
 	for i, rec := range sorted {
@@ -68,7 +67,7 @@ func Build(info results.RunInfo, recs []*results.Record, opt Options) gojunit.Te
 	return ts
 }
 
-func suite(id int, rec *results.Record, opt Options) gojunit.Testsuite {
+func suite(id int, rec *record.Record, opt Options) gojunit.Testsuite {
 	s := gojunit.Testsuite{
 		Name:     rec.Job,
 		ID:       id,
@@ -121,7 +120,7 @@ func suite(id int, rec *results.Record, opt Options) gojunit.Testsuite {
 		s.AddProperty("screen_note", rec.ScreenNote)
 	}
 	for _, c := range rec.Checks {
-		if c.Verdict == verdict.XPass {
+		if c.Verdict == record.XPass {
 			s.AddProperty("xpass:"+c.Name, c.Reference)
 		}
 	}
@@ -138,7 +137,7 @@ func suite(id int, rec *results.Record, opt Options) gojunit.Testsuite {
 	return s
 }
 
-func testcase(rec *results.Record, c results.Check) gojunit.Testcase {
+func testcase(rec *record.Record, c record.Check) gojunit.Testcase {
 	tc := gojunit.Testcase{
 		Name:      c.Name,
 		Classname: strings.ReplaceAll(rec.Job, ".", "_"),
@@ -149,17 +148,17 @@ func testcase(rec *results.Record, c results.Check) gojunit.Testcase {
 		msg += ": " + c.Message
 	}
 	switch c.Verdict {
-	case verdict.Pass:
-	case verdict.Fail, verdict.Crash, verdict.Hang:
+	case record.Pass:
+	case record.Fail, record.Crash, record.Hang:
 		tc.Failure = &gojunit.Result{Message: msg, Type: string(c.Verdict), Data: detail(c)}
-	case verdict.Infra:
+	case record.Infra:
 		tc.Error = &gojunit.Result{Message: msg, Type: string(c.Verdict), Data: detail(c)}
-	case verdict.Skip, verdict.XFail:
+	case record.Skip, record.XFail:
 		if c.Reference != "" {
 			msg += " (" + c.Reference + ")"
 		}
 		tc.Skipped = &gojunit.Result{Message: msg, Type: string(c.Verdict), Data: detail(c)}
-	case verdict.XPass:
+	case record.XPass:
 		tc.SystemOut = &gojunit.Output{Data: "XPASS: declared known failure passed" + refSuffix(c.Reference) + "\n"}
 	default:
 		tc.Error = &gojunit.Result{Message: "unknown verdict " + msg, Type: "UNKNOWN", Data: detail(c)}
@@ -175,7 +174,7 @@ func refSuffix(ref string) string {
 }
 
 // detail is the text of a failure element: where, what, and the transcript excerpt.
-func detail(c results.Check) string {
+func detail(c record.Check) string {
 	var b strings.Builder
 	for _, kv := range [][2]string{{"stage", c.Stage}, {"component", c.Component}, {"title", c.Title}, {"reference", c.Reference}} {
 		if kv[1] != "" {
@@ -194,7 +193,7 @@ func detail(c results.Check) string {
 	return b.String()
 }
 
-func systemOut(rec *results.Record) string {
+func systemOut(rec *record.Record) string {
 	var b strings.Builder
 	for _, st := range rec.Stages {
 		fmt.Fprintf(&b, "stage %s at %.3fs (line %d)\n", st.Name, st.At.Seconds(), st.Line)

@@ -13,11 +13,10 @@ import (
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/testenv"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -33,12 +32,12 @@ func allBytes() string {
 func writeRun(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	recs := fake.Records(0)
+	recs := fakerun.Records(0)
 	recs[0].Checks[0].Excerpt = allBytes()
 	recs[0].Checks[0].Message = allBytes()
-	recs[0].Checks[0].Verdict = verdict.Fail
+	recs[0].Checks[0].Verdict = record.Fail
 	recs[0].Host.Name = "host" + allBytes()
-	if err := fake.WriteRun(dir, fake.Info(0), recs); err != nil {
+	if err := fakerun.WriteRun(dir, fakerun.Info(0), recs); err != nil {
 		t.Fatal(err)
 	}
 	r, err := runs.Load(dir)
@@ -57,18 +56,18 @@ func writeRun(t *testing.T) string {
 }
 
 func TestCounts(t *testing.T) {
-	recs := fake.Records(0)
-	ts := Build(fake.Info(0), recs, Options{})
+	recs := fakerun.Records(0)
+	ts := Build(fakerun.Info(0), recs, Options{})
 	var fail, errs, skip, n int
 	for _, r := range recs {
 		for _, c := range r.Checks {
 			n++
 			switch c.Verdict {
-			case verdict.Fail, verdict.Crash, verdict.Hang:
+			case record.Fail, record.Crash, record.Hang:
 				fail++
-			case verdict.Infra:
+			case record.Infra:
 				errs++
-			case verdict.Skip, verdict.XFail:
+			case record.Skip, record.XFail:
 				skip++
 			}
 		}
@@ -99,7 +98,7 @@ func TestCounts(t *testing.T) {
 }
 
 func TestTranscriptAndFactsProperties(t *testing.T) {
-	ts := Build(fake.Info(0), fake.Records(0), Options{ArtifactBase: "runs/n1/"})
+	ts := Build(fakerun.Info(0), fakerun.Records(0), Options{ArtifactBase: "runs/n1/"})
 	props := map[string]string{}
 	for _, p := range *ts.Suites[0].Properties {
 		props[p.Name] = p.Value
@@ -142,7 +141,7 @@ func TestConsoleBytesSurvive(t *testing.T) {
 	}
 	var suite gojunit.Testsuite
 	for _, s := range ts.Suites {
-		if s.Name == fake.Records(0)[0].Job {
+		if s.Name == fakerun.Records(0)[0].Job {
 			suite = s
 		}
 	}
@@ -166,23 +165,23 @@ func TestConsoleBytesSurvive(t *testing.T) {
 // read back as text.Clean of the input.
 func FuzzWrite(f *testing.F) {
 	f.Add("msg", "excerpt", "boot/login", "host")
-	f.Add(fake.Nasty, allBytes(), "a]]>b", "\x00")
+	f.Add(fakerun.Nasty, allBytes(), "a]]>b", "\x00")
 	f.Add("\x1b[31m", "]]]]>]]>", "<x>", "\r\n\r")
 	f.Fuzz(func(t *testing.T, msg, excerpt, check, host string) {
-		rec := &results.Record{
+		rec := &record.Record{
 			Job: "img@" + host + "/boot", Suite: "boot",
-			Image: results.Image{Name: "img", Version: msg}, Host: results.Host{Name: host, Devices: []string{check}},
-			Checks: []results.Check{
-				{Name: check, Verdict: verdict.Crash, Message: msg, Excerpt: excerpt, Title: msg},
-				{Name: check + "2", Verdict: verdict.Infra, Message: excerpt},
-				{Name: check + "3", Verdict: verdict.XFail, Reference: msg},
-				{Name: check + "4", Verdict: verdict.XPass, Reference: excerpt},
+			Image: record.Image{Name: "img", Version: msg}, Host: record.Host{Name: host, Devices: []string{check}},
+			Checks: []record.Check{
+				{Name: check, Verdict: record.Crash, Message: msg, Excerpt: excerpt, Title: msg},
+				{Name: check + "2", Verdict: record.Infra, Message: excerpt},
+				{Name: check + "3", Verdict: record.XFail, Reference: msg},
+				{Name: check + "4", Verdict: record.XPass, Reference: excerpt},
 			},
-			Events:    []results.Event{{Kind: "panic", Title: excerpt, Component: msg}},
+			Events:    []record.Event{{Kind: "panic", Title: excerpt, Component: msg}},
 			Artifacts: map[string]string{"transcript": msg},
 		}
 		var buf bytes.Buffer
-		if err := Write(&buf, Build(results.RunInfo{ID: msg}, []*results.Record{rec}, Options{})); err != nil {
+		if err := Write(&buf, Build(record.RunInfo{ID: msg}, []*record.Record{rec}, Options{})); err != nil {
 			t.Fatal(err)
 		}
 		dec := xml.NewDecoder(bytes.NewReader(buf.Bytes()))
@@ -212,16 +211,16 @@ func FuzzWrite(f *testing.F) {
 // TestScreenCaptures: the captures are listed on the suite and the last screen is attached
 // to a failing testcase, in the form GitLab and Jenkins show as a screenshot.
 func TestScreenCaptures(t *testing.T) {
-	recs := fake.Records(0)
+	recs := fakerun.Records(0)
 	r := recs[0]
-	r.Screens = []results.ScreenCapture{
+	r.Screens = []record.ScreenCapture{
 		{File: "screens/01-stage-kernel.png", Why: "stage kernel", At: time.Second},
 		{File: "screens/02-HANG.png", Why: "HANG", At: 3 * time.Second},
 	}
 	r.Artifacts["screen:01-stage-kernel"] = "screens/01-stage-kernel.png"
 	r.Artifacts["screen:02-HANG"] = "screens/02-HANG.png"
-	r.Checks = append(r.Checks, results.Check{Name: "boot/desktop", Verdict: verdict.Hang, Message: "no output"})
-	ts := Build(fake.Info(0), recs, Options{ArtifactBase: "runs/n1/"})
+	r.Checks = append(r.Checks, record.Check{Name: "boot/desktop", Verdict: record.Hang, Message: "no output"})
+	ts := Build(fakerun.Info(0), recs, Options{ArtifactBase: "runs/n1/"})
 	var s gojunit.Testsuite
 	for _, x := range ts.Suites {
 		if x.Name == r.Job {

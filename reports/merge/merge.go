@@ -18,7 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -56,9 +56,9 @@ func (c Conflict) String() string {
 
 // Report says what a merge did.
 type Report struct {
-	Info      results.RunInfo `json:"info"`
-	Jobs      int             `json:"jobs"`
-	Conflicts []Conflict      `json:"conflicts,omitempty"`
+	Info      record.RunInfo `json:"info"`
+	Jobs      int            `json:"jobs"`
+	Conflicts []Conflict     `json:"conflicts,omitempty"`
 	// Incomplete lists job directories without result.json (a job the harness did not
 	// finish); they are copied as evidence when no input has a finished record for them.
 	Incomplete []string `json:"incomplete,omitempty"`
@@ -68,8 +68,8 @@ type Report struct {
 type candidate struct {
 	src Source
 	run *runs.Run
-	rec *results.Record // nil for an incomplete job directory
-	dir string          // job directory name
+	rec *record.Record // nil for an incomplete job directory
+	dir string         // job directory name
 }
 
 // Merge writes the union of dirs into out, which must not exist or be an empty directory.
@@ -89,16 +89,16 @@ func Merge(out string, dirs []string) (*Report, error) {
 			return nil, err
 		}
 		if !r.HasInfo {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("argument %d has no %s; using %q as its run ID", i+1, results.RunFile, r.Info.ID))
+			rep.Warnings = append(rep.Warnings, fmt.Sprintf("argument %d has no %s; using %q as its run ID", i+1, record.RunFile, r.Info.ID))
 		}
 		loaded = append(loaded, r)
 		have := map[string]bool{}
 		for _, rec := range r.Records {
-			name := results.JobDirName(rec.Job)
+			name := record.JobDirName(rec.Job)
 			have[name] = true
 			byDir[name] = append(byDir[name], candidate{src: Source{Index: i, RunID: r.Info.ID, Finished: rec.Finished}, run: r, rec: rec, dir: name})
 		}
-		ents, err := os.ReadDir(filepath.Join(d, results.JobsDir))
+		ents, err := os.ReadDir(filepath.Join(d, record.JobsDir))
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
 		}
@@ -151,8 +151,8 @@ func Merge(out string, dirs []string) (*Report, error) {
 			}
 			rep.Jobs++
 		}
-		src := filepath.Join(pick.run.Dir, results.JobsDir, name)
-		dst := filepath.Join(out, results.JobsDir, name)
+		src := filepath.Join(pick.run.Dir, record.JobsDir, name)
+		dst := filepath.Join(out, record.JobsDir, name)
 		skipped, err := copyTree(src, dst)
 		if err != nil {
 			return nil, err
@@ -170,8 +170,8 @@ func Merge(out string, dirs []string) (*Report, error) {
 }
 
 // mergedInfo builds the run.json of the merged run.
-func mergedInfo(in []*runs.Run, rep *Report) results.RunInfo {
-	info := results.RunInfo{Format: results.FormatVersion}
+func mergedInfo(in []*runs.Run, rep *Report) record.RunInfo {
+	info := record.RunInfo{Format: record.FormatVersion}
 	var ids, matrices, controllers []string
 	seen := map[string]bool{}
 	add := func(list *[]string, kind, v string) {
@@ -224,13 +224,13 @@ func prepareOut(out string) error {
 	ents, err := os.ReadDir(out)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return os.MkdirAll(filepath.Join(out, results.JobsDir), 0o755)
+		return os.MkdirAll(filepath.Join(out, record.JobsDir), 0o755)
 	case err != nil:
 		return err
 	case len(ents) > 0:
 		return fmt.Errorf("merge: output directory %s is not empty", out)
 	}
-	return os.MkdirAll(filepath.Join(out, results.JobsDir), 0o755)
+	return os.MkdirAll(filepath.Join(out, record.JobsDir), 0o755)
 }
 
 // copyTree copies the regular files and directories under src to dst and returns the

@@ -11,11 +11,10 @@ import (
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
 )
@@ -26,12 +25,12 @@ func shards(t *testing.T) (whole, s0, s1 string) {
 	t.Helper()
 	base := t.TempDir()
 	whole, s0, s1 = filepath.Join(base, "whole"), filepath.Join(base, "s0"), filepath.Join(base, "s1")
-	recs := fake.Records(0)
-	if err := fake.WriteRun(whole, fake.Info(0), recs); err != nil {
+	recs := fakerun.Records(0)
+	if err := fakerun.WriteRun(whole, fakerun.Info(0), recs); err != nil {
 		t.Fatal(err)
 	}
-	var a, b []*results.Record
-	for i, r := range fake.Records(0) {
+	var a, b []*record.Record
+	for i, r := range fakerun.Records(0) {
 		if i%2 == 0 {
 			a = append(a, r)
 		} else {
@@ -40,14 +39,14 @@ func shards(t *testing.T) (whole, s0, s1 string) {
 	}
 	stale := *b[0]
 	stale.Finished = stale.Finished.Add(-time.Hour)
-	stale.Checks = []results.Check{{Name: "boot/login", Verdict: verdict.Hang, Message: "stale first attempt"}}
+	stale.Checks = []record.Check{{Name: "boot/login", Verdict: record.Hang, Message: "stale first attempt"}}
 	a = append(a, &stale)
-	i0, i1 := fake.Info(0), fake.Info(0)
+	i0, i1 := fakerun.Info(0), fakerun.Info(0)
 	i0.Shard, i0.Shards, i1.Shard, i1.Shards = 0, 2, 1, 2
-	if err := fake.WriteRun(s0, i0, a); err != nil {
+	if err := fakerun.WriteRun(s0, i0, a); err != nil {
 		t.Fatal(err)
 	}
-	if err := fake.WriteRun(s1, i1, b); err != nil {
+	if err := fakerun.WriteRun(s1, i1, b); err != nil {
 		t.Fatal(err)
 	}
 	return whole, s0, s1
@@ -130,7 +129,7 @@ func TestShardsMergeLikeOneRun(t *testing.T) {
 	if !strings.Contains(rep.Conflicts[0].String(), "finished later") {
 		t.Errorf("conflict text: %s", rep.Conflicts[0])
 	}
-	if m.Info.ID != fake.Info(0).ID || len(m.Info.Merged) != 2 || m.Info.Merged[1] != fake.Info(0).ID+" shard 1/2" {
+	if m.Info.ID != fakerun.Info(0).ID || len(m.Info.Merged) != 2 || m.Info.Merged[1] != fakerun.Info(0).ID+" shard 1/2" {
 		t.Errorf("merged run.json: %+v", m.Info)
 	}
 	if len(rep.Warnings) != 0 {

@@ -12,7 +12,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Run is one loaded run directory.
@@ -21,9 +21,9 @@ type Run struct {
 	Dir string
 	// Info is run.json; when the file is missing (a shard that died before writing it),
 	// HasInfo is false and Info is synthesised from the records.
-	Info    results.RunInfo
+	Info    record.RunInfo
 	HasInfo bool
-	Records []*results.Record
+	Records []*record.Record
 }
 
 // Load reads a run directory. A missing or unreadable directory, or one that holds
@@ -43,21 +43,21 @@ func Load(dir string) (*Run, error) {
 	case err == nil:
 		r.Info, r.HasInfo = info, true
 	case errors.Is(err, fs.ErrNotExist):
-		if _, jerr := os.Stat(filepath.Join(dir, results.JobsDir)); jerr != nil {
-			return nil, fmt.Errorf("%s: not a run directory (no %s, no %s/)", dir, results.RunFile, results.JobsDir)
+		if _, jerr := os.Stat(filepath.Join(dir, record.JobsDir)); jerr != nil {
+			return nil, fmt.Errorf("%s: not a run directory (no %s, no %s/)", dir, record.RunFile, record.JobsDir)
 		}
 	default:
 		return nil, err
 	}
-	if err := checkReadable(filepath.Join(dir, results.JobsDir)); err != nil {
+	if err := checkReadable(filepath.Join(dir, record.JobsDir)); err != nil {
 		return nil, err
 	}
-	r.Records, err = results.ReadRun(dir)
+	r.Records, err = record.ReadRun(dir)
 	if err != nil {
 		return nil, err
 	}
 	if !r.HasInfo {
-		r.Info = results.RunInfo{Format: results.FormatVersion, ID: filepath.Base(filepath.Clean(dir))}
+		r.Info = record.RunInfo{Format: record.FormatVersion, ID: filepath.Base(filepath.Clean(dir))}
 		for _, rec := range r.Records {
 			if r.Info.Started.IsZero() || (!rec.Started.IsZero() && rec.Started.Before(r.Info.Started)) {
 				r.Info.Started = rec.Started
@@ -86,44 +86,44 @@ func checkReadable(jobs string) error {
 }
 
 // ReadInfo reads <dir>/run.json.
-func ReadInfo(dir string) (results.RunInfo, error) {
-	var info results.RunInfo
-	data, err := os.ReadFile(filepath.Join(dir, results.RunFile))
+func ReadInfo(dir string) (record.RunInfo, error) {
+	var info record.RunInfo
+	data, err := os.ReadFile(filepath.Join(dir, record.RunFile))
 	if err != nil {
 		return info, err
 	}
 	if err := json.Unmarshal(data, &info); err != nil {
-		return info, fmt.Errorf("%s: %w", filepath.Join(dir, results.RunFile), err)
+		return info, fmt.Errorf("%s: %w", filepath.Join(dir, record.RunFile), err)
 	}
-	if info.Format != results.FormatVersion {
-		return info, fmt.Errorf("%s: run format %d, this harness reads %d", filepath.Join(dir, results.RunFile), info.Format, results.FormatVersion)
+	if info.Format != record.FormatVersion {
+		return info, fmt.Errorf("%s: run format %d, this harness reads %d", filepath.Join(dir, record.RunFile), info.Format, record.FormatVersion)
 	}
 	return info, nil
 }
 
 // WriteInfo writes <dir>/run.json atomically.
-func WriteInfo(dir string, info results.RunInfo) error {
-	info.Format = results.FormatVersion
+func WriteInfo(dir string, info record.RunInfo) error {
+	info.Format = record.FormatVersion
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, results.RunFile+".tmp")
+	tmp := filepath.Join(dir, record.RunFile+".tmp")
 	if err := os.WriteFile(tmp, append(data, '\n'), 0o644); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, results.RunFile))
+	return os.Rename(tmp, filepath.Join(dir, record.RunFile))
 }
 
 // JobDir is the directory of a record inside this run.
-func (r *Run) JobDir(rec *results.Record) string {
-	return filepath.Join(r.Dir, results.JobsDir, results.JobDirName(rec.Job))
+func (r *Run) JobDir(rec *record.Record) string {
+	return filepath.Join(r.Dir, record.JobsDir, record.JobDirName(rec.Job))
 }
 
 // JobRel is the slash-separated path of a record's job directory relative to the run
 // directory ("jobs/<job dir>"), the form used in links.
-func JobRel(rec *results.Record) string {
-	return results.JobsDir + "/" + results.JobDirName(rec.Job)
+func JobRel(rec *record.Record) string {
+	return record.JobsDir + "/" + record.JobDirName(rec.Job)
 }
 
 // Time is when the run started (for ordering history).
@@ -131,8 +131,8 @@ func (r *Run) Time() time.Time { return r.Info.Started }
 
 // Combine returns the records of several runs with one record per job: the one that
 // finished last (the rule `report merge` applies), sorted by job.
-func Combine(rs []*Run) []*results.Record {
-	byJob := map[string]*results.Record{}
+func Combine(rs []*Run) []*record.Record {
+	byJob := map[string]*record.Record{}
 	for _, r := range rs {
 		for _, rec := range r.Records {
 			if old, ok := byJob[rec.Job]; !ok || !rec.Finished.Before(old.Finished) {
@@ -140,7 +140,7 @@ func Combine(rs []*Run) []*results.Record {
 			}
 		}
 	}
-	out := make([]*results.Record, 0, len(byJob))
+	out := make([]*record.Record, 0, len(byJob))
 	for _, rec := range byJob {
 		out = append(out, rec)
 	}

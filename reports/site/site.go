@@ -30,12 +30,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -74,7 +73,7 @@ type run struct {
 // job is one record of a run.
 type job struct {
 	run  *run
-	rec  *results.Record
+	rec  *record.Record
 	slug string // runs/<run>/jobs/<job>
 }
 
@@ -85,7 +84,7 @@ type builder struct {
 	out  string
 	opt  Options
 	runs []*run
-	jobs map[*results.Record]*job
+	jobs map[*record.Record]*job
 }
 
 // Build writes the site for runs into out (created if needed; files are overwritten).
@@ -96,7 +95,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if opt.MaxTranscript == 0 {
 		opt.MaxTranscript = 4 << 20
 	}
-	b := &builder{out: out, opt: opt, jobs: map[*results.Record]*job{}}
+	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}}
 	used := map[string]bool{}
 	for _, r := range in {
 		s := slug(r.Info.ID)
@@ -110,9 +109,9 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	for _, r := range b.runs {
 		jused := map[string]bool{}
 		for _, rec := range r.Records {
-			js := slug(results.JobDirName(rec.Job))
+			js := slug(record.JobDirName(rec.Job))
 			for n := 2; jused[js]; n++ {
-				js = fmt.Sprintf("%s-%d", slug(results.JobDirName(rec.Job)), n)
+				js = fmt.Sprintf("%s-%d", slug(record.JobDirName(rec.Job)), n)
 			}
 			jused[js] = true
 			b.jobs[rec] = &job{run: r, rec: rec, slug: "runs/" + r.slug + "/jobs/" + js}
@@ -201,17 +200,17 @@ func newPage(title, root string) page {
 }
 
 // class is the CSS class of a verdict (a fixed set: record content never reaches it).
-func class(v verdict.Verdict) string {
+func class(v record.Verdict) string {
 	switch v {
-	case verdict.Pass:
+	case record.Pass:
 		return "pass"
-	case verdict.Fail, verdict.Crash, verdict.Hang:
+	case record.Fail, record.Crash, record.Hang:
 		return "fail"
-	case verdict.Infra:
+	case record.Infra:
 		return "infra"
-	case verdict.Skip:
+	case record.Skip:
 		return "skip"
-	case verdict.XFail, verdict.XPass:
+	case record.XFail, record.XPass:
 		return "xfail"
 	}
 	return "fail"
@@ -369,7 +368,7 @@ type indexPage struct {
 	Runs   []runRow
 }
 
-func imageFacts(img results.Image) string {
+func imageFacts(img record.Image) string {
 	var f []string
 	for _, s := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware} {
 		if s != "" {
@@ -379,22 +378,22 @@ func imageFacts(img results.Image) string {
 	return strings.Join(f, " · ")
 }
 
-func hostLabel(h results.Host) string {
+func hostLabel(h record.Host) string {
 	if h.Vendor != "" || h.Model != "" {
 		return strings.TrimSpace(h.Vendor + " " + h.Model)
 	}
 	return strings.TrimSpace(h.Kind + " " + h.Machine)
 }
 
-func countChecks(recs []*results.Record) string {
-	counts := map[verdict.Verdict]int{}
+func countChecks(recs []*record.Record) string {
+	counts := map[record.Verdict]int{}
 	for _, r := range recs {
 		for _, c := range r.Checks {
 			counts[c.Verdict]++
 		}
 	}
 	var parts []string
-	for _, v := range verdict.All {
+	for _, v := range record.All {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
@@ -414,9 +413,9 @@ func (b *builder) writeIndex() error {
 	}
 	ip.Latest = &ip.Runs[0]
 	latest := b.runs[len(b.runs)-1]
-	images := map[string]results.Image{}
-	hosts := map[string]results.Host{}
-	cells := map[[2]string][]*results.Record{}
+	images := map[string]record.Image{}
+	hosts := map[string]record.Host{}
+	cells := map[[2]string][]*record.Record{}
 	for _, rec := range latest.Records {
 		images[rec.Image.Name] = rec.Image
 		hosts[rec.Host.Name] = rec.Host
@@ -442,11 +441,11 @@ func (b *builder) writeIndex() error {
 	return b.render("index.html", "index", ip)
 }
 
-func (b *builder) indexCell(r *run, recs []*results.Record, hostPage string) indexCell {
-	var vs []verdict.Verdict
+func (b *builder) indexCell(r *run, recs []*record.Record, hostPage string) indexCell {
+	var vs []record.Verdict
 	pass, n := 0, 0
-	var worstRec *results.Record
-	var worst verdict.Verdict
+	var worstRec *record.Record
+	var worst record.Verdict
 	for _, rec := range recs {
 		for _, c := range rec.Checks {
 			vs = append(vs, c.Verdict)
@@ -538,15 +537,15 @@ func (b *builder) hosts() []string {
 func (b *builder) writeMachine(host string) error {
 	mp := machinePage{page: newPage(host+" — Redox OS hardware support", "../"), Host: host}
 	checkSet := map[string]bool{}
-	var latestHost results.Host
+	var latestHost record.Host
 	type pair struct {
 		r    *run
 		img  string
-		recs []*results.Record
+		recs []*record.Record
 	}
 	var pairs []pair
 	for _, r := range b.runs {
-		byImg := map[string][]*results.Record{}
+		byImg := map[string][]*record.Record{}
 		for _, rec := range r.Records {
 			if rec.Host.Name != host {
 				continue
@@ -584,7 +583,7 @@ func (b *builder) writeMachine(host string) error {
 			cell := checkCell{}
 			for _, rec := range p.recs {
 				for _, c := range rec.Checks {
-					if c.Name == cn && (!cell.Present || rank.Of(c.Verdict) > rank.Of(verdict.Verdict(cell.Verdict))) {
+					if c.Name == cn && (!cell.Present || rank.Of(c.Verdict) > rank.Of(record.Verdict(cell.Verdict))) {
 						j := b.jobs[rec]
 						cell = checkCell{Present: true, Verdict: text.Clean(string(c.Verdict)), Class: class(c.Verdict),
 							Message: short(c.Message, 300), Transcript: "../" + j.page(), JUnit: "../" + j.junit()}
@@ -662,8 +661,8 @@ func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 // bootRecord is the record whose stage times describe the boot: the boot suite's, else
 // the first (by job) that has stages.
-func bootRecord(recs []*results.Record) *results.Record {
-	sorted := append([]*results.Record(nil), recs...)
+func bootRecord(recs []*record.Record) *record.Record {
+	sorted := append([]*record.Record(nil), recs...)
 	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Job < sorted[j].Job })
 	for _, r := range sorted {
 		if r.Suite == "boot" && len(r.Stages) > 0 {
@@ -680,7 +679,7 @@ func bootRecord(recs []*results.Record) *results.Record {
 
 // loginAt is the time the login stage was reached ("login", or "shell" for profiles whose
 // login stage is the shell).
-func loginAt(r *results.Record) (time.Duration, bool) {
+func loginAt(r *record.Record) (time.Duration, bool) {
 	for _, name := range []string{"login", "shell"} {
 		for _, s := range r.Stages {
 			if s.Name == name {

@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
@@ -20,21 +20,21 @@ func nights(t *testing.T, n int) []*runs.Run {
 	base := t.TempDir()
 	var out []*runs.Run
 	for i := 0; i < n; i++ {
-		recs := fake.Records(i)
+		recs := fakerun.Records(i)
 		for _, r := range recs {
 			for k := range r.Checks {
-				r.Checks[k].Message += " " + fake.Hostile
+				r.Checks[k].Message += " " + fakerun.Hostile
 			}
-			r.Events = append(r.Events, results.Event{Kind: "panic", Component: fake.Hostile, Title: fake.Nasty, Line: 3, Count: 1})
+			r.Events = append(r.Events, record.Event{Kind: "panic", Component: fakerun.Hostile, Title: fakerun.Nasty, Line: 3, Count: 1})
 		}
 		// A host and an image named with markup (names come from the matrix, not the
 		// console, but must be escaped all the same).
 		evil := *recs[len(recs)-1]
-		evil.Host.Name, evil.Image.Name = fake.Hostile, "img-"+fake.Hostile
+		evil.Host.Name, evil.Image.Name = fakerun.Hostile, "img-"+fakerun.Hostile
 		evil.Job = evil.Image.Name + "@" + evil.Host.Name + "/boot"
 		recs = append(recs, &evil)
 		dir := filepath.Join(base, fmt.Sprint("night", i))
-		if err := fake.WriteRun(dir, fake.Info(i), recs); err != nil {
+		if err := fakerun.WriteRun(dir, fakerun.Info(i), recs); err != nil {
 			t.Fatal(err)
 		}
 		r, err := runs.Load(dir)
@@ -115,11 +115,11 @@ func TestSiteFiles(t *testing.T) {
 // page's CSP allows only data: images) and linked to the copied PNG.
 func TestLastScreen(t *testing.T) {
 	dir := t.TempDir()
-	recs := fake.Records(0)
+	recs := fakerun.Records(0)
 	r := recs[0]
 	png := []byte("\x89PNG\r\n\x1a\nnot really a picture")
-	r.Screens = []results.ScreenCapture{{File: "screens/01-HANG.png", Why: "HANG"}}
-	if err := fake.WriteRun(dir, fake.Info(0), recs); err != nil {
+	r.Screens = []record.ScreenCapture{{File: "screens/01-HANG.png", Why: "HANG"}}
+	if err := fakerun.WriteRun(dir, fakerun.Info(0), recs); err != nil {
 		t.Fatal(err)
 	}
 	run, err := runs.Load(dir)

@@ -12,27 +12,26 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
+	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 )
 
 // Symbols are the cell marks, one per verdict.
-var Symbols = map[verdict.Verdict]string{
-	verdict.Pass:  "✅",
-	verdict.Fail:  "❌",
-	verdict.Crash: "💥",
-	verdict.Hang:  "⏳",
-	verdict.Infra: "🔧",
-	verdict.Skip:  "➖",
-	verdict.XFail: "⚠️",
-	verdict.XPass: "❗",
+var Symbols = map[record.Verdict]string{
+	record.Pass:  "✅",
+	record.Fail:  "❌",
+	record.Crash: "💥",
+	record.Hang:  "⏳",
+	record.Infra: "🔧",
+	record.Skip:  "➖",
+	record.XFail: "⚠️",
+	record.XPass: "❗",
 }
 
 // Symbol returns the mark of v ("?" for an unknown verdict).
-func Symbol(v verdict.Verdict) string {
+func Symbol(v record.Verdict) string {
 	if s, ok := Symbols[v]; ok {
 		return s
 	}
@@ -55,16 +54,16 @@ type cell struct {
 }
 
 type entry struct {
-	rec   *results.Record
-	check results.Check
+	rec   *record.Record
+	check record.Check
 }
 
 // Markdown writes the table of recs to w.
-func Markdown(w io.Writer, recs []*results.Record, opt Options) error {
+func Markdown(w io.Writer, recs []*record.Record, opt Options) error {
 	var b strings.Builder
 	b.WriteString("# Redox hardware test results\n\n")
 	b.WriteString("Legend: ")
-	for i, v := range verdict.All {
+	for i, v := range record.All {
 		if i > 0 {
 			b.WriteString(" · ")
 		}
@@ -73,8 +72,8 @@ func Markdown(w io.Writer, recs []*results.Record, opt Options) error {
 	b.WriteString(". Each mark links to the transcript of its job.\n\n")
 	writeTotals(&b, recs)
 
-	byImage := map[string][]*results.Record{}
-	images := map[string]results.Image{}
+	byImage := map[string][]*record.Record{}
+	images := map[string]record.Image{}
 	for _, r := range recs {
 		byImage[r.Image.Name] = append(byImage[r.Image.Name], r)
 		images[r.Image.Name] = r.Image
@@ -86,8 +85,8 @@ func Markdown(w io.Writer, recs []*results.Record, opt Options) error {
 	return err
 }
 
-func writeTotals(b *strings.Builder, recs []*results.Record) {
-	counts := map[verdict.Verdict]int{}
+func writeTotals(b *strings.Builder, recs []*record.Record) {
+	counts := map[record.Verdict]int{}
 	n := 0
 	for _, r := range recs {
 		for _, c := range r.Checks {
@@ -96,7 +95,7 @@ func writeTotals(b *strings.Builder, recs []*results.Record) {
 		}
 	}
 	var parts []string
-	for _, v := range verdict.All {
+	for _, v := range record.All {
 		if counts[v] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
 		}
@@ -104,7 +103,7 @@ func writeTotals(b *strings.Builder, recs []*results.Record) {
 	fmt.Fprintf(b, "%d jobs, %d checks: %s.\n\n", len(recs), n, strings.Join(parts, ", "))
 }
 
-func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, opt Options) {
+func writeImage(b *strings.Builder, img record.Image, recs []*record.Record, opt Options) {
 	fmt.Fprintf(b, "## %s\n\n", text.MarkdownCell(img.Name, 0))
 	var facts []string
 	for _, f := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware} {
@@ -117,9 +116,9 @@ func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, o
 	}
 
 	checkSet := map[string]bool{}
-	hosts := map[string]results.Host{}
-	grid := map[string]map[string]*cell{}  // host -> check -> cell
-	jobs := map[string][]*results.Record{} // host -> jobs
+	hosts := map[string]record.Host{}
+	grid := map[string]map[string]*cell{} // host -> check -> cell
+	jobs := map[string][]*record.Record{} // host -> jobs
 	for _, r := range recs {
 		hosts[r.Host.Name] = r.Host
 		jobs[r.Host.Name] = append(jobs[r.Host.Name], r)
@@ -179,7 +178,7 @@ func writeImage(b *strings.Builder, img results.Image, recs []*results.Record, o
 				continue
 			}
 			for _, e := range cl.entries {
-				if e.check.Verdict == verdict.Pass || e.check.Verdict == verdict.Skip {
+				if e.check.Verdict == record.Pass || e.check.Verdict == record.Skip {
 					continue
 				}
 				fails = append(fails, failureLine(hn, e, opt))
@@ -230,7 +229,7 @@ func failureLine(host string, e entry, opt Options) string {
 	return b.String()
 }
 
-func evidence(recs []*results.Record, opt Options) string {
+func evidence(recs []*record.Record, opt Options) string {
 	sort.Slice(recs, func(i, j int) bool { return recs[i].Job < recs[j].Job })
 	var parts []string
 	for _, r := range recs {
@@ -248,7 +247,7 @@ func evidence(recs []*results.Record, opt Options) string {
 }
 
 // link is the URL of an artifact of a record, path segments escaped.
-func link(opt Options, r *results.Record, artifact string) string {
+func link(opt Options, r *record.Record, artifact string) string {
 	return escapePath(opt.LinkBase + runs.JobRel(r) + "/" + artifact)
 }
 
@@ -273,8 +272,8 @@ func sortedKeys[V any](m map[string]V) []string {
 }
 
 // Worst is the most severe verdict among recs' checks (for summaries).
-func Worst(recs []*results.Record) verdict.Verdict {
-	var vs []verdict.Verdict
+func Worst(recs []*record.Record) record.Verdict {
+	var vs []record.Verdict
 	for _, r := range recs {
 		for _, c := range r.Checks {
 			vs = append(vs, c.Verdict)

@@ -5,12 +5,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/reports/fake"
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
 )
 
 func TestMarkdownEscapesConsole(t *testing.T) {
 	var b strings.Builder
-	if err := Markdown(&b, fake.Records(0), Options{JUnit: "junit.xml"}); err != nil {
+	if err := Markdown(&b, fakerun.Records(0), Options{JUnit: "junit.xml"}); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()

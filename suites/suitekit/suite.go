@@ -12,7 +12,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Suite is one Ginkgo suite over the matrix: each job of the suite is an Ordered container
@@ -50,7 +50,7 @@ func (s Suite) Run(t *testing.T) {
 func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
 	Describe(j.ID(), Ordered, JobLabels(j), func() {
 		var (
-			checks     = map[string]results.Check{}
+			checks     = map[string]record.Check{}
 			transcript string
 		)
 		names := s.Checks(j)
@@ -58,7 +58,7 @@ func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
 			runDir := RunDir(s.Name)
 			rec, err := s.Job(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
-			transcript = filepath.Join(runDir, results.JobsDir, results.JobDirName(rec.Job), job.Transcript)
+			transcript = filepath.Join(runDir, record.JobsDir, record.JobDirName(rec.Job), job.Transcript)
 			for _, c := range rec.Checks {
 				checks[c.Name] = c
 			}
@@ -80,12 +80,12 @@ func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
 }
 
 // subChecks are the checks below name that have no spec of their own.
-func subChecks(checks map[string]results.Check, specs []string, name string) []results.Check {
+func subChecks(checks map[string]record.Check, specs []string, name string) []record.Check {
 	own := map[string]bool{}
 	for _, n := range specs {
 		own[n] = true
 	}
-	var out []results.Check
+	var out []record.Check
 	for n, c := range checks {
 		if strings.HasPrefix(n, name+"/") && !own[n] {
 			out = append(out, c)

@@ -15,10 +15,9 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
-	"github.com/redox-hwtest/redox-hwtest/reports/results"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 var (
@@ -129,19 +128,19 @@ func JobLabels(j matrix.Job) Labels {
 // ExpectCheck turns a check into the spec's outcome: PASS and XPASS pass, SKIP and XFAIL
 // skip with their reason, anything else fails with the verdict, the message and the
 // transcript excerpt.
-func ExpectCheck(c results.Check, transcript string) {
+func ExpectCheck(c record.Check, transcript string) {
 	// A report entry becomes a <property> of this spec's JUnit testcase.
 	AddReportEntry("transcript", transcript)
 	AddReportEntry("verdict", string(c.Verdict))
 	switch c.Verdict {
-	case verdict.Pass:
+	case record.Pass:
 		return
-	case verdict.XPass:
+	case record.XPass:
 		AddReportEntry("XPASS", "declared known failure passed: "+c.Reference)
 		return
-	case verdict.Skip:
+	case record.Skip:
 		Skip(c.Message)
-	case verdict.XFail:
+	case record.XFail:
 		Skip(fmt.Sprintf("XFAIL (%s): %s", c.Reference, c.Message))
 	}
 	msg := fmt.Sprintf("%s: %s", c.Verdict, c.Message)

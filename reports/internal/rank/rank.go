@@ -2,35 +2,35 @@
 // summarises several checks shows the most important one.
 package rank
 
-import "github.com/redox-hwtest/redox-hwtest/harness/verdict"
+import "github.com/redox-hwtest/redox-hwtest/record"
 
 // Of returns the severity of v: SKIP < PASS < XPASS < XFAIL < INFRA < FAIL < HANG < CRASH.
 // Unknown verdicts rank highest (something is wrong and must be seen).
-func Of(v verdict.Verdict) int {
+func Of(v record.Verdict) int {
 	switch v {
-	case verdict.Skip:
+	case record.Skip:
 		return 0
-	case verdict.Pass:
+	case record.Pass:
 		return 1
-	case verdict.XPass:
+	case record.XPass:
 		return 2
-	case verdict.XFail:
+	case record.XFail:
 		return 3
-	case verdict.Infra:
+	case record.Infra:
 		return 4
-	case verdict.Fail:
+	case record.Fail:
 		return 5
-	case verdict.Hang:
+	case record.Hang:
 		return 6
-	case verdict.Crash:
+	case record.Crash:
 		return 7
 	}
 	return 8
 }
 
 // Worst returns the most severe of vs ("" for none).
-func Worst(vs ...verdict.Verdict) verdict.Verdict {
-	var w verdict.Verdict
+func Worst(vs ...record.Verdict) record.Verdict {
+	var w record.Verdict
 	for _, v := range vs {
 		if w == "" || Of(v) > Of(w) {
 			w = v
@@ -40,4 +40,4 @@ func Worst(vs ...verdict.Verdict) verdict.Verdict {
 }
 
 // Passed reports whether v is a success for reporting purposes (PASS or XPASS).
-func Passed(v verdict.Verdict) bool { return v == verdict.Pass || v == verdict.XPass }
+func Passed(v record.Verdict) bool { return v == record.Pass || v == record.XPass }

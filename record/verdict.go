@@ -1,6 +1,6 @@
 // Package verdict names how one (image, host, check) ended. The set is closed and small on
 // purpose: every report, table and gate decision is a function of these values.
-package verdict
+package record
 
 // Verdict is the outcome of one check (DESIGN.md section 2).
 type Verdict string

@@ -1,7 +1,7 @@
 // Package results is the versioned JSON record every job writes into its run directory.
 // It is the one interface between the suites (writers) and the reports (readers): JUnit,
 // tables, the support page and the nightly gate are all computed from these records.
-package results
+package record
 
 import (
 	"encoding/json"
@@ -11,8 +11,6 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/redox-hwtest/redox-hwtest/harness/verdict"
 )
 
 // FormatVersion is bumped on any incompatible change to Record.
@@ -131,8 +129,8 @@ func (h Host) Facts() string {
 
 // Check is one verdict.
 type Check struct {
-	Name    string          `json:"name"`
-	Verdict verdict.Verdict `json:"verdict"`
+	Name    string  `json:"name"`
+	Verdict Verdict `json:"verdict"`
 	// Message says why, in one line ("no output for 30s after stage drivers (last: nvmed)").
 	Message   string `json:"message,omitempty"`
 	Stage     string `json:"stage,omitempty"`
