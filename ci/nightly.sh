@@ -21,7 +21,9 @@ else
 fi
 # shellcheck disable=SC2046
 "$BIN" report site -o "$OUT/site" $(ls -d "$OUT"/2*/ 2>/dev/null) || echo "nightly: site not written" >&2
-if [ "$status" = 0 ]; then
+# Only a clean run becomes the baseline: no regression, no check lost to a lab fault (INFRA),
+# and at least one check judged; otherwise the last good baseline stays.
+if [ "$status" = 0 ] && "$BIN" gate --promotable "$run"; then
   ln -sfn "$(basename "$run")" "$OUT/baseline"
 fi
 echo "nightly: run $run, site $OUT/site/index.html, exit $status"

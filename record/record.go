@@ -1,6 +1,9 @@
-// Package results is the versioned JSON record every job writes into its run directory.
-// It is the one interface between the suites (writers) and the reports (readers): JUnit,
-// tables, the support page and the nightly gate are all computed from these records.
+// Package record is the leaf every layer reads: the verdict of a check (verdict.go) and the
+// versioned JSON record every job writes into its run directory (record.go). It is the one
+// interface between the suites (writers) and the reports (readers): JUnit, tables, the
+// support page and the nightly gate are all computed from these records. It imports nothing
+// of this module, so hosts, harness and reports can all depend on it without a cycle or an
+// upward import (internal/layers checks this).
 package record
 
 import (
@@ -101,6 +104,12 @@ type Image struct {
 	Date     string `json:"date,omitempty"`
 	Firmware string `json:"firmware,omitempty"`
 	Profile  string `json:"profile,omitempty"`
+	// File, SHA256 and URL say exactly which published file was tested, for an image
+	// downloaded by url (hosts/imagecache): its name, the digest of the file as published
+	// (compressed, as its SHA256SUM lists it) and where it came from.
+	File   string `json:"file,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	URL    string `json:"url,omitempty"`
 }
 
 // Host is where it was booted, with the hardware facts that make two results comparable.

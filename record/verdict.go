@@ -1,8 +1,10 @@
-// Package verdict names how one (image, host, check) ended. The set is closed and small on
-// purpose: every report, table and gate decision is a function of these values.
 package record
 
-// Verdict is the outcome of one check (DESIGN.md section 2).
+import "fmt"
+
+// Verdict is the outcome of one check: how one (image, host, check) ended (README.md,
+// "Verdicts"). The set is closed and small on purpose: every report, table and gate decision
+// is a function of these values.
 type Verdict string
 
 const (
@@ -45,4 +47,15 @@ func (v Verdict) ApplyXFail() Verdict {
 		return XPass
 	}
 	return v
+}
+
+// UnmarshalText accepts only the known verdicts, so a result file with a misspelt or foreign
+// verdict ("OK", "pass") is rejected when it is loaded instead of being counted as neither a
+// pass nor a failure by every report that reads it.
+func (v *Verdict) UnmarshalText(b []byte) error {
+	if k := Verdict(b); k.Valid() {
+		*v = k
+		return nil
+	}
+	return fmt.Errorf("unknown verdict %q (known: %v)", b, All)
 }

@@ -9,18 +9,30 @@ import (
 )
 
 func init() {
-	register("gate", "compare a run with a baseline: exit 0 ok, 1 regression, 2 harness error", runGate)
+	register("gate", "compare a run with a baseline: exit 0 ok, 1 regression, 2 harness error; --promotable RUN: may RUN become the baseline (exit 0 yes, 1 no)", runGate)
 }
 
 func runGate(args []string) int {
-	fs := flagSet("gate", "--baseline DIR --current DIR [--json] [-v]")
+	fs := flagSet("gate", "--baseline DIR --current DIR [--json] [-v] | --promotable DIR")
 	baseline := fs.String("baseline", "", "baseline run directory (e.g. last night's merged run)")
 	current := fs.String("current", "", "current run directory")
 	asJSON := fs.Bool("json", false, "print the classification as JSON")
 	verbose := fs.Bool("v", false, "list unchanged checks too")
+	promotable := fs.String("promotable", "", "only say whether this run may become the baseline (no INFRA, at least one check judged)")
 	rest, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
+	}
+	if *promotable != "" {
+		run, err := runs.Load(*promotable)
+		if err != nil {
+			return fail("gate: %v", err)
+		}
+		if err := gate.Promotable(run.Records); err != nil {
+			fmt.Fprintf(os.Stderr, "gate: %s is not a baseline: %v\n", *promotable, err)
+			return 1
+		}
+		return 0
 	}
 	if *baseline == "" || *current == "" || len(rest) > 0 {
 		fs.Usage()

@@ -219,3 +219,34 @@ func TestGateExitCodes(t *testing.T) {
 		t.Errorf("no --baseline: exit %d, want 2", code)
 	}
 }
+
+// Only a clean run may become the nightly baseline: a run with an INFRA check or one that
+// judged nothing keeps the old baseline (ci/nightly.sh asks `gate --promotable`).
+func TestGatePromotable(t *testing.T) {
+	base := t.TempDir()
+	with := func(name string, v record.Verdict, only string) string {
+		recs := fakerun.Records(0)
+		for _, r := range recs {
+			for k := range r.Checks {
+				if only == "" || r.Job == only {
+					r.Checks[k].Verdict = v
+				} else if r.Checks[k].Verdict == record.Infra {
+					r.Checks[k].Verdict = record.Pass
+				}
+			}
+		}
+		return writeRun(t, filepath.Join(base, name), fakerun.Info(0), recs)
+	}
+	clean := with("clean", record.Pass, "")
+	if _, stderr, code := cli(t, "gate", "--promotable", clean); code != 0 {
+		t.Errorf("clean run: exit %d %s", code, stderr)
+	}
+	infra := with("infra", record.Infra, "redox-0.9.0-desktop-uefi@x220/network")
+	if _, stderr, code := cli(t, "gate", "--promotable", infra); code != 1 || !strings.Contains(stderr, "INFRA") {
+		t.Errorf("run with INFRA: exit %d %q", code, stderr)
+	}
+	skipped := with("skipped", record.Skip, "")
+	if _, stderr, code := cli(t, "gate", "--promotable", skipped); code != 1 || !strings.Contains(stderr, "judged no check") {
+		t.Errorf("run that judged nothing: exit %d %q", code, stderr)
+	}
+}

@@ -36,113 +36,167 @@ func init() {
 // Exit statuses of run: 0 every check passed (or was skipped / a declared known failure),
 // 1 a check failed against the image (FAIL, CRASH, HANG), 2 bad input, 3 only lab failures
 // (INFRA) kept some checks from being judged.
+//
+// A run goes through the steps of runCmd in order: flags, plan (matrix, filter, jobs and
+// their runners), run directory, jobs, reports, gate; a step that fails returns its exit
+// status.
 func runMain(args []string) int {
-	fs := flag.NewFlagSet("run", flag.ContinueOnError)
-	matrixPath := fs.String("matrix", "hw.yaml", "matrix file")
-	filter := fs.String("filter", "", "job label filter, e.g. arch:x86_64,!kind:replay")
-	shard := fs.String("shard", "", "run shard i/n (0-based)")
-	out := fs.String("out", "", "run directory (default <out_dir>/runs/<time>)")
-	bootArgs := fs.String("boot-args", "", "extra guest switches for every boot")
-	runID := fs.String("run-id", "", "run id recorded in run.json (default: the run directory's name); shards of one nightly share it")
-	gateBase := fs.String("gate", "", "baseline run directory: after the run, compare with it and exit 1 only on a regression")
-	gateReruns := fs.Int("gate-reruns", 2, "with -gate: re-run a job with a new failure up to N times before calling it a regression")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	r, status := parseRunFlags(args)
+	if r == nil {
+		return status
 	}
-	m, err := matrix.Load(*matrixPath)
+	if status := r.plan(); status != 0 {
+		return status
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	r.ctx = ctx
+	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
+	// input (exit 2, nothing written); an image the network does not deliver makes its jobs
+	// INFRA and the others run.
+	if status := fetchImages(ctx, r.m, r.jobs, false); status == 2 {
+		return status
+	}
+	if status := r.openRunDir(); status != 0 {
+		return status
+	}
+	recs, worst := r.runJobs(r.runDir, r.jobs, r.runners)
+	r.info.Finished = time.Now().UTC()
+	writeRunInfo(r.runDir, r.info)
+	if err := writeRunReports(r.runDir, r.info, recs); err != nil {
+		fmt.Fprintln(os.Stderr, "reports:", err)
+	}
+	fmt.Printf("results: %s\n", r.runDir)
+	if r.gateBase != "" && worst != 2 {
+		return gateAfterRun(r.gateBase, recs, r.gateReruns, r.rerun)
+	}
+	return worst
+}
+
+// runCmd is one `redox-hwtest run`: its flags, then what each step of runMain sets up.
+type runCmd struct {
+	matrixPath, filter, shard, out, bootArgs, runID string
+	gateBase                                        string
+	gateReruns                                      int
+
+	ctx     context.Context
+	m       *matrix.Matrix
+	f       matrix.Filter
+	jobs    []matrix.Job
+	runners []job.SuiteRunner // runners[i] runs jobs[i]
+	runDir  string
+	info    record.RunInfo
+}
+
+// parseRunFlags reads the command line; on an error it returns nil and exit status 2.
+func parseRunFlags(args []string) (*runCmd, int) {
+	r := &runCmd{}
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.StringVar(&r.matrixPath, "matrix", "hw.yaml", "matrix file")
+	fs.StringVar(&r.filter, "filter", "", "job label filter, e.g. arch:x86_64,!kind:replay")
+	fs.StringVar(&r.shard, "shard", "", "run shard i/n (0-based)")
+	fs.StringVar(&r.out, "out", "", "run directory (default <out_dir>/runs/<time>)")
+	fs.StringVar(&r.bootArgs, "boot-args", "", "extra guest switches for every boot")
+	fs.StringVar(&r.runID, "run-id", "", "run id recorded in run.json (default: the run directory's name); shards of one nightly share it")
+	fs.StringVar(&r.gateBase, "gate", "", "baseline run directory: after the run, compare with it and exit 1 only on a regression")
+	fs.IntVar(&r.gateReruns, "gate-reruns", 2, "with -gate: re-run a job with a new failure up to N times before calling it a regression")
+	if err := fs.Parse(args); err != nil {
+		return nil, 2
+	}
+	return r, 0
+}
+
+// plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
+func (r *runCmd) plan() int {
+	m, err := matrix.Load(r.matrixPath)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	f, err := matrix.ParseFilter(*filter)
+	f, err := matrix.ParseFilter(r.filter)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "-filter:", err)
 		return 2
 	}
-	if *shard != "" {
-		if _, err := fmt.Sscanf(*shard, "%d/%d", &f.Shard, &f.Shards); err != nil || f.Validate() != nil {
+	if r.shard != "" {
+		if _, err := fmt.Sscanf(r.shard, "%d/%d", &f.Shard, &f.Shards); err != nil || f.Validate() != nil {
 			fmt.Fprintln(os.Stderr, "-shard: want i/n with 0 <= i < n")
 			return 2
 		}
 	}
-	jobs := m.Jobs(f)
-	runners := make([]job.SuiteRunner, len(jobs))
-	for i, j := range jobs {
-		if runners[i], err = job.Suite(j.Suite.Name); err != nil {
+	r.m, r.f, r.jobs = m, f, m.Jobs(f)
+	r.runners = make([]job.SuiteRunner, len(r.jobs))
+	for i, j := range r.jobs {
+		if r.runners[i], err = job.Suite(j.Suite.Name); err != nil {
 			fmt.Fprintf(os.Stderr, "%s: %v\n", j.ID(), err)
 			return 2
 		}
 	}
-	runDir := *out
-	if runDir == "" {
-		runDir = filepath.Join(m.Settings.OutDir, "runs", time.Now().UTC().Format("20060102T150405Z"))
-		if !filepath.IsAbs(runDir) {
-			runDir = filepath.Join(m.Dir, runDir)
+	return 0
+}
+
+// openRunDir creates the run directory and writes its run.json.
+func (r *runCmd) openRunDir() int {
+	r.runDir = r.out
+	if r.runDir == "" {
+		r.runDir = filepath.Join(r.m.Settings.OutDir, "runs", time.Now().UTC().Format("20060102T150405Z"))
+		if !filepath.IsAbs(r.runDir) {
+			r.runDir = filepath.Join(r.m.Dir, r.runDir)
 		}
 	}
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
+	if err := os.MkdirAll(r.runDir, 0o755); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
 	hostname, _ := os.Hostname()
-	id := *runID
+	id := r.runID
 	if id == "" {
-		id = filepath.Base(runDir)
+		id = filepath.Base(r.runDir)
 	}
-	info := record.RunInfo{Format: record.FormatVersion, ID: id, Started: time.Now().UTC(),
-		Matrix: m.Path, Shard: f.Shard, Shards: f.Shards, Host: hostname}
-	writeRunInfo(runDir, info)
+	r.info = record.RunInfo{Format: record.FormatVersion, ID: id, Started: time.Now().UTC(),
+		Matrix: r.m.Path, Shard: r.f.Shard, Shards: r.f.Shards, Host: hostname}
+	writeRunInfo(r.runDir, r.info)
+	return 0
+}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	runJobs := func(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*record.Record, worst int) {
-		prog := newProgress(os.Stdout, jobs)
-		for i, j := range jobs {
-			if ctx.Err() != nil {
-				return recs, 2
-			}
-			prog.set(i, "starting", "")
-			rec, err := runners[i](ctx, m, j, job.Options{RunDir: dir, BootArgs: *bootArgs,
-				OnProgress: func(stage, comp string) { prog.set(i, stage, comp) }})
-			if err != nil {
-				prog.done(i, "ERROR "+err.Error())
-				worst = max(worst, 2)
-				continue
-			}
-			summary, status := summarize(rec)
-			prog.done(i, summary)
-			worst = max(worst, status)
-			recs = append(recs, rec)
+// runJobs runs jobs one after the other into dir, showing progress; worst is the highest
+// exit status contribution of a job (2 for a job that could not run, or a cancelled run).
+func (r *runCmd) runJobs(dir string, jobs []matrix.Job, runners []job.SuiteRunner) (recs []*record.Record, worst int) {
+	prog := newProgress(os.Stdout, jobs)
+	for i, j := range jobs {
+		if r.ctx.Err() != nil {
+			return recs, 2
 		}
-		return recs, worst
+		prog.set(i, "starting", "")
+		rec, err := runners[i](r.ctx, r.m, j, job.Options{RunDir: dir, BootArgs: r.bootArgs,
+			OnProgress: func(stage, comp string) { prog.set(i, stage, comp) }})
+		if err != nil {
+			prog.done(i, "ERROR "+err.Error())
+			worst = max(worst, 2)
+			continue
+		}
+		summary, status := summarize(rec)
+		prog.done(i, summary)
+		worst = max(worst, status)
+		recs = append(recs, rec)
 	}
-	recs, worst := runJobs(runDir, jobs, runners)
-	info.Finished = time.Now().UTC()
-	writeRunInfo(runDir, info)
-	if err := writeRunReports(runDir, info, recs); err != nil {
-		fmt.Fprintln(os.Stderr, "reports:", err)
-	}
-	fmt.Printf("results: %s\n", runDir)
-	if *gateBase != "" && worst != 2 {
-		return gateAfterRun(*gateBase, recs, *gateReruns, func(round int, ids []string) []*record.Record {
-			var rj []matrix.Job
-			var rr []job.SuiteRunner
-			for _, id := range ids {
-				for i, j := range jobs {
-					if j.ID() == id {
-						rj, rr = append(rj, j), append(rr, runners[i])
-					}
-				}
+	return recs, worst
+}
+
+// rerun runs the jobs with these ids again for the gate, into <run>/reruns/<round>.
+func (r *runCmd) rerun(round int, ids []string) []*record.Record {
+	var rj []matrix.Job
+	var rr []job.SuiteRunner
+	for _, id := range ids {
+		for i, j := range r.jobs {
+			if j.ID() == id {
+				rj, rr = append(rj, j), append(rr, r.runners[i])
 			}
-			fmt.Printf("gate: re-running %d job(s) with a new failure (round %d)\n", len(rj), round)
-			again, _ := runJobs(filepath.Join(runDir, "reruns", fmt.Sprint(round)), rj, rr)
-			return again
-		})
+		}
 	}
-	if worst == 2 {
-		return 2
-	}
-	return worst
+	fmt.Printf("gate: re-running %d job(s) with a new failure (round %d)\n", len(rj), round)
+	again, _ := r.runJobs(filepath.Join(r.runDir, "reruns", fmt.Sprint(round)), rj, rr)
+	return again
 }
 
 // writeRunReports puts the merged JUnit file and the Markdown table into the run directory,

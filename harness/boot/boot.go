@@ -128,7 +128,43 @@ type lineMsg struct {
 }
 
 // Run follows the boot on con. m may be nil (offline consoles); ctx cancels everything.
+// The boot is a state machine (follower): each event (a line, the grace period's end, the
+// machine's exit, the silence watchdog, the deadline, the stage clock, a look at the screen,
+// cancellation) has one
+// method, which either decides the boot (a non-nil Outcome) or updates the state.
 func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) Outcome {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	f := newFollower(ctx, con, m, withDefaults(cfg))
+	defer f.stop()
+	for {
+		var o *Outcome
+		select {
+		case msg := <-f.lines:
+			o = f.onLine(msg)
+		case <-f.grace:
+			o = f.onGraceOver()
+		case <-f.exited:
+			o = f.onExit()
+		case err := <-f.silence:
+			o = f.onSilence(err)
+		case <-f.deadline.C:
+			o = f.onDeadline()
+		case <-f.stageTicker.C:
+			o = f.onStageTick()
+		case <-f.screenTick:
+			o = f.onScreenTick()
+		case <-ctx.Done():
+			o = f.finish(record.Infra, "cancelled: "+ctx.Err().Error())
+		}
+		if o != nil {
+			return *o
+		}
+	}
+}
+
+// withDefaults fills the zero fields of cfg.
+func withDefaults(cfg Config) Config {
 	p := cfg.Profile
 	if cfg.Until == "" {
 		cfg.Until = p.Until
@@ -148,283 +184,233 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 	if cfg.Scale <= 0 {
 		cfg.Scale = 1
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	deadline := time.NewTimer(cfg.Deadline)
-	defer deadline.Stop()
-	deadlineAt := time.Now().Add(cfg.Deadline)
+	return cfg
+}
 
-	an := classify.New(p)
-	lines := make(chan lineMsg, 1024)
-	go func() {
-		lr := con.Lines()
-		for {
-			l, err := lr.Next(ctx, cfg.Settle)
-			select {
-			case lines <- lineMsg{l, err}:
-			case <-ctx.Done():
-				return
-			}
-			if err != nil {
-				return
-			}
-		}
-	}()
-	silence := make(chan error, 1)
-	// The window counts from now at the earliest: time the harness spent before following
-	// the boot (typing at a loader's menu that shows only on the screen) is not the
-	// guest's silence.
-	runStart := time.Now()
-	go func() { silence <- waitSilenceFrom(ctx, con, cfg.Silence, runStart) }()
+// follower is the state of one boot being followed (see Run).
+type follower struct {
+	ctx context.Context
+	con *console.Console
+	m   hosts.Machine // nil for an offline console
+	cfg Config
+	an  *classify.Analyzer
+	out Outcome
 
-	var exited <-chan struct{}
-	if m != nil {
-		exited = m.Exited()
-	}
-	var (
-		out        Outcome
-		lastStage  string
-		lastComp   string
-		stageSince = con.Opened()
-		grace      <-chan time.Time
-		graceWhy   string
-		streamEnd  bool
-	)
-	out.StageAt = map[string]time.Duration{}
-	finish := func(v record.Verdict, reason string) Outcome {
-		out.Verdict, out.Reason = v, reason
-		out.Decided = time.Now()
-		if cfg.Screen != nil && v != record.Pass {
-			// The last screen of a hung or crashed machine is the first thing a developer
-			// wants to see.
-			capture(ctx, cfg.Screen, string(v))
-		}
-		out.LastOutput = con.LastOutput()
-		out.Analysis = an.Snapshot()
-		for _, s := range out.Analysis.Stages {
-			if !s.Time.IsZero() {
-				out.StageAt[s.Name] = s.Time.Sub(con.Opened())
-			}
-		}
-		return out
-	}
-	// hang decides HANG unless a console gap may have hidden the deciding output.
-	hang := func(reason string) Outcome {
-		if g := hiddenBy(cfg.Gaps, an.Snapshot()); g != nil {
-			return finish(record.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
-				g, orNone(an.LastStage()), reason))
-		}
-		return finish(record.Hang, reason)
-	}
-	fatal := an.FatalEvent
-	// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
-	endOfOutput := func(why string) Outcome {
-		if e := fatal(); e != nil {
-			return finish(record.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
-		}
-		return finish(record.Infra, why)
-	}
-	stageTicker := time.NewTicker(250 * time.Millisecond)
-	defer stageTicker.Stop()
+	// event sources
+	lines       chan lineMsg
+	silence     chan error
+	exited      <-chan struct{} // nil once handled, or without a machine
+	grace       <-chan time.Time
+	deadline    *time.Timer
+	stageTicker *time.Ticker
+
+	deadlineAt time.Time
+	lastStage  string
+	lastComp   string
+	stageSince time.Time // when lastStage was reached (moved on by pauses)
+	graceWhy   string    // what started the grace period
+	streamEnd  bool      // the console closed
 
 	// The screen: captures as stages are reached, looks while a screen marker is awaited.
-	captured := 0
-	progressed := func() {
-		if st, c := an.LastStage(), an.LastComponent(); st != lastStage || c != lastComp {
-			if st != lastStage {
-				stageSince = time.Now()
-			}
-			lastStage, lastComp = st, c
-			if cfg.OnProgress != nil {
-				cfg.OnProgress(lastStage, lastComp)
-			}
-		}
-		if cfg.Screen != nil && an.StagesReached() > captured {
-			hits := an.Snapshot().Stages
-			for _, h := range hits[captured:] {
-				capture(ctx, cfg.Screen, "stage "+h.Name)
-			}
-			captured = len(hits)
-		}
-	}
-	var screenTick <-chan time.Time
-	if cfg.Screen != nil && p.HasScreen() {
-		every := cfg.ScreenEvery
-		if every <= 0 {
-			every = time.Second
-		}
-		t := time.NewTicker(every)
-		defer t.Stop()
-		screenTick = t.C
-	}
-	screenFailed := false
+	screenTicker *time.Ticker // nil without a screen or screen markers
+	screenTick   <-chan time.Time
+	captured     int  // stages captured so far
+	screenFailed bool // a look failed (noted once)
 
 	// Pauses (seen on the stage ticker and whenever a timer fires): the time a pause lasts
 	// is added to the deadline and the stage clock, and a watchdog that fired during it is
 	// armed again from the resume.
-	pz := pausable(m)
-	var (
-		pausedAt  time.Time // start of the current pause; zero while running
-		resumedAt time.Time // end of the last pause
-		parked    bool      // the watchdog fired during the pause
-	)
-	armSilence := func(from time.Time) {
-		go func() { silence <- waitSilenceFrom(ctx, con, cfg.Silence, from) }()
-	}
-	observePause := func() (paused bool) {
-		if pz == nil {
-			return false
-		}
-		now := time.Now()
-		switch p := pz.Paused(); {
-		case p && pausedAt.IsZero():
-			pausedAt = now
-		case !p && !pausedAt.IsZero():
-			d := now.Sub(pausedAt)
-			pausedAt, resumedAt = time.Time{}, now
-			stageSince = stageSince.Add(d)
-			deadlineAt = deadlineAt.Add(d)
-			deadline.Reset(time.Until(deadlineAt))
-			if parked {
-				parked = false
-				armSilence(now)
-			}
-		}
-		return !pausedAt.IsZero()
-	}
+	pz        Pausable
+	pausedAt  time.Time // start of the current pause; zero while running
+	resumedAt time.Time // end of the last pause
+	parked    bool      // the watchdog fired during the pause
+}
 
+func newFollower(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) *follower {
+	f := &follower{ctx: ctx, con: con, m: m, cfg: cfg, an: classify.New(cfg.Profile),
+		lines: make(chan lineMsg, 1024), silence: make(chan error, 1),
+		deadline: time.NewTimer(cfg.Deadline), deadlineAt: time.Now().Add(cfg.Deadline),
+		stageTicker: time.NewTicker(250 * time.Millisecond),
+		stageSince:  con.Opened(), pz: pausable(m)}
+	f.out.StageAt = map[string]time.Duration{}
+	if m != nil {
+		f.exited = m.Exited()
+	}
+	go f.readLines()
+	// The window counts from now at the earliest: time the harness spent before following
+	// the boot (typing at a loader's menu that shows only on the screen) is not the
+	// guest's silence.
+	f.armSilence(time.Now())
+	if cfg.Screen != nil && cfg.Profile.HasScreen() {
+		every := cfg.ScreenEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		f.screenTicker = time.NewTicker(every)
+		f.screenTick = f.screenTicker.C
+	}
+	return f
+}
+
+func (f *follower) stop() {
+	f.deadline.Stop()
+	f.stageTicker.Stop()
+	if f.screenTicker != nil {
+		f.screenTicker.Stop()
+	}
+}
+
+// readLines forwards the console's lines (and the error that ends them) to f.lines.
+func (f *follower) readLines() {
+	lr := f.con.Lines()
 	for {
+		l, err := lr.Next(f.ctx, f.cfg.Settle)
 		select {
-		case msg := <-lines:
-			if msg.err != nil {
-				if errors.Is(msg.err, console.ErrClosed) {
-					streamEnd = true
-					if grace == nil {
-						graceWhy = "console closed: " + msg.err.Error()
-						if m != nil && m.ExitErr() != nil {
-							graceWhy = m.ExitErr().Error()
-						}
-					}
-					return endOfOutput(graceWhy)
-				}
-				return finish(record.Infra, "console: "+msg.err.Error())
-			}
-			out.Lines = msg.l.N
-			for _, s := range an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
-				if err := con.Send(ctx, s); err != nil {
-					return finish(record.Infra, "console send: "+err.Error())
-				}
-			}
-			done := an.Reached(cfg.Until)
-			if done {
-				out.Reached = time.Now() // before the stage's capture
-			}
-			progressed()
-			if done {
-				lingerOn(ctx, con, an, lines, cfg.Linger)
-				return finish(record.Pass, "reached "+cfg.Until)
-			}
-			if grace == nil && fatal() != nil {
-				graceWhy = "fatal signature"
-				grace = time.After(cfg.Grace)
-			}
-		case <-grace:
-			if e := fatal(); e != nil {
-				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
-			}
-			return endOfOutput(graceWhy)
-		case <-exited:
-			exited = nil
-			if m.ExitErr() == nil {
-				// Finished without a fault (a replay played its whole transcript): the console
-				// stays open, and the output decides, as on a machine that stopped printing.
-				continue
-			}
-			if grace == nil {
-				graceWhy = "VM exited: " + m.ExitErr().Error()
-				// Keep reading what the VM wrote before it died.
-				grace = time.After(cfg.Grace)
-			}
-		case err := <-silence:
-			if err != nil {
-				if errors.Is(err, console.ErrClosed) {
-					continue // the line reader reports the end with everything read
-				}
-				return finish(record.Infra, "watchdog: "+err.Error())
-			}
-			if grace != nil || streamEnd {
-				continue
-			}
-			if observePause() {
-				parked = true // not a hang; armed again at the resume
-				continue
-			}
-			if resumedAt.After(con.LastOutput()) && time.Since(resumedAt) < cfg.Silence {
-				armSilence(resumedAt) // silent since the resume, not yet for a whole window
-				continue
-			}
-			if e := fatal(); e != nil {
-				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
-			}
-			return hang(hangReason(fmt.Sprintf("no output for %s", cfg.Silence), an.Snapshot()))
-		case <-deadline.C:
-			if observePause() || time.Now().Before(deadlineAt) {
-				continue // paused, or moved by a pause (the timer is set again)
-			}
-			if e := fatal(); e != nil {
-				return finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
-			}
-			return hang(hangReason(fmt.Sprintf("boot deadline %s passed", cfg.Deadline), an.Snapshot()))
-		case <-screenTick:
-			stages, resps := screenAwaited(p, an)
-			if len(stages) == 0 && len(resps) == 0 {
-				continue
-			}
-			lctx, lcancel := context.WithTimeout(ctx, 30*time.Second)
-			seenSt, seenResp, err := cfg.Screen.Look(lctx, p, stages, resps)
-			lcancel()
-			if err != nil {
-				if !screenFailed {
-					screenFailed = true
-					con.Note("screen: " + err.Error())
-				}
-				continue
-			}
-			for _, i := range seenResp {
-				r := p.Responses[i]
-				if !an.Respond(i) || len(r.Keys) == 0 {
-					continue
-				}
-				con.Note(fmt.Sprintf("screen: %s seen, pressing %v", r.Screen, r.Keys))
-				if err := cfg.Screen.Press(ctx, r.Keys); err != nil {
-					return finish(record.Infra, "keyboard: "+err.Error())
-				}
-			}
-			for _, i := range seenSt {
-				if an.ReachOnScreen(p.Stages[i].Name, time.Now()) {
-					con.Note("screen: stage " + p.Stages[i].Name + " seen on the screen")
-				}
-			}
-			if an.Reached(cfg.Until) {
-				out.Reached = time.Now()
-				progressed()
-				return finish(record.Pass, "reached "+cfg.Until+" (on the screen)")
-			}
-			progressed()
-		case <-stageTicker.C:
-			if observePause() {
-				continue
-			}
-			if next := nextStage(p, an); next != nil && next.Timeout > 0 {
-				limit := time.Duration(float64(next.Timeout) * cfg.Scale)
-				if time.Since(stageSince) > limit {
-					return hang(hangReason(fmt.Sprintf("stage %s not reached within %s", next.Name, limit), an.Snapshot()))
-				}
-			}
-		case <-ctx.Done():
-			return finish(record.Infra, "cancelled: "+ctx.Err().Error())
+		case f.lines <- lineMsg{l, err}:
+		case <-f.ctx.Done():
+			return
+		}
+		if err != nil {
+			return
 		}
 	}
+}
+
+// finish decides the boot.
+func (f *follower) finish(v record.Verdict, reason string) *Outcome {
+	out := f.out
+	out.Verdict, out.Reason = v, reason
+	out.Decided = time.Now()
+	if f.cfg.Screen != nil && v != record.Pass {
+		// The last screen of a hung or crashed machine is the first thing a developer
+		// wants to see.
+		capture(f.ctx, f.cfg.Screen, string(v))
+	}
+	out.LastOutput = f.con.LastOutput()
+	out.Analysis = f.an.Snapshot()
+	for _, s := range out.Analysis.Stages {
+		if !s.Time.IsZero() {
+			out.StageAt[s.Name] = s.Time.Sub(f.con.Opened())
+		}
+	}
+	return &out
+}
+
+// hang decides HANG unless a console gap may have hidden the deciding output.
+func (f *follower) hang(reason string) *Outcome {
+	if g := hiddenBy(f.cfg.Gaps, f.an.Snapshot()); g != nil {
+		return f.finish(record.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
+			g, orNone(f.an.LastStage()), reason))
+	}
+	return f.finish(record.Hang, reason)
+}
+
+// crashed decides CRASH when a fatal signature was seen (nil otherwise).
+func (f *follower) crashed() *Outcome {
+	if e := f.an.FatalEvent(); e != nil {
+		return f.finish(record.Crash, fmt.Sprintf("%s (%s)", e.Title, e.Component))
+	}
+	return nil
+}
+
+// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
+func (f *follower) endOfOutput(why string) *Outcome {
+	if e := f.an.FatalEvent(); e != nil {
+		return f.finish(record.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
+	}
+	return f.finish(record.Infra, why)
+}
+
+// onLine feeds a line to the analyser (answering what the profile answers), reports
+// progress, and ends the boot at the target stage or starts the grace period at a fatal
+// signature. The end of the console decides the boot from what was read.
+func (f *follower) onLine(msg lineMsg) *Outcome {
+	if msg.err != nil {
+		return f.onConsoleEnd(msg.err)
+	}
+	f.out.Lines = msg.l.N
+	for _, s := range f.an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
+		if err := f.con.Send(f.ctx, s); err != nil {
+			return f.finish(record.Infra, "console send: "+err.Error())
+		}
+	}
+	done := f.an.ReachedOrPassed(f.cfg.Until)
+	if done {
+		f.out.Reached = time.Now() // before the stage's capture
+	}
+	f.progressed()
+	if done {
+		lingerOn(f.ctx, f.con, f.an, f.lines, f.cfg.Linger)
+		return f.finish(record.Pass, "reached "+f.cfg.Until)
+	}
+	if f.grace == nil && f.an.FatalEvent() != nil {
+		f.graceWhy = "fatal signature"
+		f.grace = time.After(f.cfg.Grace)
+	}
+	return nil
+}
+
+// progressed reports a new stage or component and captures the screen at each stage reached.
+func (f *follower) progressed() {
+	if st, c := f.an.LastStage(), f.an.LastComponent(); st != f.lastStage || c != f.lastComp {
+		if st != f.lastStage {
+			f.stageSince = time.Now()
+		}
+		f.lastStage, f.lastComp = st, c
+		if f.cfg.OnProgress != nil {
+			f.cfg.OnProgress(f.lastStage, f.lastComp)
+		}
+	}
+	if f.cfg.Screen != nil && f.an.StagesReached() > f.captured {
+		hits := f.an.Snapshot().Stages
+		for _, h := range hits[f.captured:] {
+			capture(f.ctx, f.cfg.Screen, "stage "+h.Name)
+		}
+		f.captured = len(hits)
+	}
+}
+
+// onScreenTick looks at the screen while a screen marker or a screen response is awaited:
+// answers a menu with keys, marks stages seen on the screen, and ends the boot at the
+// target stage.
+func (f *follower) onScreenTick() *Outcome {
+	p := f.cfg.Profile
+	stages, resps := screenAwaited(p, f.an)
+	if len(stages) == 0 && len(resps) == 0 {
+		return nil
+	}
+	lctx, lcancel := context.WithTimeout(f.ctx, 30*time.Second)
+	seenSt, seenResp, err := f.cfg.Screen.Look(lctx, p, stages, resps)
+	lcancel()
+	if err != nil {
+		if !f.screenFailed {
+			f.screenFailed = true
+			f.con.Note("screen: " + err.Error())
+		}
+		return nil
+	}
+	for _, i := range seenResp {
+		r := p.Responses[i]
+		if !f.an.Respond(i) || len(r.Keys) == 0 {
+			continue
+		}
+		f.con.Note(fmt.Sprintf("screen: %s seen, pressing %v", r.Screen, r.Keys))
+		if err := f.cfg.Screen.Press(f.ctx, r.Keys); err != nil {
+			return f.finish(record.Infra, "keyboard: "+err.Error())
+		}
+	}
+	for _, i := range seenSt {
+		if f.an.ReachOnScreen(p.Stages[i].Name, time.Now()) {
+			f.con.Note("screen: stage " + p.Stages[i].Name + " seen on the screen")
+		}
+	}
+	if f.an.ReachedOrPassed(f.cfg.Until) {
+		f.out.Reached = time.Now()
+		f.progressed()
+		return f.finish(record.Pass, "reached "+f.cfg.Until+" (on the screen)")
+	}
+	f.progressed()
+	return nil
 }
 
 // screenAwaited is what to look for on the screen now: the stages ScreenAwaited names, and
@@ -454,6 +440,125 @@ func capture(ctx context.Context, s Screen, why string) {
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	s.Capture(cctx, why)
+}
+
+// onConsoleEnd decides the boot when the line reader stops with err.
+func (f *follower) onConsoleEnd(err error) *Outcome {
+	if !errors.Is(err, console.ErrClosed) {
+		return f.finish(record.Infra, "console: "+err.Error())
+	}
+	f.streamEnd = true
+	if f.grace == nil {
+		f.graceWhy = "console closed: " + err.Error()
+		if f.m != nil && f.m.ExitErr() != nil {
+			f.graceWhy = f.m.ExitErr().Error()
+		}
+	}
+	return f.endOfOutput(f.graceWhy)
+}
+
+// onGraceOver decides after the output collected past a fatal signature or a VM exit.
+func (f *follower) onGraceOver() *Outcome {
+	if o := f.crashed(); o != nil {
+		return o
+	}
+	return f.endOfOutput(f.graceWhy)
+}
+
+// onExit starts the grace period when the machine died with a fault.
+func (f *follower) onExit() *Outcome {
+	f.exited = nil
+	if f.m.ExitErr() == nil {
+		// Finished without a fault (a replay played its whole transcript): the console
+		// stays open, and the output decides, as on a machine that stopped printing.
+		return nil
+	}
+	if f.grace == nil {
+		f.graceWhy = "VM exited: " + f.m.ExitErr().Error()
+		// Keep reading what the VM wrote before it died.
+		f.grace = time.After(f.cfg.Grace)
+	}
+	return nil
+}
+
+// onSilence handles the watchdog: a HANG (or CRASH, if a fatal signature was seen) unless
+// the machine is paused or was resumed less than a window ago.
+func (f *follower) onSilence(err error) *Outcome {
+	if err != nil {
+		if errors.Is(err, console.ErrClosed) {
+			return nil // the line reader reports the end with everything read
+		}
+		return f.finish(record.Infra, "watchdog: "+err.Error())
+	}
+	if f.grace != nil || f.streamEnd {
+		return nil
+	}
+	if f.observePause() {
+		f.parked = true // not a hang; armed again at the resume
+		return nil
+	}
+	if f.resumedAt.After(f.con.LastOutput()) && time.Since(f.resumedAt) < f.cfg.Silence {
+		f.armSilence(f.resumedAt) // silent since the resume, not yet for a whole window
+		return nil
+	}
+	if o := f.crashed(); o != nil {
+		return o
+	}
+	return f.hang(hangReason(fmt.Sprintf("no output for %s", f.cfg.Silence), f.an.Snapshot()))
+}
+
+// onDeadline ends the boot at its deadline, moved on by the pauses.
+func (f *follower) onDeadline() *Outcome {
+	if f.observePause() || time.Now().Before(f.deadlineAt) {
+		return nil // paused, or moved by a pause (the timer is set again)
+	}
+	if o := f.crashed(); o != nil {
+		return o
+	}
+	return f.hang(hangReason(fmt.Sprintf("boot deadline %s passed", f.cfg.Deadline), f.an.Snapshot()))
+}
+
+// onStageTick ends the boot when the next stage's timeout passed (not while paused).
+func (f *follower) onStageTick() *Outcome {
+	if f.observePause() {
+		return nil
+	}
+	if next := nextStage(f.cfg.Profile, f.an); next != nil && next.Timeout > 0 {
+		limit := time.Duration(float64(next.Timeout) * f.cfg.Scale)
+		if time.Since(f.stageSince) > limit {
+			return f.hang(hangReason(fmt.Sprintf("stage %s not reached within %s", next.Name, limit), f.an.Snapshot()))
+		}
+	}
+	return nil
+}
+
+func (f *follower) armSilence(from time.Time) {
+	go func() { f.silence <- waitSilenceFrom(f.ctx, f.con, f.cfg.Silence, from) }()
+}
+
+// observePause notes the start or end of a pause and reports whether the machine is paused;
+// at a resume it moves the stage clock and the deadline on by the pause and re-arms a
+// watchdog that fired during it.
+func (f *follower) observePause() (paused bool) {
+	if f.pz == nil {
+		return false
+	}
+	now := time.Now()
+	switch p := f.pz.Paused(); {
+	case p && f.pausedAt.IsZero():
+		f.pausedAt = now
+	case !p && !f.pausedAt.IsZero():
+		d := now.Sub(f.pausedAt)
+		f.pausedAt, f.resumedAt = time.Time{}, now
+		f.stageSince = f.stageSince.Add(d)
+		f.deadlineAt = f.deadlineAt.Add(d)
+		f.deadline.Reset(time.Until(f.deadlineAt))
+		if f.parked {
+			f.parked = false
+			f.armSilence(now)
+		}
+	}
+	return !f.pausedAt.IsZero()
 }
 
 // hiddenBy returns the latest console gap that is still open or ended after the last stage

@@ -30,13 +30,7 @@ func TestHeaderOnlyAtTopAndCountedInLineNumbers(t *testing.T) {
 	if a.Stages[0].Name != "kernel" || a.Stages[0].Line != 4 || a.Stages[1].Name != "login" || a.Stages[1].Line != 6 {
 		t.Fatalf("stages %+v", a.Stages)
 	}
-	h, body, n := SplitHeader([]byte("# a\r\n# b\n#\nx\n# c\n"))
-	if n != 3 || string(h) != "# a\r\n# b\n#\n" || string(body) != "x\n# c\n" {
-		t.Fatalf("SplitHeader: %d %q %q", n, h, body)
-	}
-	if _, body, n := SplitHeader([]byte("#!/bin/sh\n")); n != 0 || len(body) != 10 {
-		t.Fatal("'#!' is not a header line")
-	}
+	// SplitHeader itself is tested in transcript.
 }
 
 func TestLongLinesAreCut(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 var updateFixtures = flag.Bool("update-fixtures", false, "rewrite fixtures/transcripts/*.expect.json from the analysis (review the diff!)")
@@ -64,7 +65,7 @@ func TestFixturesCoverEverySignatureRow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, body, _ := SplitHeader(b)
+		_, body, _ := transcript.SplitHeader(b)
 		for _, line := range strings.Split(console.NormalizeString(string(body)), "\n") {
 			for i, sig := range profile.Redox.Signatures {
 				if _, ok := sig.Match.Match(line); ok {

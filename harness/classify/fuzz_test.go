@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // chunkReader returns its data in reads of a fixed odd size, to move every chunk
@@ -161,7 +162,7 @@ func corpus(b *testing.B) []byte {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, body, _ := SplitHeader(raw)
+			_, body, _ := transcript.SplitHeader(raw)
 			if len(body) > 0 && body[len(body)-1] != '\n' {
 				body = append(body[:len(body):len(body)], '\n')
 			}

@@ -1,6 +1,7 @@
 package classify
 
 import (
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"os"
 	"path/filepath"
 	"testing"
@@ -26,14 +27,11 @@ func moduleRoot(t testing.TB) string {
 }
 
 // sharedLogs is ../shared/redox-logs beside the module root: real Redox transcripts that
-// must not be copied into the repository. Tests that need them skip when it is absent.
+// must not be copied into the repository. Tests that need them skip when it is absent (fail
+// under fixtures.RequireSharedEnv, as in CI).
 func sharedLogs(t testing.TB) string {
 	t.Helper()
-	dir := filepath.Join(moduleRoot(t), "..", "shared", "redox-logs")
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		t.Skipf("real Redox transcripts not available: %s is absent (they live beside the repository, never in it)", dir)
-	}
-	return dir
+	return fixtures.SharedDir(t, "redox-logs")
 }
 
 func fixtureDir(t testing.TB) string {

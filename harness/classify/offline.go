@@ -8,6 +8,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // MaxLineLen is where offline analysis cuts a line that never ends (the console's line
@@ -19,33 +20,6 @@ type Input struct {
 	HeaderLines int   // leading "# " comment lines skipped
 	Lines       int   // lines analysed after the header
 	Bytes       int64 // raw bytes after the header
-}
-
-// IsHeaderLine reports whether a raw line (with or without its line break) is a comment
-// of a transcript's leading header: "# ..." or a bare "#".
-func IsHeaderLine(line []byte) bool {
-	line = bytes.TrimRight(line, "\r\n")
-	return len(line) == 1 && line[0] == '#' || bytes.HasPrefix(line, []byte("# "))
-}
-
-// SplitHeader splits a transcript into its leading comment header (the lines starting
-// with "# " that annotated transcripts begin with) and the console bytes after it.
-func SplitHeader(b []byte) (header, body []byte, lines int) {
-	off := 0
-	for off < len(b) {
-		end := bytes.IndexByte(b[off:], '\n')
-		if end < 0 {
-			end = len(b)
-		} else {
-			end += off + 1
-		}
-		if !IsHeaderLine(b[off:end]) {
-			break
-		}
-		off = end
-		lines++
-	}
-	return b[:off], b[off:], lines
 }
 
 // Analyze reads a whole transcript and finishes the analysis (a log that stops before
@@ -111,7 +85,7 @@ func FeedReader(an *Analyzer, r io.Reader) (Input, error) {
 		switch {
 		case skipping:
 			// The rest of an over-long header line.
-		case len(line) > 0 && IsHeaderLine(line[:min(len(line), 2)]) && (len(line) > 1 || err != nil):
+		case len(line) > 0 && transcript.IsHeaderLine(line[:min(len(line), 2)]) && (len(line) > 1 || err != nil):
 			in.HeaderLines++
 		case len(line) > 0:
 			inHeader = false

@@ -13,9 +13,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // ErrClosed is returned once the stream has ended (EOF, VM died, socket closed) and no
@@ -79,7 +80,7 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 		if err != nil {
 			return nil, fmt.Errorf("console transcript: %w", err)
 		}
-		tf, err := os.OpenFile(opts.Transcript+".times", os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
+		tf, err := os.OpenFile(transcript.TimesPath(opts.Transcript), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 		if err != nil {
 			f.Close()
 			return nil, fmt.Errorf("console transcript times: %w", err)
@@ -87,8 +88,7 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 		c.tf, c.timesF = f, tf
 		c.tfBuf = bufio.NewWriterSize(f, 256<<10)
 		c.times = bufio.NewWriterSize(tf, 16<<10)
-		fmt.Fprintf(c.times, "# redox-hwtest transcript times: <raw byte offset> <unix ns> per read; '> <unix ns> <quoted>' for input sent; '! <unix ns> <quoted>' for notes\n")
-		fmt.Fprintf(c.times, "0 %d\n", c.opened.UnixNano())
+		transcript.WriteTimesHeader(c.times, c.opened)
 	}
 	go c.readLoop()
 	if c.tf != nil {
@@ -130,7 +130,7 @@ func (c *Console) readLoop() {
 			chunk := buf[:n]
 			if c.tf != nil {
 				c.tmu.Lock()
-				fmt.Fprintf(c.times, "%d %d\n", c.RawBytes(), now.UnixNano())
+				transcript.WriteRead(c.times, c.RawBytes(), now)
 				w := chunk
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
@@ -189,7 +189,7 @@ func (c *Console) append(text []byte, now time.Time, raw int64) {
 func (c *Console) finish(err error) {
 	if c.tf != nil {
 		c.tmu.Lock()
-		fmt.Fprintf(c.times, "! %d %s\n", time.Now().UnixNano(), strconv.Quote("end: "+err.Error()))
+		transcript.WriteMark(c.times, transcript.MarkNote, time.Now(), "end: "+err.Error())
 		c.times.Flush()
 		c.tfBuf.Flush()
 		c.tmu.Unlock()
@@ -427,7 +427,7 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 func (c *Console) Send(ctx context.Context, s string) error {
 	c.sendMu.Lock()
 	defer c.sendMu.Unlock()
-	c.note('>', s)
+	c.note(transcript.MarkInput, s)
 	if c.opts.CharDelay <= 0 {
 		_, err := io.WriteString(c.rw, s)
 		return err
@@ -449,7 +449,7 @@ func (c *Console) Send(ctx context.Context, s string) error {
 
 // Note records a harness remark (a dropped serial line, a power cycle) in the times file
 // with the current time, so the transcript can be read against what the harness did.
-func (c *Console) Note(s string) { c.note('!', s) }
+func (c *Console) Note(s string) { c.note(transcript.MarkNote, s) }
 
 func (c *Console) note(kind byte, s string) {
 	if c.tf == nil || c.Err() != nil {
@@ -461,7 +461,7 @@ func (c *Console) note(kind byte, s string) {
 	if c.opts.Filter != nil {
 		text = string(c.opts.Filter([]byte(s)))
 	}
-	fmt.Fprintf(c.times, "%c %d %s\n", kind, time.Now().UnixNano(), strconv.Quote(text))
+	transcript.WriteMark(c.times, kind, time.Now(), text)
 	c.times.Flush()
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -21,7 +22,7 @@ type Options struct {
 	ExitCode func() (int, bool)
 	// Wait bounds, before time scaling, how long to wait after the commands for a
 	// self-testing image to finish (FUNC_TESTS_COMPLETE, or its exit through
-	// isa-debug-exit). Default 60s.
+	// the redoxer exit device). Default 60s.
 	Wait time.Duration
 	// CommandTimeout bounds each command before time scaling (default 120s).
 	CommandTimeout time.Duration
@@ -38,57 +39,85 @@ type Report struct {
 // Run runs the job's suite commands (when the boot reached the shell), reads the FUNC_TEST
 // protocol from the boot log and from the commands' output (and, for an image that tests
 // itself, from the console until FUNC_TESTS_COMPLETE or the machine exits), and judges the
-// exit status on hosts with isa-debug-exit.
+// exit status on hosts with the redoxer exit device. Each step is one method of guestRun.
 func Run(ctx context.Context, b *job.Booted, o Options) Report {
+	g := newGuestRun(b, o)
+	g.rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
+	g.commands(ctx)
+	g.followSelfTest(ctx)
+	g.rep.Checks = append(g.rep.Checks, g.rep.funcChecks()...)
+	if g.selfExit {
+		g.rep.Checks = append(g.rep.Checks, g.exitStatus())
+	}
+	return g.finish()
+}
+
+// guestRun is the state of one guest suite job (see Run).
+type guestRun struct {
+	b        *job.Booted
+	o        Options
+	scale    float64 // the host's time scale
+	from     int64   // console offset up to which the output was parsed
+	selfExit bool    // the host has the redoxer exit device: the guest ends the machine itself
+	rep      Report
+}
+
+func newGuestRun(b *job.Booted, o Options) *guestRun {
 	if o.Wait <= 0 {
 		o.Wait = 60 * time.Second
 	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 120 * time.Second
 	}
-	scale := 1.0
+	g := &guestRun{b: b, o: o, scale: 1, selfExit: HasExitDevice(b.Job.Host)}
 	if b.Machine != nil {
-		scale = b.Machine.TimeScale()
+		g.scale = b.Machine.TimeScale()
 	}
-	var rep Report
-	rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
-	exited := func() bool {
-		if b.Machine == nil {
-			return false
-		}
-		select {
-		case <-b.Machine.Exited():
-			return true
-		default:
-			return false
-		}
-	}
-	exitCode := func() (int, bool) {
-		if o.ExitCode == nil || !exited() {
-			return 0, false
-		}
-		return o.ExitCode()
-	}
-	var from int64
 	if b.Console != nil {
-		from = b.Console.Offset()
+		g.from = b.Console.Offset()
 	}
+	return g
+}
 
-	// The command list.
-	cmds := b.Job.Suite.Commands
+func (g *guestRun) scaled(d time.Duration) time.Duration { return time.Duration(float64(d) * g.scale) }
+
+// exited reports whether the machine has ended.
+func (g *guestRun) exited() bool {
+	if g.b.Machine == nil {
+		return false
+	}
+	select {
+	case <-g.b.Machine.Exited():
+		return true
+	default:
+		return false
+	}
+}
+
+// exitCode is the machine's exit status, once it has ended and the host kind can tell.
+func (g *guestRun) exitCode() (int, bool) {
+	if g.o.ExitCode == nil || !g.exited() {
+		return 0, false
+	}
+	return g.o.ExitCode()
+}
+
+// commands runs the suite's command list, or judges it not run when the boot failed.
+func (g *guestRun) commands(ctx context.Context) {
+	cmds := g.b.Job.Suite.Commands
 	switch {
 	case len(cmds) == 0:
-	case b.Outcome.Verdict != record.Pass:
-		v := b.Outcome.Verdict
+	case g.b.Outcome.Verdict != record.Pass:
+		v := g.b.Outcome.Verdict
 		if v != record.Hang && v != record.Crash {
 			v = record.Infra
 		}
 		for _, c := range cmds {
-			rep.Checks = append(rep.Checks, record.Check{Name: CommandCheck(c.Name), Verdict: v,
-				Component: b.Outcome.Analysis.LastComponent, Message: "not run: the boot did not reach the shell: " + b.Outcome.Reason})
+			g.rep.Checks = append(g.rep.Checks, record.Check{Name: CommandCheck(c.Name), Verdict: v,
+				Component: g.b.Outcome.Analysis.LastComponent, Message: "not run: the boot did not reach the shell: " + g.b.Outcome.Reason})
 		}
 	default:
-		s, err := session.Open(ctx, b)
+		s, err := session.Open(ctx, g.b)
 		ended := ""
 		for _, c := range cmds {
 			ch := record.Check{Name: CommandCheck(c.Name)}
@@ -98,91 +127,106 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 			case ended != "":
 				ch.Verdict, ch.Message = record.Skip, "not run: "+ended
 			default:
-				cctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.CommandTimeout)*scale))
-				start := time.Now()
-				r, rerr := s.RunResult(cctx, c.Run)
-				cancel()
-				ch.Duration = time.Since(start)
-				rep.Func.Parse(r.Stdout)
-				if rerr != nil {
-					// Give a VM that is going down a moment to be seen gone.
-					waitExit(b, 2*time.Second)
-				}
-				switch {
-				case rerr == nil:
-					ch.Verdict, ch.Message = judgeOutput(r, c.Expect)
-				case exited():
-					code, ok := exitCode()
-					ended = fmt.Sprintf("the machine ended during %q", c.Name)
-					if ok {
-						ended += fmt.Sprintf(" (exit status %d)", code)
-					}
-					if ok && code&1 == 1 {
-						ch.Verdict = record.Pass
-						ch.Message = fmt.Sprintf("ended the machine through isa-debug-exit (QEMU exit status %d; judged by %s)", code, CheckExitStatus)
-					} else {
-						ch.Verdict, ch.Message = record.Infra, ended+": "+rerr.Error()
-					}
-				case errors.Is(rerr, context.DeadlineExceeded):
-					ch.Verdict, ch.Component = record.Hang, c.Name
-					ch.Message = fmt.Sprintf("did not finish within %s: %v", time.Duration(float64(o.CommandTimeout)*scale), rerr)
-				case errors.Is(rerr, console.ErrClosed):
-					ch.Verdict, ch.Message = record.Infra, "console closed: "+rerr.Error()
-					ended = "the console closed"
-				default:
-					ch.Verdict, ch.Message = record.Fail, rerr.Error()
-				}
+				ch, ended = g.command(ctx, s, c)
 			}
-			rep.Checks = append(rep.Checks, ch)
+			g.rep.Checks = append(g.rep.Checks, ch)
 		}
-		if b.Console != nil {
-			from = b.Console.Offset()
+		if g.b.Console != nil {
+			g.from = g.b.Console.Offset()
 		}
 	}
+}
 
-	// A self-testing image: follow the console until the protocol completes or the machine
-	// exits.
-	selfExit := b.Job.Host.HasFeature("isa-debug-exit")
-	needComplete := rep.Func.Started && !rep.Func.Complete
-	if b.Console != nil && (needComplete || (selfExit && !exited())) {
-		wctx, cancel := context.WithTimeout(ctx, time.Duration(float64(o.Wait)*scale))
-		if needComplete {
-			if m, err := b.Console.Expect(wctx, from, "FUNC_TESTS_COMPLETE"); err == nil {
-				rep.Func.Parse(b.Console.Text(from, m.End))
-				from = m.End
-			}
-		}
-		if selfExit && b.Machine != nil {
-			select {
-			case <-b.Machine.Exited():
-			case <-wctx.Done():
-			}
-		}
-		cancel()
-		rep.Func.Parse(b.Console.Text(from, b.Console.Offset()))
+// command runs one command and judges it; ended, when set, says why the commands after it
+// cannot run (the machine ended, the console closed).
+func (g *guestRun) command(ctx context.Context, s *session.Session, c matrix.GuestCommand) (ch record.Check, ended string) {
+	ch = record.Check{Name: CommandCheck(c.Name)}
+	cctx, cancel := context.WithTimeout(ctx, g.scaled(g.o.CommandTimeout))
+	start := time.Now()
+	r, rerr := s.RunResult(cctx, c.Run)
+	cancel()
+	ch.Duration = time.Since(start)
+	g.rep.Func.Parse(r.Stdout)
+	if rerr != nil {
+		// Give a VM that is going down a moment to be seen gone.
+		waitExit(g.b, 2*time.Second)
 	}
-
-	// The protocol.
-	rep.Checks = append(rep.Checks, rep.funcChecks()...)
-
-	// The exit status.
-	if selfExit {
-		ch := record.Check{Name: CheckExitStatus}
-		if code, ok := exitCode(); ok {
-			rep.Exited, rep.ExitCode = true, code
-			ch.Verdict, ch.Message = ExitVerdict(code)
-		} else if exited() {
-			ch.Verdict, ch.Message = record.Infra, "the machine ended without an exit status (killed?)"
+	switch {
+	case rerr == nil:
+		ch.Verdict, ch.Message = judgeOutput(r, c.Expect)
+	case g.exited():
+		code, ok := g.exitCode()
+		ended = fmt.Sprintf("the machine ended during %q", c.Name)
+		if ok {
+			ended += fmt.Sprintf(" (exit status %d)", code)
+		}
+		if ok && ThroughExitDevice(g.b.Job.Host.Arch, code) {
+			ch.Verdict = record.Pass
+			ch.Message = fmt.Sprintf("ended the machine through %s (QEMU exit status %d; judged by %s)", exitDevice(g.b.Job.Host.Arch), code, CheckExitStatus)
 		} else {
-			ch.Verdict = record.Hang
-			ch.Message = fmt.Sprintf("the guest did not exit through isa-debug-exit within %s after its tests", time.Duration(float64(o.Wait)*scale))
+			ch.Verdict, ch.Message = record.Infra, ended+": "+rerr.Error()
 		}
-		rep.Checks = append(rep.Checks, ch)
+	case errors.Is(rerr, context.DeadlineExceeded):
+		ch.Verdict, ch.Component = record.Hang, c.Name
+		ch.Message = fmt.Sprintf("did not finish within %s: %v", g.scaled(g.o.CommandTimeout), rerr)
+	case errors.Is(rerr, console.ErrClosed):
+		ch.Verdict, ch.Message = record.Infra, "console closed: "+rerr.Error()
+		ended = "the console closed"
+	default:
+		ch.Verdict, ch.Message = record.Fail, rerr.Error()
 	}
-	rep.Checks = b.ApplyXFail(rep.Checks)
+	return ch, ended
+}
+
+// followSelfTest follows the console of a self-testing image until the protocol completes
+// or the machine exits (bounded by Options.Wait).
+func (g *guestRun) followSelfTest(ctx context.Context) {
+	con := g.b.Console
+	needComplete := g.rep.Func.Started && !g.rep.Func.Complete
+	if con == nil || !(needComplete || (g.selfExit && !g.exited())) {
+		return
+	}
+	wctx, cancel := context.WithTimeout(ctx, g.scaled(g.o.Wait))
+	defer cancel()
+	if needComplete {
+		if m, err := con.Expect(wctx, g.from, "FUNC_TESTS_COMPLETE"); err == nil {
+			g.rep.Func.Parse(con.Text(g.from, m.End))
+			g.from = m.End
+		}
+	}
+	if g.selfExit && g.b.Machine != nil {
+		select {
+		case <-g.b.Machine.Exited():
+		case <-wctx.Done():
+		}
+	}
+	cancel()
+	g.rep.Func.Parse(con.Text(g.from, con.Offset()))
+}
+
+// exitStatus judges the exit status a self-testing image gave through the redoxer exit
+// device (isa-debug-exit on x86_64, semihosting on aarch64).
+func (g *guestRun) exitStatus() record.Check {
+	ch := record.Check{Name: CheckExitStatus}
+	if code, ok := g.exitCode(); ok {
+		g.rep.Exited, g.rep.ExitCode = true, code
+		ch.Verdict, ch.Message = ExitVerdict(g.b.Job.Host.Arch, code)
+	} else if g.exited() {
+		ch.Verdict, ch.Message = record.Infra, "the machine ended without an exit status (killed?)"
+	} else {
+		ch.Verdict = record.Hang
+		ch.Message = fmt.Sprintf("the guest did not exit through %s within %s after its tests", exitDevice(g.b.Job.Host.Arch), g.scaled(g.o.Wait))
+	}
+	return ch
+}
+
+// finish applies the matrix's known failures and attaches the console excerpt to failures.
+func (g *guestRun) finish() Report {
+	rep := g.rep
+	rep.Checks = g.b.ApplyXFail(rep.Checks)
 	for i := range rep.Checks {
 		if rep.Checks[i].Verdict.Failed() && rep.Checks[i].Excerpt == "" {
-			rep.Checks[i].Excerpt = b.Excerpt(2048)
+			rep.Checks[i].Excerpt = g.b.Excerpt(2048)
 		}
 	}
 	return rep

@@ -67,7 +67,7 @@ func bootBare(b *testing.B) time.Duration {
 	defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
 	var conn net.Conn
 	for conn == nil {
-		conn, _ = net.Dial("unix", plan.SerialSok)
+		conn, _ = net.Dial("unix", plan.SerialSock)
 		if conn == nil {
 			time.Sleep(20 * time.Millisecond)
 		}

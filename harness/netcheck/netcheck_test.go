@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
@@ -53,8 +54,11 @@ func TestServerServesItsFileAndSettings(t *testing.T) {
 	}
 	b, _ := io.ReadAll(r.Body)
 	r.Body.Close()
-	if string(b) != string(s.Data) || len(s.Transfers()) != 1 || s.Transfers()[0].Bytes != 1000 {
-		t.Fatalf("served %d bytes, transfers %+v", len(b), s.Transfers())
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	seen := s.AwaitTransfers(ctx, 1)
+	if string(b) != string(s.Data) || len(seen) != 1 || seen[0].Bytes != 1000 {
+		t.Fatalf("served %d bytes, transfers %+v", len(b), seen)
 	}
 	h := matrix.Host{Features: []string{"net.server=192.168.7.10", "net.listen=192.168.7.10", "net.gateway=192.168.7.1"}}
 	c := ConfigFor(&h)

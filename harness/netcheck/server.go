@@ -4,6 +4,7 @@
 package netcheck
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -26,6 +27,9 @@ type Server struct {
 	srv  *http.Server
 	mu   sync.Mutex
 	seen []Transfer
+	// added is closed and replaced each time a transfer is recorded, so a waiter wakes up
+	// without polling.
+	added chan struct{}
 }
 
 // Transfer is one GET of the file as the server saw it. Its timing is no measure of the
@@ -45,7 +49,7 @@ func Start(listen string, size int) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("netcheck: listen %s: %w", listen, err)
 	}
-	s := &Server{Data: make([]byte, size), ln: ln}
+	s := &Server{Data: make([]byte, size), ln: ln, added: make(chan struct{})}
 	rand.Read(s.Data)
 	sum := sha256.Sum256(s.Data)
 	s.SHA256 = hex.EncodeToString(sum[:])
@@ -74,6 +78,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	t.Bytes, t.Finished = int64(n), time.Now()
 	s.mu.Lock()
 	s.seen = append(s.seen, t)
+	close(s.added)
+	s.added = make(chan struct{})
 	s.mu.Unlock()
 }
 
@@ -90,6 +96,25 @@ func (s *Server) Transfers() []Transfer {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Transfer(nil), s.seen...)
+}
+
+// AwaitTransfers waits until at least n transfers are recorded or ctx ends, and returns the
+// transfers so far. A client can read the last byte before the handler has returned and
+// recorded its transfer, so whoever asserts on Transfers after a GET waits here first.
+func (s *Server) AwaitTransfers(ctx context.Context, n int) []Transfer {
+	for {
+		s.mu.Lock()
+		seen, added := append([]Transfer(nil), s.seen...), s.added
+		s.mu.Unlock()
+		if len(seen) >= n {
+			return seen
+		}
+		select {
+		case <-added:
+		case <-ctx.Done():
+			return seen
+		}
+	}
 }
 
 // Close stops the server.

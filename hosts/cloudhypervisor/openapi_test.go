@@ -37,7 +37,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 	path := filepath.Join(dir, "openapi.yaml")
 	data, err := os.ReadFile(path)
 	if err != nil {
-		t.Skipf("../shared/cloud-hypervisor/openapi.yaml is not readable on this machine (%v); skipping the OpenAPI checks", err)
+		fixtures.MissingShared(t, "../shared/cloud-hypervisor/openapi.yaml is not readable on this machine (%v); skipping the OpenAPI checks", err)
 	}
 	var doc map[string]any
 	if err := yaml.Unmarshal(data, &doc); err != nil {

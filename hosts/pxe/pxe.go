@@ -4,7 +4,9 @@
 // at the script URL; the harness sets the next boot device to PXE over IPMI where it can.
 //
 // Only the files of the current boot are served, read-only, with range requests (iPXE's
-// sanboot reads a disk image block by block). Each request is logged.
+// sanboot reads a disk image block by block). Each request is logged.//
+// It lives under hosts/ because serving the boot files is part of powering a real machine
+// on (hosts/power provisions through it); hosts may not import the harness.
 package pxe
 
 import (

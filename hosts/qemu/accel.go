@@ -52,8 +52,9 @@ type probeResult struct {
 }
 
 // ProbeKVM boots a Linux kernel under KVM for a few seconds and reports whether it printed
-// its banner. The answer is cached in memory and, for an hour, in a file in the temp dir,
-// since every test binary and every job would otherwise pay for the probe.
+// its banner. The answer is cached in memory and, for an hour, in a file in a private cache
+// directory (probeCacheFile), since every test binary and every job would otherwise pay for
+// the probe.
 func ProbeKVM(kernel string) (bool, string) {
 	if kernel == "" {
 		kernel = defaultProbeKernel()
@@ -63,10 +64,12 @@ func ProbeKVM(kernel string) (bool, string) {
 	if r, ok := probeCache[kernel]; ok {
 		return r.OK, r.Why
 	}
-	cacheFile := filepath.Join(os.TempDir(), fmt.Sprintf("redox-hwtest-kvm-probe-%d.json", os.Getuid()))
+	cacheFile := probeCacheFile()
 	var disk map[string]probeResult
-	if data, err := os.ReadFile(cacheFile); err == nil {
-		json.Unmarshal(data, &disk)
+	if cacheFile != "" {
+		if data, err := os.ReadFile(cacheFile); err == nil {
+			json.Unmarshal(data, &disk)
+		}
 	}
 	if r, ok := disk[kernel]; ok && time.Since(r.When) < time.Hour {
 		probeCache[kernel] = r
@@ -79,10 +82,42 @@ func ProbeKVM(kernel string) (bool, string) {
 		disk = map[string]probeResult{}
 	}
 	disk[kernel] = r
-	if data, err := json.Marshal(disk); err == nil {
-		os.WriteFile(cacheFile, data, 0o644)
+	if data, err := json.Marshal(disk); err == nil && cacheFile != "" {
+		tmp := fmt.Sprintf("%s.%d", cacheFile, os.Getpid())
+		if os.WriteFile(tmp, data, 0o600) == nil {
+			os.Rename(tmp, cacheFile)
+		}
 	}
 	return r.OK, r.Why
+}
+
+// probeCacheFile is the probe's cache in the user's cache directory
+// (redox-hwtest/kvm-probe/, mode 0700; its parent is shared with the image cache and test
+// tools), or "" when there is none we can trust. A predictable name in a shared /tmp would
+// let another user plant "KVM works" (every boot then hangs) or "no KVM" for us.
+func probeCacheFile() string {
+	base, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	dir := filepath.Join(base, "redox-hwtest", "kvm-probe")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return ""
+	}
+	if !privateDir(dir) {
+		return ""
+	}
+	return filepath.Join(dir, "kvm-probe.json")
+}
+
+// privateDir: a directory owned by us that nobody else can write to or list.
+func privateDir(dir string) bool {
+	st, err := os.Lstat(dir)
+	if err != nil || !st.IsDir() || st.Mode().Perm()&0o077 != 0 {
+		return false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == os.Getuid()
 }
 
 func defaultProbeKernel() string {

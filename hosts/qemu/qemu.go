@@ -116,7 +116,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 			return nil, hosts.Infra(err)
 		}
 	}
-	for _, s := range []string{m.plan.SerialSok, m.plan.QMPSock} {
+	for _, s := range []string{m.plan.SerialSock, m.plan.QMPSock} {
 		os.Remove(s)
 	}
 	m.stderr = &vmproc.Tail{Max: 16 << 10}
@@ -146,7 +146,7 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		}
 		close(m.exited)
 	}()
-	conn, err := m.dial(ctx, m.plan.SerialSok)
+	conn, err := m.dial(ctx, m.plan.SerialSock)
 	if err != nil {
 		m.PowerOff(context.Background())
 		return nil, hosts.Infra(fmt.Errorf("serial socket: %w", err))

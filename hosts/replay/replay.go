@@ -30,9 +30,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 func init() { hosts.Register("replay", New) }
@@ -96,11 +96,11 @@ func Open(path string, opts Options) (*Machine, error) {
 	if err != nil {
 		return nil, hosts.Infra(fmt.Errorf("replay transcript: %w", err))
 	}
-	_, body, _ := classify.SplitHeader(raw)
+	_, body, _ := transcript.SplitHeader(raw)
 	m := &Machine{name: filepath.Base(path), opts: opts, body: body, scale: 1,
 		exited: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
-	if tb, err := os.ReadFile(path + ".times"); err == nil {
-		es, err := parseTimes(tb)
+	if tb, err := os.ReadFile(transcript.TimesPath(path)); err == nil {
+		es, err := transcript.ParseTimes(tb)
 		if err != nil {
 			return nil, fmt.Errorf("replay %s.times: %w", m.name, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"io"
 	"io/fs"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 func TestDecodeOptions(t *testing.T) {
@@ -410,8 +412,10 @@ func shift(a classify.Analysis, by int) classify.Analysis {
 func transcripts(t *testing.T) []string {
 	root := moduleRoot(t)
 	paths, _ := filepath.Glob(filepath.Join(root, "fixtures", "transcripts", "*.log"))
-	real, _ := filepath.Glob(filepath.Join(root, "..", "shared", "redox-logs", "*.log"))
-	if len(real) == 0 {
+	var real []string
+	if _, err := os.Stat(filepath.Join(root, "..", "shared", "redox-logs")); err == nil || os.Getenv(fixtures.RequireSharedEnv) == "1" {
+		real, _ = filepath.Glob(filepath.Join(fixtures.SharedDir(t, "redox-logs"), "*.log"))
+	} else {
 		t.Logf("real Redox transcripts not available (../shared/redox-logs absent): replaying the fixtures only")
 	}
 	return append(paths, real...)
@@ -469,7 +473,7 @@ func TestReplayStallYieldsHangAtTheRightStage(t *testing.T) {
 	}
 	stallAfter := drivers + 1
 	// What analyze says about the log cut at the stall: the expected hang.
-	_, body, _ := classify.SplitHeader(raw)
+	_, body, _ := transcript.SplitHeader(raw)
 	prefix := strings.Join(strings.SplitAfter(string(body), "\n")[:stallAfter], "")
 	want, _, _ := classify.Analyze(strings.NewReader(prefix), profile.Redox)
 	hang := want.Events[len(want.Events)-1]

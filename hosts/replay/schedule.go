@@ -1,12 +1,10 @@
 package replay
 
 import (
-	"bufio"
 	"bytes"
-	"fmt"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // chunk is a run of transcript bytes written at one moment.
@@ -15,76 +13,27 @@ type chunk struct {
 	at         time.Duration // after the replay starts, speed applied
 }
 
-// timesEntry is one read recorded by the console: the raw offset where the chunk began
-// and when it arrived.
-type timesEntry struct {
-	off int64
-	ns  int64
-}
-
-// parseTimes reads a console ".times" file: a "# " comment first, then "<raw byte offset>
-// <unix ns>" per read; lines starting with ">" (input sent) or "!" (notes) are skipped.
-func parseTimes(b []byte) ([]timesEntry, error) {
-	var es []timesEntry
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := 0
-	for sc.Scan() {
-		n++
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' || line[0] == '>' || line[0] == '!' {
-			continue
-		}
-		f := strings.Fields(line)
-		if len(f) != 2 {
-			return nil, fmt.Errorf("line %d: want \"<offset> <unix ns>\", got %q", n, line)
-		}
-		off, err1 := strconv.ParseInt(f[0], 10, 64)
-		ns, err2 := strconv.ParseInt(f[1], 10, 64)
-		if err1 != nil || err2 != nil || off < 0 {
-			return nil, fmt.Errorf("line %d: want \"<offset> <unix ns>\", got %q", n, line)
-		}
-		if len(es) > 0 {
-			last := es[len(es)-1]
-			if off < last.off {
-				return nil, fmt.Errorf("line %d: offset %d goes backwards (after %d)", n, off, last.off)
-			}
-			if ns < last.ns {
-				return nil, fmt.Errorf("line %d: time goes backwards", n)
-			}
-		}
-		es = append(es, timesEntry{off, ns})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, err
-	}
-	if len(es) == 0 {
-		return nil, fmt.Errorf("no timing entries")
-	}
-	return es, nil
-}
-
 // timedChunks turns recorded reads into a schedule for a body of n bytes. Offsets count
 // from the first byte after the transcript's comment header (a transcript written by the
 // harness has no header, so they are its file offsets). The first entry is time zero (the
 // console opening); several entries at one offset keep the last (the opening, then the
 // first read).
-func timedChunks(es []timesEntry, n int, speed float64) []chunk {
-	t0 := es[0].ns
+func timedChunks(es []transcript.Read, n int, speed float64) []chunk {
+	t0 := es[0].NS
 	var cs []chunk
 	for i, e := range es {
-		if i+1 < len(es) && es[i+1].off == e.off {
+		if i+1 < len(es) && es[i+1].Off == e.Off {
 			continue
 		}
-		start := int(min(e.off, int64(n)))
+		start := int(min(e.Off, int64(n)))
 		end := n
 		if i+1 < len(es) {
-			end = int(min(es[i+1].off, int64(n)))
+			end = int(min(es[i+1].Off, int64(n)))
 		}
 		if end <= start {
 			continue
 		}
-		cs = append(cs, chunk{start: start, end: end, at: scale(time.Duration(e.ns-t0), speed)})
+		cs = append(cs, chunk{start: start, end: end, at: scale(time.Duration(e.NS-t0), speed)})
 	}
 	return cs
 }

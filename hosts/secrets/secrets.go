@@ -10,7 +10,10 @@
 // Handing a secret to another process: put it in that process's environment (ipmitool -E
 // reads IPMI_PASSWORD; a PDU script reads the variable it is told about), or in a file of
 // mode 0600 (ipmitool -f), never on a command line: /proc/<pid>/cmdline is readable by every
-// user of the machine, /proc/<pid>/environ only by the process's owner.
+// user of the machine, /proc/<pid>/environ only by the process's owner.//
+// It lives under hosts/ because the host kinds (ipmi, power) are the ones that reach the
+// lab with these passwords; the harness (job) only registers and redacts through it, and
+// hosts may not import the harness (layers: matrix -> hosts -> harness -> reports).
 package secrets
 
 import (

@@ -75,6 +75,11 @@ func main() {
 		fmt.Printf("%-60s  %.1f %% found, %.0f false hits, %.0f ms per capture  goal >= 95 %%, 0: %s\n", "OCR on the fixed set of captures",
 			m["recognised-%"], m["false-hits"], m["ms/capture"], verdict(m["recognised-%"] >= 95 && m["false-hits"] == 0))
 	}
+	if m, ok := metrics["BenchmarkImageFetch"]; ok {
+		r := m["ratio"]
+		fmt.Printf("%-60s  %.3f (%.1f / %.1f MB/s of a %.0f MiB image)  goal >= 0.8: %s\n", "image download+decompress+verify vs curl|zstd -d|sha256sum", r, m["fetch-MB/s"], m["curl-zstd-sha256sum-MB/s"], m["image-MiB"], verdict(r >= 0.8))
+		fmt.Printf("%-60s  %.1f MiB (bounded: zstd window <= 128 MiB, 1 MiB read buffer)\n", "image fetch peak heap", m["peak-heap-MiB"])
+	}
 	for name, m := range metrics {
 		if mb, ok := m["MB/s"]; ok && strings.HasPrefix(name, "BenchmarkAnalyze") {
 			fmt.Printf("%-60s  %.1f MB/s\n", "analyze throughput ("+name+")", mb)

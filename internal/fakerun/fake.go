@@ -1,4 +1,4 @@
-// Package fake synthesises run directories for the report tests: a small matrix of
+// Package fakerun synthesises run directories for the report tests: a small matrix of
 // images, virtual and real hosts and suites with every verdict, stage times that vary
 // per night (for trends), and transcripts full of hostile console bytes.
 package fakerun

@@ -397,3 +397,34 @@ func orNone(v record.Verdict) string {
 
 // oneLine keeps console text from steering the terminal the gate prints to.
 func oneLine(s string) string { return text.OneLine(s, 160) }
+
+// Promotable says whether a run may become the next baseline: it judged at least one check
+// (a run of nothing but SKIPs compares as "everything vanished" the next night) and no check
+// is INFRA (a lab fault hides what the image does, and a baseline must record what it does).
+// The error names why not.
+func Promotable(recs []*record.Record) error {
+	judged, infra := 0, []string{}
+	for _, r := range recs {
+		for _, c := range r.Checks {
+			switch c.Verdict {
+			case record.Infra:
+				infra = append(infra, r.Job+" "+c.Name)
+			case record.Skip:
+			default:
+				judged++
+			}
+		}
+	}
+	switch {
+	case len(infra) > 0:
+		n, more := len(infra), ""
+		if n > 3 {
+			more = fmt.Sprintf(" and %d more", n-3)
+			infra = infra[:3]
+		}
+		return fmt.Errorf("%d check(s) were not judged because of a lab fault (INFRA): %s%s", n, strings.Join(infra, ", "), more)
+	case judged == 0:
+		return fmt.Errorf("the run judged no check (every check SKIP, or no check at all)")
+	}
+	return nil
+}

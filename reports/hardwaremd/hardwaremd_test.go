@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,7 +37,7 @@ func upstreamPath(t *testing.T) string {
 	}
 	p := filepath.Join(dir, "..", "shared", "redox-hardware", "HARDWARE.md")
 	if _, err := os.Stat(p); err != nil {
-		t.Skipf("upstream HARDWARE.md not present at <module root>/../shared/redox-hardware/HARDWARE.md (%v); the round trip on the real file is not checked", err)
+		fixtures.MissingShared(t, "upstream HARDWARE.md not present at <module root>/../shared/redox-hardware/HARDWARE.md (%v); the round trip on the real file is not checked", err)
 	}
 	return p
 }
@@ -333,5 +334,22 @@ func TestMergeUpstream(t *testing.T) {
 	}
 	for _, c := range changes {
 		t.Log(c)
+	}
+}
+
+// A downloaded daily image: its git describe tag gives the release it follows and its name
+// the date, as upstream's rows for dailies read.
+func TestDailyImageVersionAndDate(t *testing.T) {
+	img := record.Image{Name: "desktop", Version: "0.9.0-123-g1a2b3c4", Date: "2026-12-04",
+		File: "redox_desktop_0.9.0-123-g1a2b3c4_harddrive.img.zst"}
+	if v := version(img); v != "0.9.0" {
+		t.Errorf("version %q", v)
+	}
+	if d := imageDate(img); d != "2026-12-04" {
+		t.Errorf("date %q", d)
+	}
+	img.Version = "2026-12-04_2"
+	if v := version(img); v != "Unknown" {
+		t.Errorf("version %q", v)
 	}
 }

@@ -18,7 +18,7 @@ func TestGuest(t *testing.T) {
 			names = append(names, guest.CommandCheck(c.Name))
 		}
 		names = append(names, guest.CheckFunc)
-		if j.Host.HasFeature("isa-debug-exit") {
+		if guest.HasExitDevice(j.Host) {
 			names = append(names, guest.CheckExitStatus)
 		}
 		return names
