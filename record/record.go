@@ -67,6 +67,30 @@ type Record struct {
 	Artifacts map[string]string `json:"artifacts,omitempty"`
 	// Attempts counts boots of this job (re-runs by the gate).
 	Attempts int `json:"attempts,omitempty"`
+	// Screens are the captures of the machine's display, in order (each file is also in
+	// Artifacts as "screen:<name>"); the last one is the screen at the verdict or the end.
+	Screens []ScreenCapture `json:"screens,omitempty"`
+	// ScreenNote says why there are no captures (a host kind without a display) or what
+	// went wrong taking them; it is not an error of the job.
+	ScreenNote string `json:"screen_note,omitempty"`
+}
+
+// ScreenCapture is one look at the machine's display kept as evidence.
+type ScreenCapture struct {
+	// File is the PNG relative to the job directory; an identical screen taken again
+	// names the earlier file (Same).
+	File string        `json:"file"`
+	Why  string        `json:"why"`
+	At   time.Duration `json:"at_ns"`
+	Same bool          `json:"same,omitempty"`
+}
+
+// LastScreen is the file of the last capture ("" when none).
+func (r *Record) LastScreen() string {
+	if len(r.Screens) == 0 {
+		return ""
+	}
+	return r.Screens[len(r.Screens)-1].File
 }
 
 // Image is what was booted.

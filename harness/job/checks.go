@@ -92,6 +92,10 @@ func (b *Booted) BootChecks() []record.Check {
 		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: why + o.Reason}
 	}
 	checks = append(checks, nc)
+	for _, st := range b.screenSkipped {
+		checks = append(checks, record.Check{Name: "boot/" + st, Verdict: record.Skip, Stage: st,
+			Message: "shows only on the screen: " + b.ScreenNote})
+	}
 	return b.applyXFail(checks)
 }
 
@@ -139,6 +143,17 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 	}
 	for _, e := range b.Outcome.Analysis.Events {
 		r.Events = append(r.Events, record.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
+	}
+	if b.Screen != nil {
+		for _, c := range b.Screen.Captures() {
+			r.Screens = append(r.Screens, record.ScreenCapture{File: c.File, Why: c.Why, At: c.At, Same: c.Same})
+			if !c.Same {
+				r.Artifacts["screen:"+strings.TrimSuffix(filepath.Base(c.File), ".png")] = c.File
+			}
+		}
+		r.ScreenNote = b.Screen.Problem()
+	} else {
+		r.ScreenNote = b.ScreenNote
 	}
 	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": transcript.TimesPath(Transcript), "host-log": "host.log"} {
 		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil && b.Dir != "" {

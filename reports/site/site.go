@@ -440,9 +440,12 @@ type checkView struct {
 type transcriptPage struct {
 	page
 	Job, Run, Host, HostPage, Image, Raw, JUnit string
-	Checks                                      []checkView
-	Events                                      []string
-	Transcript                                  string
+	// Screen is the last capture of the machine's screen, as a data: URL (the page's
+	// content security policy allows no other image source).
+	Screen     template.URL
+	Checks     []checkView
+	Events     []string
+	Transcript string
 }
 
 func (b *builder) writeRun(r *run) error {
@@ -570,6 +573,11 @@ func (b *builder) writeTranscript(j *job) error {
 	}
 	for _, e := range rec.Events {
 		tp.Events = append(tp.Events, text.OneLine(fmt.Sprintf("%s [%s] %s (line %d, %d times)", e.Kind, e.Component, e.Title, e.Line, e.Count), 300))
+	}
+	if f := rec.LastScreen(); f != "" {
+		if data, err := readHead(filepath.Join(j.run.JobDir(rec), filepath.FromSlash(f)), 8<<20); err == nil && bytes.HasPrefix(data, []byte("\x89PNG")) {
+			tp.Screen = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data))
+		}
 	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))
