@@ -17,14 +17,6 @@ func init() {
 	register("analyze", "analyse a serial log: stages, crashes, last component (docs/analyze.md)", runAnalyze)
 }
 
-// crashKinds are the event kinds that make a CRASH verdict (DESIGN.md section 2); exits
-// and driver errors are reported but are findings for the checks of those components.
-var crashKinds = map[string]bool{
-	profile.KindKernelPanic: true,
-	profile.KindException:   true,
-	profile.KindPanic:       true,
-}
-
 func runAnalyze(args []string) int {
 	return analyzeMain(args, os.Stdin, os.Stdout, os.Stderr)
 }
@@ -98,7 +90,7 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = 1
 	}
 	for _, e := range a.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			status = 1
 		}
 	}
@@ -160,7 +152,7 @@ func verdictOf(a classify.Analysis) string {
 	}
 	var crashes []string
 	for _, e := range a.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			crashes = append(crashes, e.Kind+" in "+orNone(e.Component))
 		}
 	}
