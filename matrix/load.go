@@ -133,5 +133,12 @@ func (o LoadOptions) parse(name string, data []byte, dir string) (*Matrix, *Erro
 		}
 	}
 	m.complete()
+	// The host kinds' own options checks run on the completed hosts (defaults filled in,
+	// positions known), as the machine will see them.
+	for i := range m.Hosts {
+		if e := m.kindOptions(&m.Hosts[i]); e != nil {
+			return nil, e
+		}
+	}
 	return m, nil
 }

@@ -27,7 +27,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
-func init() { hosts.Register("ipmi", New) }
+func init() {
+	hosts.Register("ipmi", New)
+	matrix.RegisterOptions("ipmi", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
+}
 
 // Machine is one boot of a BMC-managed machine.
 type Machine struct {

@@ -35,7 +35,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
-func init() { hosts.Register("replay", New) }
+func init() {
+	hosts.Register("replay", New)
+	matrix.RegisterOptions("replay", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
+}
 
 // Machine plays one transcript.
 type Machine struct {

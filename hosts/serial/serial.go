@@ -31,6 +31,9 @@ import (
 func init() {
 	hosts.Register("serial", New)
 	hosts.Register("power", New)
+	check := func(h *matrix.Host) error { _, err := DecodeOptions(h); return err }
+	matrix.RegisterOptions("serial", check)
+	matrix.RegisterOptions("power", check)
 }
 
 // SysRoot is where FindUSBSerial looks (tests point it at a fake tree).
