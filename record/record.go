@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // FormatVersion is bumped on any incompatible change to Record.
@@ -175,7 +177,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 	}
 	var out []*Record
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := inputfile.ReadFile(p, inputfile.RecordLimit, "a job record")
 		if err != nil {
 			return nil, err
 		}

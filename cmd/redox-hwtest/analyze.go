@@ -11,6 +11,8 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 func init() {
@@ -61,16 +63,15 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := files[0]
 	var r io.Reader = stdin
 	if name != "-" {
-		f, err := os.Open(name)
+		// Only a regular file (not /dev/zero, a FIFO, a directory): the log is then
+		// streamed (classify.Analyze holds one line and at most classify.MaxEvents
+		// events), so its size is not bounded.
+		f, err := inputfile.Open(name)
 		if err != nil {
 			fmt.Fprintln(stderr, "analyze:", err)
 			return 2
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			fmt.Fprintf(stderr, "analyze: %s is a directory\n", name)
-			return 2
-		}
 		r = f
 	} else {
 		name = "<stdin>"

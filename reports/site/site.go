@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"html/template"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -35,6 +36,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 //go:embed assets
@@ -306,13 +309,12 @@ func (b *builder) writeTranscript(j *job) error {
 	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))
-		data, err := os.ReadFile(raw)
+		data, more, err := readHead(raw, b.opt.MaxTranscript)
 		if err == nil {
 			tp.Raw = escapeRel(t)
 			note := ""
-			if len(data) > b.opt.MaxTranscript {
-				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", len(data)-b.opt.MaxTranscript)
-				data = data[:b.opt.MaxTranscript]
+			if more > 0 {
+				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", more)
 			}
 			tp.Transcript = text.Clean(string(data)) + note
 		}
@@ -677,4 +679,31 @@ func loginAt(r *record.Record) (time.Duration, bool) {
 		}
 	}
 	return 0, false
+}
+
+// readHead reads at most max bytes of a regular file and reports how many more it holds:
+// a transcript of any size, or a FIFO or device put in its place, cannot stall or fill
+// the page builder.
+func readHead(path string, max int) (data []byte, more int64, err error) {
+	f, err := inputfile.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	data, err = io.ReadAll(io.LimitReader(f, int64(max)))
+	if err != nil {
+		return nil, 0, err
+	}
+	return data, max64(st.Size()-int64(len(data)), 0), nil
+}
+
+func max64(a, b int64) int64 {
+	if a > b {
+		return a
+	}
+	return b
 }
