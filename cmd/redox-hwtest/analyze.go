@@ -160,6 +160,8 @@ func verdictOf(a classify.Analysis) string {
 	switch {
 	case !a.ReachedLogin:
 		return "HANG (no login; stopped after stage " + orNone(a.LastStage) + ")"
+	case len(crashes) > 5:
+		return fmt.Sprintf("login reached, but CRASH: %s and %d more", strings.Join(crashes[:5], ", "), len(crashes)-5)
 	case len(crashes) > 0:
 		return "login reached, but CRASH: " + strings.Join(crashes, ", ")
 	}
