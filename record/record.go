@@ -154,6 +154,7 @@ func JobDirName(job string) string {
 // the harness never leaves half a record).
 func Write(runDir string, r *Record) (string, error) {
 	r.Format = FormatVersion
+	redactStrings(r)
 	dir := filepath.Join(runDir, JobsDir, JobDirName(r.Job))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -197,6 +198,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 // WriteRunInfo stores run.json in a run directory.
 func WriteRunInfo(runDir string, info RunInfo) error {
 	info.Format = FormatVersion
+	redactStrings(&info)
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err
