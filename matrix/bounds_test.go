@@ -95,3 +95,20 @@ func TestByteOrderMarkAccepted(t *testing.T) {
 		t.Errorf("images: %+v", m.Images)
 	}
 }
+
+// A password written into the matrix, at any depth of a host's options, is a load error
+// naming the key, never its value (issue 14 item 1).
+func TestPasswordInOptionsRefused(t *testing.T) {
+	for opts, key := range map[string]string{
+		"{password: hunter2}":                       "options.password",
+		"{bmc_password: hunter2}":                   "options.bmc_password",
+		"{power: {on: x, PassWord: hunter2}}":       "options.power.PassWord",
+		"{pdus: [{outlet: 1}, {outlet: 2, pw: h}]}": "options.pdus[1].pw",
+	} {
+		y := "images:\n  - {name: i, arch: x86_64, path: d.img}\nhosts:\n  - {name: b, kind: ipmi, arch: x86_64, options: " + opts + "}\nsuites:\n  - {name: boot}\n"
+		_, err := LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), "must not hold a password (key "+key+")") || strings.Contains(err.Error(), "hunter2") || !strings.HasPrefix(err.Error(), "m.yaml:4:") {
+			t.Errorf("%s: got %v", opts, err)
+		}
+	}
+}
