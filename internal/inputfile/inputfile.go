@@ -22,6 +22,7 @@ const (
 	RecordLimit     = 16 << 20 // one result.json / run.json
 	HardwareMDLimit = 8 << 20  // upstream's HARDWARE.md
 	BaselineLimit   = 64 << 20 // an ABI baseline (JSON)
+	TranscriptLimit = 1 << 30  // a transcript the replay host holds in memory
 )
 
 // NotRegularError is the error for a path that is not a regular file.
