@@ -122,7 +122,7 @@ type Machine struct {
 func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) {
 	var o Options
 	if err := h.DecodeOptions(&o); err != nil {
-		return nil, hosts.Infra(err)
+		return nil, err // a configuration error (bad input), as at load time
 	}
 	plan, err := BuildPlan(h, img, o, env.Dir, env.BootArgs, os.Getenv)
 	if err != nil {
