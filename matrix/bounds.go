@@ -89,7 +89,7 @@ func deeperThan(data []byte, limit int) (line, col int, deep bool) {
 			case c == '#' && (i == 0 || l[i-1] == ' ' || l[i-1] == '\t'):
 				i = len(l)
 				continue
-			case (c == '"' || c == '\'') && (valueStart || flow > 0):
+			case (c == '"' || c == '\'') && valueStart: // "don't" is a plain scalar
 				quote = c
 			case (c == '[' || c == '{') && (valueStart || flow > 0):
 				flow++

@@ -53,7 +53,8 @@ func TestBoundsAcceptRealMatrices(t *testing.T) {
 		}
 	}
 	tricky := "suites:\n  - name: guest\n    commands:\n      - run: |\n          echo '[[[[[[' \"{{{{\"\n" +
-		strings.Repeat("          [\n", 100) + "        expect: \"[[[[[[[[\"\n      - {run: 'a [b', expect: \"c {d\"}\n"
+		strings.Repeat("          [\n", 100) + "        expect: \"[[[[[[[[\"\n      - {run: 'a [b', expect: \"c {d\"}\n" +
+		strings.Repeat("      - {run: don't [stop], expect: it's}\n", 100)
 	if e := checkBounds("t.yaml", []byte(tricky)); e != nil {
 		t.Errorf("tricky but shallow matrix refused: %v", e)
 	}
