@@ -53,10 +53,11 @@ func compareAnalyzeWithReplay(t *testing.T, path string) {
 		t.Fatalf("analyze --json: %v", err)
 	}
 
-	// The silence window ends the replay once the log has been played (the replay host
-	// keeps the stream open, as a real console does); line_delay 0 plays it at once.
+	// The silence window (3 s: room for a loaded machine) ends the replay once the log has
+	// been played (the replay host keeps the stream open, as a real console does);
+	// line_delay 0 plays it at once.
 	y := fmt.Sprintf(`
-settings: {silence: 1s, boot_timeout: 60s}
+settings: {silence: 3s, boot_timeout: 60s}
 images:
   - {name: log, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
 hosts:

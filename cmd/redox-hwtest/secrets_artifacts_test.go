@@ -44,7 +44,7 @@ func TestPasswordInNoArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	mx := filepath.Join(dir, "hw.yaml")
-	y := fmt.Sprintf(`settings: {silence: 1s, boot_timeout: 30s}
+	y := fmt.Sprintf(`settings: {silence: 3s, boot_timeout: 30s}
 images:
   - {name: pdu, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
 hosts:

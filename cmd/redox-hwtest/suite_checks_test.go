@@ -22,7 +22,7 @@ func TestRegisteredChecksAreWritten(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		y := fmt.Sprintf(`settings: {silence: 1s, boot_timeout: 20s}
+		y := fmt.Sprintf(`settings: {silence: 3s, boot_timeout: 30s}
 images:
   - {name: log, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
 hosts:
