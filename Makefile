@@ -61,6 +61,8 @@ bench: fixtures
 	$(GO) test -run '^$$' -bench 'PlainRead|ConsoleMatch20' -benchtime 3x ./harness/console > out-bench.txt
 	$(GO) test -run '^$$' -bench 'BootToShell' -benchtime 3x -timeout 30m ./harness/job >> out-bench.txt
 	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
+	$(GO) test -run '^$$' -bench 'ImageFetch' -benchtime 3x -timeout 30m ./hosts/imagecache >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'Site' -benchtime 1x -timeout 20m ./reports/site >> out-bench.txt
 	$(GO) run ./internal/benchratio < out-bench.txt
 	@rm -f out-bench.txt
 

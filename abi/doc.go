@@ -30,7 +30,12 @@
 // a changed SONAME, and (for executables) a PT_INTERP other than the
 // platform loader are breaks. A name ending in _vN (redox_open_v1) may only
 // disappear when _vN+1 exists in the new library and Options.AllowVersionRetire
-// says the release series permits it.
+// says the release series permits it. That retire rule is this project's policy,
+// not upstream's: the Redox book (src/developer-faq.md, "ABI" breaks: a function
+// renamed or removed, extern "C" arguments changed, a struct's size or alignment
+// changed) says nothing about retiring versions, and relibc's history has never
+// retired a _vN name (git log -S finds no removal of redox_open_v0, redox_mmap_v0,
+// relibc_start_v0 and the others).
 //
 // A library without DWARF is still compared symbol by symbol; the Report
 // then says "symbol level only: no DWARF".

@@ -47,6 +47,13 @@ type Settings struct {
 	Silence Duration `yaml:"silence"`
 	// BootTimeout bounds one boot before time scaling (default 120s).
 	BootTimeout Duration `yaml:"boot_timeout"`
+	// ImageCache is the directory downloaded (url:) images are kept in, keyed by digest and
+	// shared by concurrent runs (relative to the matrix; default $REDOX_HWTEST_IMAGE_CACHE,
+	// else the user's cache directory + "/redox-hwtest/images"; see hosts/imagecache).
+	ImageCache string `yaml:"image_cache"`
+	// ImageCacheSize bounds the cache, least recently used images leave first: a size such
+	// as "20G" (suffix K, M, G or T; none means MiB). Empty means 20G.
+	ImageCacheSize string `yaml:"image_cache_size"`
 }
 
 // Image is one bootable build.
@@ -73,9 +80,19 @@ type Image struct {
 	// LoadOptions.SkipFileChecks); URL is http(s). SHA256 (64 hex digits) checks a URL
 	// download or a Path. Initrd and Cmdline need Kernel. Kernel images run only on
 	// virtual hosts (qemu, cloud-hypervisor).
-	Path    string `yaml:"path"`
-	URL     string `yaml:"url"`
-	SHA256  string `yaml:"sha256"`
+	//
+	// Newest turns URL into a directory (ending in "/") and names a file pattern in it
+	// (path.Match, e.g. "redox_desktop_*_harddrive.img.zst"): the newest file of that
+	// pattern listed in the directory's SHA256SUM is fetched, with the digest listed there
+	// (so sha256 is not given with it). A URL image without sha256 is checked against the
+	// SHA256SUM beside it. hosts/imagecache downloads, verifies and decompresses it.
+	Path   string `yaml:"path"`
+	URL    string `yaml:"url"`
+	SHA256 string `yaml:"sha256"`
+	Newest string `yaml:"newest"`
+	// Date is the build date (YYYY-MM-DD) of a fetched url image, when its name or its
+	// server says it; set by hosts/imagecache, never written in a matrix.
+	Date    string `yaml:"-"`
 	Kernel  string `yaml:"kernel"`
 	Initrd  string `yaml:"initrd"`
 	Cmdline string `yaml:"cmdline"`

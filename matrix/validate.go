@@ -222,6 +222,9 @@ func (v *validator) settings() *Error {
 	if e := v.positive("settings.silence", s.Silence, "silence", "settings"); e != nil {
 		return e
 	}
+	if s.ImageCacheSize != "" && !reMemory.MatchString(s.ImageCacheSize) {
+		return v.errorf("settings.image_cache_size", false, "image_cache_size in settings must be a size such as \"20G\", got %q", clip(s.ImageCacheSize))
+	}
 	return v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings")
 }
 
@@ -278,6 +281,21 @@ func (v *validator) image(i int, seen map[string]string) *Error {
 		u, err := url.Parse(img.URL)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return v.errorf(childPath(p, "url"), false, "url in %s must be an http or https URL, got %q", ctx, img.URL)
+		}
+	}
+	if img.Newest != "" {
+		switch {
+		case img.URL == "":
+			return v.errorf(childPath(p, "newest"), true, "newest in %s needs url (the directory it is looked up in)", ctx)
+		case !strings.HasSuffix(img.URL, "/"):
+			return v.errorf(childPath(p, "url"), false, "url in %s must be a directory ending in \"/\" when newest is given, got %q", ctx, img.URL)
+		case img.SHA256 != "":
+			return v.errorf(childPath(p, "sha256"), true, "%s has both newest and sha256; the newest file's digest comes from the SHA256SUM beside it", ctx)
+		case strings.Contains(img.Newest, "/"):
+			return v.errorf(childPath(p, "newest"), false, "newest in %s is a file name pattern without \"/\", got %q", ctx, clip(img.Newest))
+		}
+		if _, err := path.Match(img.Newest, ""); err != nil {
+			return v.errorf(childPath(p, "newest"), false, "newest in %s is not a valid pattern (%v): %q", ctx, err, clip(img.Newest))
 		}
 	}
 	if img.SHA256 != "" {
@@ -583,6 +601,9 @@ func (m *Matrix) complete() {
 		s.OutDir = DefaultOutDir
 	}
 	s.OutDir = m.abs(s.OutDir)
+	if s.ImageCache != "" {
+		s.ImageCache = m.abs(s.ImageCache)
+	}
 	if s.Silence.Duration == 0 {
 		s.Silence.Duration = DefaultSilence
 	}

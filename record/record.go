@@ -82,6 +82,12 @@ type Image struct {
 	Date     string `json:"date,omitempty"`
 	Firmware string `json:"firmware,omitempty"`
 	Profile  string `json:"profile,omitempty"`
+	// File, SHA256 and URL say exactly which published file was tested, for an image
+	// downloaded by url (hosts/imagecache): its name, the digest of the file as published
+	// (compressed, as its SHA256SUM lists it) and where it came from.
+	File   string `json:"file,omitempty"`
+	SHA256 string `json:"sha256,omitempty"`
+	URL    string `json:"url,omitempty"`
 }
 
 // Host is where it was booted, with the hardware facts that make two results comparable.

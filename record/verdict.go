@@ -2,9 +2,9 @@ package record
 
 import "fmt"
 
-// Verdict is the outcome of one check (DESIGN.md section 2): how one (image, host, check)
-// ended. The set is closed and small on purpose: every report, table and gate decision is a
-// function of these values.
+// Verdict is the outcome of one check: how one (image, host, check) ended (README.md,
+// "Verdicts"). The set is closed and small on purpose: every report, table and gate decision
+// is a function of these values.
 type Verdict string
 
 const (

@@ -151,6 +151,12 @@ func verdictOf(a classify.Analysis) string {
 			return "CRASH (kernel panic)"
 		}
 	}
+	// Other fatal events end the boot too (the bootloader's own panic), as live.
+	for _, e := range a.Events {
+		if e.Fatal {
+			return "CRASH (fatal " + e.Kind + " in " + orNone(e.Component) + ")"
+		}
+	}
 	var crashes []string
 	for _, e := range a.Events {
 		if profile.IsCrash(e.Kind) {

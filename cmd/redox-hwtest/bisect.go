@@ -15,18 +15,22 @@ import (
 )
 
 func init() {
-	register("bisect", "find which driver's absence lets a hanging boot reach login (boot-loader skip)", bisectMain)
+	register("bisect", "find which driver's absence lets a hanging boot reach login (boot-loader skip or a VM without the device)", bisectMain)
 }
 
-// bisectMain reboots a hanging job with drivers skipped at the boot loader (Redox:
-// INIT_SKIP=<daemon> in the bootloader's editor; the stand-in: its systemd-boot editor) and
-// names the component whose absence lets the boot through. Exit 0 when a culprit was
-// found, 1 when the hang did not reproduce or no single component explains it, 2 on bad input.
+// bisectMain reboots a hanging job with devices left out, each by the method that can
+// (skip: its init units skipped at the boot loader, Redox INIT_SKIP=<cmd> in the
+// bootloader's editor, the stand-in's systemd-boot editor; device: a VM started without
+// it), and names the device whose absence lets the boot through. It prints the plan (per
+// device the method, or why none applies: on real hardware only init units can be left
+// out) and why it stopped. Exit 0 when a culprit was found, 1 when the hang did not
+// reproduce or no single device explains it, 2 on bad input.
 func bisectMain(args []string) int {
 	fs := flag.NewFlagSet("bisect", flag.ContinueOnError)
 	matrixPath := fs.String("matrix", "hw.yaml", "matrix file")
 	jobID := fs.String("job", "", "the job to bisect, as image@host/suite (see `run` output)")
 	bootArgs := fs.String("boot-args", "", "extra guest switches for every boot")
+	method := fs.String("method", "", "leave every device out by this method: skip or device (default: per device, skip where an init unit starts its driver and the boot loader's editor is reachable, else device on a VM)")
 	out := fs.String("out", "", "directory for the boots' run directories (default <out_dir>/bisect/<time>)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -54,12 +58,16 @@ func bisectMain(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: *job, RunDir: dir, BootArgs: *bootArgs,
-		Log: func(s string) { fmt.Println(s) }})
+		Method: bisect.Method(*method),
+		Log:    func(s string) { fmt.Println(s) }})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bisect:", err)
 		return 2
 	}
 	fmt.Println(res.Summary)
+	if res.Culprit != "" {
+		fmt.Printf("culprit %s (method %s)\n", res.Culprit, res.Method)
+	}
 	if res.Culprit == "" {
 		return 1
 	}

@@ -291,6 +291,7 @@ func reportSite(args []string) int {
 	fs := flagSet("report site", "-o DIR RUNDIR...")
 	out := fs.String("o", "", "output directory")
 	title := fs.String("title", "", "title of the index page")
+	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 14); older runs count for history and trends only")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -299,11 +300,11 @@ func reportSite(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	rs, err := loadRuns(dirs)
+	rs, err := site.LoadRuns(dirs)
 	if err != nil {
 		return fail("report site: %v", err)
 	}
-	if err := site.Build(*out, rs, site.Options{Title: *title}); err != nil {
+	if err := site.Build(*out, rs, site.Options{Title: *title, EvidenceRuns: *evidence}); err != nil {
 		return fail("report site: %v", err)
 	}
 	fmt.Fprintf(os.Stderr, "wrote the support page for %d run(s) to %s/index.html\n", len(rs), *out)

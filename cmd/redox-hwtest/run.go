@@ -49,12 +49,18 @@ func runMain(args []string) int {
 	if status := r.plan(); status != 0 {
 		return status
 	}
-	if status := r.openRunDir(); status != 0 {
-		return status
-	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	r.ctx = ctx
+	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
+	// input (exit 2, nothing written); an image the network does not deliver makes its jobs
+	// INFRA and the others run.
+	if status := fetchImages(ctx, r.m, r.jobs, false); status == 2 {
+		return status
+	}
+	if status := r.openRunDir(); status != 0 {
+		return status
+	}
 	recs, worst := r.runJobs(r.runDir, r.jobs, r.runners)
 	r.info.Finished = time.Now().UTC()
 	writeRunInfo(r.runDir, r.info)

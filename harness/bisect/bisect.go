@@ -17,17 +17,32 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
+// Method is how a device is left out of a boot.
+type Method string
+
+// Methods.
+const (
+	// Skip: the init units that start the device's driver are skipped at the boot loader.
+	Skip Method = "skip"
+	// Device: the VM is started without the device.
+	Device Method = "device"
+)
+
 // Options for one bisection.
 type Options struct {
 	Matrix *matrix.Matrix
 	Job    matrix.Job
-	// RunDir receives one run directory per boot (bisect/<n>-skip-<names>/).
+	// RunDir receives one run directory per boot (bisect/<n>-<what was left out>/).
 	RunDir string
 	// BootArgs are passed to every boot (tests use them to make the stand-in stall).
 	BootArgs string
-	// Candidates are the devices that may be skipped (default: the host's devices that
+	// Candidates are the devices that may be left out (default: the host's devices that
 	// the profile has driver checks for).
 	Candidates []string
+	// Method forces one method for every candidate ("" chooses per device: skip when an
+	// init unit starts its driver and the boot loader's editor is reachable, else device
+	// on a VM).
+	Method Method
 	// Log, when set, receives one line per boot.
 	Log func(string)
 	// NoAttribution ignores which driver the first hang is attributed to and halves the
@@ -37,8 +52,12 @@ type Options struct {
 
 // Attempt is one boot of the bisection.
 type Attempt struct {
-	Skip          []string // devices skipped
-	Names         []string // as the boot loader was told
+	Skip    []string // devices left out, by either method
+	Names   []string // init units skipped, as the boot loader was told
+	Removed []string // devices the VM was started without
+	// Unconfirmed are skipped names for which the guest never said it skipped them (the
+	// attempt is then INFRA).
+	Unconfirmed   []string
 	Verdict       record.Verdict
 	Reason        string
 	LastComponent string
@@ -51,11 +70,17 @@ type Attempt struct {
 func (a Attempt) Reached() bool { return a.Verdict == record.Pass }
 
 func (a Attempt) String() string {
-	skip := "nothing"
+	var left []string
 	if len(a.Names) > 0 {
-		skip = strings.Join(a.Names, ",")
+		left = append(left, "skip "+strings.Join(a.Names, ","))
 	}
-	s := fmt.Sprintf("skip %s: %s (%s) in %s", skip, a.Verdict, a.Reason, a.Took.Round(time.Second))
+	if len(a.Removed) > 0 {
+		left = append(left, "without "+strings.Join(a.Removed, ","))
+	}
+	if len(left) == 0 {
+		left = []string{"nothing left out"}
+	}
+	s := fmt.Sprintf("%s: %s (%s) in %s", strings.Join(left, ", "), a.Verdict, a.Reason, a.Took.Round(time.Second))
 	if a.Stalled != "" {
 		s += "; stall attributed to " + a.Stalled
 	}
@@ -65,21 +90,75 @@ func (a Attempt) String() string {
 // Result is what a bisection found.
 type Result struct {
 	Attempts []Attempt
-	// Reproduced: the first boot, with nothing skipped, hung.
+	// Plan says, per device of the host, the method that can leave it out or why none can.
+	Plan []string
+	// Reproduced: the first boot, with nothing left out, hung.
 	Reproduced bool
-	// Culprit is the device whose absence lets the boot reach login; Names are its names
-	// at the boot loader (nvmed, or the stand-in's nvme group). Empty when none was found.
+	// Culprit is the device whose absence lets the boot reach login, Method how it was
+	// left out and Names its init units when skipped. Empty when none was found.
 	Culprit string
+	Method  Method
 	Names   []string
-	// Summary says it in one line.
+	// Summary says it in one line: what was found, or why the bisection stopped.
 	Summary string
 }
 
-// Run bisects a boot hang. The first boot skips nothing and must hang (else there is
-// nothing to find). Then the driver the hang is attributed to is skipped alone; if that
+// plan picks each candidate's method; the others get a reason in the plan.
+func plan(o Options, prof *profile.Profile, ed *Editor, cands []string) (map[string]Method, []string) {
+	h := o.Job.Host
+	vm := isVM(h)
+	reachable, why := ed.Reachable(h, o.Job.Image)
+	bootDisk := bootDiskDevice(o.Job)
+	methods := map[string]Method{}
+	var lines []string
+	for _, d := range cands {
+		units := ed.Units(d)
+		canSkip := len(units) > 0 && reachable
+		canRemove := vm && d != bootDisk && d != "ps2"
+		var m Method
+		switch {
+		case o.Method == Skip && canSkip, o.Method == "" && canSkip:
+			m = Skip
+		case o.Method == Device && canRemove, o.Method == "" && canRemove:
+			m = Device
+		}
+		if m != "" {
+			methods[d] = m
+			if m == Skip {
+				lines = append(lines, fmt.Sprintf("%s: skip (%s at the boot loader)", d, strings.Join(units, ",")))
+			} else {
+				lines = append(lines, fmt.Sprintf("%s: device (the VM is started without it)", d))
+			}
+			continue
+		}
+		var no []string
+		switch {
+		case len(units) == 0:
+			no = append(no, fmt.Sprintf("no init unit starts its driver (%s: a PCI driver started by pcid-spawner, which no boot option skips)", strings.Join(prof.DriverComponents[d], ",")))
+		case !reachable:
+			no = append(no, "its init units cannot be skipped: "+why)
+		case o.Method == Device:
+			no = append(no, "method device was asked for")
+		}
+		switch {
+		case !vm:
+			no = append(no, "device bisection needs a VM and "+h.Name+" is real hardware ("+h.Kind+")")
+		case d == bootDisk:
+			no = append(no, "it carries the boot disk")
+		case d == "ps2":
+			no = append(no, "the PS/2 controller is part of the machine")
+		case o.Method == Skip:
+			no = append(no, "method skip was asked for")
+		}
+		lines = append(lines, fmt.Sprintf("%s: cannot be left out: %s", d, strings.Join(no, "; ")))
+	}
+	return methods, lines
+}
+
+// Run bisects a boot hang. The first boot leaves nothing out and must hang (else there is
+// nothing to find). Then the driver the hang is attributed to is left out alone; if that
 // does not let the boot through, the remaining candidates are halved until one device is
-// left whose absence lets it through, which a last boot confirms. Each boot goes through
-// the boot loader's editor, so the first boot is typed the same way as the others.
+// left whose absence lets it through, which a last boot confirms.
 func Run(ctx context.Context, o Options) (Result, error) {
 	var res Result
 	prof, err := profile.Get(o.Job.Image.Profile)
@@ -90,42 +169,80 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if ed == nil {
 		return res, fmt.Errorf("bisect: no boot editor for profile %s", prof.Name)
 	}
+	if o.Method != "" && o.Method != Skip && o.Method != Device {
+		return res, fmt.Errorf("bisect: unknown method %q (skip or device)", o.Method)
+	}
 	table := drivers.Tables[prof.Name]
-	cands := o.Candidates
-	if cands == nil && table != nil {
+	all := o.Candidates
+	if all == nil && table != nil {
 		for _, d := range drivers.Known {
 			if s := table.Specs[d]; s != nil && !s.NoDriver && o.Job.Host.HasDevice(d) {
-				cands = append(cands, d)
+				all = append(all, d)
 			}
 		}
+	}
+	methods, lines := plan(o, prof, ed, all)
+	res.Plan = lines
+	var cands []string
+	for _, d := range all {
+		if methods[d] != "" {
+			cands = append(cands, d)
+		}
+	}
+	if o.Log != nil {
+		for _, l := range lines {
+			o.Log("bisect plan: " + l)
+		}
+	}
+	if len(cands) == 0 {
+		res.Summary = fmt.Sprintf("no device of %s can be left out: %s", o.Job.Host.Name, strings.Join(lines, "; "))
+		return res, nil
 	}
 	n := 0
 	boot := func(skip []string) Attempt {
 		n++
-		names := ed.Names(prof, skip)
-		tag := "nothing"
-		if len(names) > 0 {
-			tag = strings.Join(names, ",")
+		a := Attempt{Skip: skip}
+		var skipDevs []string
+		for _, d := range skip {
+			if methods[d] == Skip {
+				skipDevs = append(skipDevs, d)
+			} else {
+				a.Removed = append(a.Removed, d)
+			}
 		}
-		dir := filepath.Join(o.RunDir, "bisect", fmt.Sprintf("%02d-skip-%s", n, strings.ReplaceAll(tag, ",", "+")))
-		a := Attempt{Skip: skip, Names: names, Dir: dir}
+		a.Names = ed.Names(skipDevs)
+		tag := "nothing"
+		if len(skip) > 0 {
+			tag = strings.Join(append(slices.Clone(a.Names), a.Removed...), "+")
+		}
+		dir := filepath.Join(o.RunDir, "bisect", fmt.Sprintf("%02d-without-%s", n, tag))
+		j := o.Job
+		j.Host.Devices = slices.DeleteFunc(slices.Clone(j.Host.Devices), func(d string) bool { return slices.Contains(a.Removed, d) })
 		start := time.Now()
 		scale := 1.0
-		b := job.Boot(ctx, o.Matrix, o.Job, job.Options{RunDir: dir, BootArgs: o.BootArgs,
-			OnPowerOn: func(m hosts.Machine) { scale = m.TimeScale() },
-			BeforeBoot: func(ctx context.Context, con *console.Console) error {
-				return ed.Type(ctx, con, names, scale)
-			}})
+		jo := job.Options{RunDir: dir, BootArgs: o.BootArgs,
+			OnPowerOn: func(m hosts.Machine) { scale = m.TimeScale() }}
+		if len(a.Names) > 0 {
+			// Only a boot that skips something goes through the editor; the others get
+			// through the loader's menu by the profile's own response.
+			jo.BeforeBoot = func(ctx context.Context, con *console.Console) error {
+				return ed.Type(ctx, con, a.Names, scale)
+			}
+		}
+		b := job.Boot(ctx, o.Matrix, j, jo)
 		a.Verdict, a.Reason, a.LastComponent = b.Outcome.Verdict, b.Outcome.Reason, b.Outcome.Analysis.LastComponent
+		lines := b.BootLog()
 		if table != nil && a.Verdict == record.Hang {
-			in := drivers.Input{Profile: prof, Table: table, Host: o.Job.Host, Outcome: b.Outcome, Evidence: map[string]drivers.Evidence{}}
-			lines := b.BootLog()
+			in := drivers.Input{Profile: prof, Table: table, Host: j.Host, Outcome: b.Outcome, Evidence: map[string]drivers.Evidence{}}
 			for _, d := range drivers.Known {
 				if s := table.Specs[d]; s != nil {
 					in.Evidence[d] = s.Gather(lines)
 				}
 			}
 			a.Stalled, _ = in.Stall()
+		}
+		if len(a.Names) > 0 && a.Verdict != record.Infra {
+			a.Verdict, a.Reason, a.Unconfirmed = judgeSkip(ed, a.Names, strings.Join(lines, "\n"), a.Verdict, a.Reason)
 		}
 		b.Close()
 		a.Dir = b.Dir
@@ -136,16 +253,46 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 		return a
 	}
-
-	search(&res, cands, o.NoAttribution, boot, func(d []string) []string { return ed.Names(prof, d) })
+	describe := func(d string) string {
+		if methods[d] == Skip {
+			return "skipped at the boot loader as " + strings.Join(ed.Names([]string{d}), ",")
+		}
+		return "the VM started without the device"
+	}
+	search(&res, cands, o.NoAttribution, boot, describe)
+	if res.Culprit != "" {
+		res.Method = methods[res.Culprit]
+		if res.Method == Skip {
+			res.Names = ed.Names([]string{res.Culprit})
+		}
+	}
 	return res, nil
 }
 
-// search is the bisection proper over a boot function (unit-tested with a fake one).
-func search(res *Result, cands []string, noAttribution bool, boot func([]string) Attempt, names func([]string) []string) {
+// judgeSkip applies the rule that a skip counts only when the guest confirmed it. A boot
+// that reached login without confirming every skip is INFRA (the hang did not come back,
+// and not because of the skip). A boot that hung with skips unconfirmed is a result only
+// when the guest shows it received them (Editor.Delivered): init then never got to those
+// units, so they are not the culprit; otherwise the editor may have lost them, and the
+// boot is INFRA.
+func judgeSkip(ed *Editor, names []string, log string, v record.Verdict, reason string) (record.Verdict, string, []string) {
+	_, no := ed.Confirmed(names, log)
+	if len(no) == 0 {
+		return v, reason, nil
+	}
+	if v == record.Hang && ed.Delivered != nil && strings.Contains(log, ed.Delivered(names)) {
+		return v, fmt.Sprintf("%s (the guest got the skip but hung before reaching %s)", reason, strings.Join(no, ",")), no
+	}
+	return record.Infra, fmt.Sprintf("the skip of %s did not take (the guest never printed %q): %s %s",
+		strings.Join(no, ","), ed.Confirm(no[0])[0], v, reason), no
+}
+
+// search is the bisection proper over a boot function (unit-tested with a fake one). A
+// boot that is INFRA (a lab fault, or a skip the guest did not confirm) stops it.
+func search(res *Result, cands []string, noAttribution bool, boot func([]string) Attempt, describe func(string) string) {
 	first := boot(nil)
 	if first.Reached() {
-		res.Summary = "the boot reached login with nothing skipped: no hang to bisect"
+		res.Summary = "the boot reached login with nothing left out: no hang to bisect"
 		return
 	}
 	if first.Verdict != record.Hang {
@@ -153,10 +300,25 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 		return
 	}
 	res.Reproduced = true
+	var infra *Attempt
+	try := func(skip []string) bool {
+		a := boot(skip)
+		if a.Verdict == record.Infra && infra == nil {
+			infra = &a
+		}
+		return a.Reached()
+	}
+	stopped := func() bool {
+		if infra == nil {
+			return false
+		}
+		res.Summary = fmt.Sprintf("stopped after %d boots: boot %d was INFRA: %s", len(res.Attempts), len(res.Attempts), infra.Reason)
+		return true
+	}
 	found := func(d string) {
-		res.Culprit, res.Names = d, names([]string{d})
-		res.Summary = fmt.Sprintf("the boot hangs with %s and reaches login without it (skipped as %s); %d boots",
-			d, strings.Join(res.Names, ","), len(res.Attempts))
+		res.Culprit = d
+		res.Summary = fmt.Sprintf("the boot hangs with %s and reaches login without it (%s); %d boots",
+			d, describe(d), len(res.Attempts))
 	}
 	rest := slices.Clone(cands)
 	suspect := first.Stalled
@@ -164,8 +326,11 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 		suspect = ""
 	}
 	if suspect != "" && slices.Contains(cands, suspect) {
-		if boot([]string{suspect}).Reached() {
+		if try([]string{suspect}) {
 			found(suspect)
+			return
+		}
+		if stopped() {
 			return
 		}
 		rest = slices.DeleteFunc(rest, func(d string) bool { return d == suspect })
@@ -174,24 +339,52 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 		res.Summary = "no candidate's absence lets the boot through"
 		return
 	}
-	if !boot(rest).Reached() {
-		res.Summary = fmt.Sprintf("the boot still hangs with all of %v skipped: not a driver start", rest)
+	if !try(rest) {
+		if !stopped() {
+			res.Summary = fmt.Sprintf("the boot still hangs with all of %v left out: not a driver start", rest)
+		}
 		return
 	}
 	for len(rest) > 1 {
 		half := rest[:len(rest)/2]
-		if boot(half).Reached() {
+		if try(half) {
 			rest = half
 		} else {
+			if stopped() {
+				return
+			}
 			rest = rest[len(rest)/2:]
 		}
 	}
 	// One left, whose absence was part of a boot that got through; confirm it alone
 	// unless the last boot did just that.
 	last := res.Attempts[len(res.Attempts)-1]
-	if !(len(last.Skip) == 1 && last.Skip[0] == rest[0] && last.Reached()) && !boot(rest).Reached() {
-		res.Summary = fmt.Sprintf("no single device explains the hang: skipping %s alone does not help", rest[0])
+	if !(len(last.Skip) == 1 && last.Skip[0] == rest[0] && last.Reached()) && !try(rest) {
+		if !stopped() {
+			res.Summary = fmt.Sprintf("no single device explains the hang: leaving %s out alone does not help", rest[0])
+		}
 		return
 	}
 	found(rest[0])
+}
+
+// isVM reports whether the harness starts the machine itself, so it can start it without
+// a device.
+func isVM(h matrix.Host) bool { return h.Kind == "qemu" || h.Kind == "cloud-hypervisor" }
+
+// bootDiskDevice is the matrix device that carries a qemu VM's boot disk ("" when none
+// of them does), as hosts/qemu puts it: option disk_bus, else nvme when the host lists
+// nvme.
+func bootDiskDevice(j matrix.Job) string {
+	if j.Image.Path == "" || j.Host.Kind != "qemu" {
+		return ""
+	}
+	bus, _ := j.Host.Options["disk_bus"].(string)
+	if bus == "" && j.Host.HasDevice("nvme") {
+		bus = "nvme"
+	}
+	if bus == "nvme" || bus == "ahci" {
+		return bus
+	}
+	return ""
 }

@@ -1,18 +1,30 @@
-// Package bisect finds which driver a boot hangs in by booting again with drivers left
-// out: the boot loader's editor is opened over the serial line and told to skip
-// components (Redox: the bootloader's environment editor, INIT_SKIP=<daemons>; the
-// stand-in: systemd-boot's command-line editor, fx.skip=<groups>), and the component whose
-// absence lets the boot reach login is the culprit.
+// Package bisect finds which driver a boot hangs in by booting again without it, by one of
+// two methods per device:
+//
+//   - skip: the boot loader's editor is opened over the serial line and told to skip the
+//     init units that start the driver (Redox: the bootloader's environment editor,
+//     INIT_SKIP=<cmd>, which init reads; the stand-in: systemd-boot's command-line editor,
+//     fx.skip=<group>). The skip counts only when the guest itself says it skipped (Redox
+//     init: "Skipping '<cmd> ...'" or "init: skipping '<cmd> ...'"; the stand-in's init:
+//     "FX: skip <group>"); a skip that did not take makes the boot INFRA.
+//   - device: on a VM, the machine is started without the device. This is the only way to
+//     leave out a Redox PCI driver (nvmed, e1000d, ihdad, xhcid, ahcid, virtio-*d):
+//     pcid-spawner starts one for every matching PCI function and no boot option skips it
+//     (base drivers/pcid-spawner/src/main.rs at 9dd6901d).
+//
+// The device whose absence lets the boot reach login is the culprit.
 package bisect
 
 import (
 	"context"
 	"fmt"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
 // Editor is how to change one boot at a profile's boot loader, as keys on the serial line.
@@ -20,14 +32,32 @@ type Editor struct {
 	Profile string
 	// Menu shows the loader is waiting for a key; Open opens its editor, which Opened shows.
 	Menu, Open, Opened string
-	// SkipNames are the names the loader's skip switch takes for a device (nil: the device
-	// name itself).
-	SkipNames func(p *profile.Profile, device string) []string
-	// Keys is what to type in the open editor to skip names and boot (no names: boot as is).
+	// OpenOnce: type Open once and wait up to OpenWait for the editor (a loader that
+	// buffers keys and does slow work before the editor would take a second press as
+	// text); otherwise Open is pressed again every second until the editor shows (a
+	// loader that drops keys while it draws).
+	OpenOnce bool
+	OpenWait time.Duration
+	// NeedsDisplay: the loader shows its menu (and so its editor) only when the machine
+	// has a display.
+	NeedsDisplay bool
+	// ImageMenu, when set, says whether an image's loader shows a menu at all (and why not).
+	ImageMenu func(img matrix.Image) (bool, string)
+	// Units are the init units (as the skip switch names them) that start a device's
+	// driver; nil when no init unit does, so the skip method cannot leave it out.
+	Units func(device string) []string
+	// Keys is what to type in the open editor to skip names and boot.
 	Keys func(names []string) string
-	// Typed is the text that shows the edit took, checked before the final key; "" when
-	// there is nothing to check.
+	// Typed is the text that shows the edit took in the editor, checked before the
+	// final key.
 	Typed func(names []string) string
+	// Confirm are the guest's own lines (substrings) that show the skip of one name took;
+	// any one of them is enough.
+	Confirm func(name string) []string
+	// Delivered, when set, is a line the guest prints early that shows the skip reached it
+	// (nil: the guest prints none). With it, a boot that hangs before init gets to a
+	// skipped unit is still a result; without it such a boot is INFRA.
+	Delivered func(names []string) string
 	// CharDelay paces typing (a loader redraws its whole line per key).
 	CharDelay time.Duration
 }
@@ -36,63 +66,68 @@ type Editor struct {
 var Editors = map[string]*Editor{
 	// systemd-boot's editor (the stand-in's "-menu" disks: timeout menu-force, editor yes)
 	// edits the kernel command line; End (ESC [ F on OVMF's serial terminal) goes to its
-	// end, Enter boots it. fixtures/init reads fx.skip=<group>[,<group>].
+	// end, Enter boots it. fixtures/init loads its driver groups itself (as Redox init
+	// starts its units) and reads fx.skip=<group>[,<group>], printing "FX: skip <group>".
 	"standin": {
 		Profile: "standin", Menu: "fx stand-in", Open: "e", Opened: "console=",
-		Keys: func(n []string) string {
-			if len(n) == 0 {
-				return "\r"
+		ImageMenu: func(img matrix.Image) (bool, string) {
+			if strings.Contains(filepath.Base(img.Path), "-menu") {
+				return true, ""
 			}
-			return "\x1b[F fx.skip=" + strings.Join(n, ",") + "\r"
+			return false, "only the stand-in's -menu disks stop in a boot loader menu with an editor"
 		},
-		Typed: func(n []string) string {
-			if len(n) == 0 {
-				return ""
+		Units: func(d string) []string {
+			if slices.Contains([]string{"e1000", "nvme", "hda"}, d) {
+				return []string{d}
 			}
-			return "fx.skip=" + strings.Join(n, ",")
+			return nil
 		},
+		Keys:    func(n []string) string { return "\x1b[F fx.skip=" + strings.Join(n, ",") + "\r" },
+		Typed:   func(n []string) string { return "fx.skip=" + strings.Join(n, ",") },
+		Confirm: func(n string) []string { return []string{"FX: skip " + n} },
+		// init's first lines list the switches in effect, command line first.
+		Delivered: func(n []string) string { return "FX: switches fx.skip=" + strings.Join(n, ",") },
 		CharDelay: 30 * time.Millisecond,
 	},
-	// Redox's bootloader: "Press e to edit boot environment" opens its environment editor
-	// with the cursor on the empty last line; typed text becomes a new KEY=VALUE line,
-	// Enter ends it, and Enter on an empty line boots (bootloader src/editor.rs). Not run
-	// here: there is no Redox image on this machine.
+	// Redox's bootloader (redox-os/bootloader at b74f53a). select_mode prints "Press e to
+	// edit boot environment" (src/main.rs:165) once per video output with modes
+	// (`for output_i in 0..os.video_outputs()`, no modes => no menu), so only a machine
+	// with a display shows it. After `e` the bootloader does the live copy and loads
+	// usr/lib/boot/kernel and initfs, and only then calls editor::edit_env (src/main.rs
+	// 496-619), which prints "--- Redox Bootloader Environment Editor ---" (src/editor.rs)
+	// with the cursor on the empty last line: typed text is a new KEY=VALUE line, Enter
+	// ends it, Enter on an empty line boots. A second `e` pressed meanwhile would be
+	// buffered and typed into the environment as text, so `e` goes once.
+	// init reads INIT_SKIP (base init/src/main.rs at 9dd6901d: split on ',') and matches
+	// a unit's cmd exactly: services print `Skipping '{} {}'` (init/src/scheduler.rs:95),
+	// scripts `init: skipping '{} {}'` (init/src/script.rs:89), cmd then args.
 	"redox": {
 		Profile: "redox", Menu: "Press e to edit boot environment", Open: "e", Opened: "Bootloader Environment Editor",
-		SkipNames: func(p *profile.Profile, d string) []string {
-			if p != nil && len(p.DriverComponents[d]) > 0 {
-				return p.DriverComponents[d]
+		OpenOnce: true, OpenWait: 120 * time.Second, NeedsDisplay: true,
+		Units: func(d string) []string {
+			// ps2d is an init unit (base init.initfs.d/40_ps2d.service: cmd = "ps2d").
+			// The PCI drivers are not; audiod (init.d/20_audiod.service) is, but skipping
+			// it leaves ihdad running, so it does not leave out the HDA driver.
+			if d == "ps2" {
+				return []string{"ps2d"}
 			}
-			return []string{d}
+			return nil
 		},
-		Keys: func(n []string) string {
-			if len(n) == 0 {
-				return "\r"
-			}
-			return "INIT_SKIP=" + strings.Join(n, ",") + "\r\r"
-		},
-		Typed: func(n []string) string {
-			if len(n) == 0 {
-				return ""
-			}
-			return "INIT_SKIP=" + strings.Join(n, ",")
+		Keys:  func(n []string) string { return "INIT_SKIP=" + strings.Join(n, ",") + "\r\r" },
+		Typed: func(n []string) string { return "INIT_SKIP=" + strings.Join(n, ",") },
+		Confirm: func(n string) []string {
+			return []string{"Skipping '" + n + " ", "init: skipping '" + n + " "}
 		},
 		CharDelay: 30 * time.Millisecond,
 	},
 }
 
 // Names are the loader's names for skipping devices, in order, without repeats.
-func (e *Editor) Names(p *profile.Profile, devices []string) []string {
+func (e *Editor) Names(devices []string) []string {
 	var out []string
-	seen := map[string]bool{}
 	for _, d := range devices {
-		ns := []string{d}
-		if e.SkipNames != nil {
-			ns = e.SkipNames(p, d)
-		}
-		for _, n := range ns {
-			if !seen[n] {
-				seen[n] = true
+		for _, n := range e.Units(d) {
+			if !slices.Contains(out, n) {
 				out = append(out, n)
 			}
 		}
@@ -100,9 +135,49 @@ func (e *Editor) Names(p *profile.Profile, devices []string) []string {
 	return out
 }
 
-// Type waits for the loader's menu, opens the editor (pressing Open again every few
-// seconds until the editor shows: a key pressed while the loader is still drawing is
-// lost), types the skip and boots. scale multiplies its timeouts.
+// Reachable says whether the loader's editor can be used over the serial line for an image
+// on a host, and why not.
+func (e *Editor) Reachable(h matrix.Host, img matrix.Image) (bool, string) {
+	if e.ImageMenu != nil {
+		if ok, why := e.ImageMenu(img); !ok {
+			return false, why
+		}
+	}
+	if !e.NeedsDisplay {
+		return true, ""
+	}
+	fw := h.Firmware
+	if fw == "bios" {
+		// bootloader src/os/bios/macros.rs prints to VGA (COM1 only with the
+		// serial_debug feature, off in the recipe) and reads keys by INT 16h.
+		return false, "the BIOS bootloader draws its menu on VGA and reads the keyboard only, not the serial line"
+	}
+	if isVM(h) && !h.HasDevice("vga") && !h.HasDevice("ramfb") {
+		return false, "the VM has no display (devices vga or ramfb), so the bootloader shows no menu and no editor"
+	}
+	return true, ""
+}
+
+// Confirmed splits names into those whose skip the boot log confirms and those it does not.
+func (e *Editor) Confirmed(names []string, log string) (yes, no []string) {
+	for _, n := range names {
+		ok := false
+		for _, c := range e.Confirm(n) {
+			if strings.Contains(log, c) {
+				ok = true
+			}
+		}
+		if ok {
+			yes = append(yes, n)
+		} else {
+			no = append(no, n)
+		}
+	}
+	return yes, no
+}
+
+// Type waits for the loader's menu, opens the editor, types the skip and boots. scale
+// multiplies its timeouts.
 func (e *Editor) Type(ctx context.Context, con *console.Console, names []string, scale float64) error {
 	if scale <= 0 {
 		scale = 1
@@ -116,12 +191,16 @@ func (e *Editor) Type(ctx context.Context, con *console.Console, names []string,
 	}
 	cur := m.End
 	opened := false
-	for try := 0; try < 5 && !opened; try++ {
+	tries, wait := 5, time.Second
+	if e.OpenOnce {
+		tries, wait = 1, e.OpenWait
+	}
+	for try := 0; try < tries && !opened; try++ {
 		at := con.Offset()
 		if err := e.send(ctx, con, e.Open); err != nil {
 			return err
 		}
-		octx, cancel := context.WithTimeout(ctx, sc(time.Second))
+		octx, cancel := context.WithTimeout(ctx, sc(wait))
 		m, err := con.Expect(octx, max(at, cur), e.Opened)
 		cancel()
 		if err == nil {
@@ -131,24 +210,20 @@ func (e *Editor) Type(ctx context.Context, con *console.Console, names []string,
 		}
 	}
 	if !opened {
-		return fmt.Errorf("the boot editor did not open (pressed %q five times, no %q)", e.Open, e.Opened)
+		return fmt.Errorf("the boot editor did not open (pressed %q %d times, no %q)", e.Open, tries, e.Opened)
 	}
 	keys := e.Keys(names)
 	last := keys[len(keys)-1:]
-	body := keys[:len(keys)-1]
-	if e.Typed != nil && e.Typed(names) != "" {
-		if err := e.send(ctx, con, body); err != nil {
-			return err
-		}
-		tctx, cancel := context.WithTimeout(ctx, sc(5*time.Second))
-		_, err := con.Expect(tctx, cur, e.Typed(names))
-		cancel()
-		if err != nil {
-			return fmt.Errorf("the boot editor did not show %q after typing it: %w", e.Typed(names), err)
-		}
-		return e.send(ctx, con, last)
+	if err := e.send(ctx, con, keys[:len(keys)-1]); err != nil {
+		return err
 	}
-	return e.send(ctx, con, keys)
+	tctx, cancel := context.WithTimeout(ctx, sc(5*time.Second))
+	_, err = con.Expect(tctx, cur, e.Typed(names))
+	cancel()
+	if err != nil {
+		return fmt.Errorf("the boot editor did not show %q after typing it: %w", e.Typed(names), err)
+	}
+	return e.send(ctx, con, last)
 }
 
 func (e *Editor) send(ctx context.Context, con *console.Console, s string) error {

@@ -294,7 +294,7 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 			f.cfg.OnProgress(f.lastStage, f.lastComp)
 		}
 	}
-	if f.an.Reached(f.cfg.Until) {
+	if f.an.ReachedOrPassed(f.cfg.Until) {
 		f.out.Reached = time.Now()
 		lingerOn(f.ctx, f.con, f.an, f.lines, f.cfg.Linger)
 		return f.finish(record.Pass, "reached "+f.cfg.Until)

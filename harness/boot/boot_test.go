@@ -100,3 +100,22 @@ func TestKernelPanicEndsTheBootAsCrash(t *testing.T) {
 		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
 	}
 }
+
+// An image that logs in by itself and prints no motd shows only ion's prompt, without a
+// line break after it (ion 1440704 src/lib/shell/variables.rs PROMPT: the title escape,
+// colours, "${USER}:${SWD}$ "): that is a shell, so the boot passes instead of hanging.
+func TestIonPromptWithoutMotdIsAShell(t *testing.T) {
+	g, con := guest(t)
+	go func() {
+		g.Write([]byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\r\n" +
+			"[src/initnsmgr.rs:169 WARN] Scheme \"file\" not found in namespace\r\n" +
+			"\x1b]0;user: /home/user\x07\x1b[38;5;85;1muser\x1b[39m:\x1b[38;5;75m~\x1b[39m$ \x1b[0m"))
+	}()
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 5 * time.Second, Deadline: 20 * time.Second})
+	if o.Verdict != record.Pass || !o.Analysis.ReachedLogin {
+		t.Fatalf("outcome %s: %s (%+v)", o.Verdict, o.Reason, o.Analysis.Stages)
+	}
+	if _, ok := o.StageAt["shell"]; !ok {
+		t.Errorf("no shell stage: %+v", o.Analysis.Stages)
+	}
+}

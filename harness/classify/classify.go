@@ -74,6 +74,12 @@ type Analyzer struct {
 	// The most recent event recorded (new or counted), for PartOf trailers.
 	lastEvKind string
 	lastEvLine int
+	// lastEvIdx is the index of that event in a.Events (-1: none kept); lastEvNamed
+	// says whether its component came from its own lines (a source path, a NAME).
+	lastEvIdx   int
+	lastEvNamed bool
+	// absorb is a trailer's continuation still to come (see Signature.PartOf).
+	absorb *pendingEvent
 	// titles caches normalised titles by their raw form: a repeated event (the common
 	// case) costs a map lookup instead of the profile's rewrites.
 	titles map[string]string
@@ -92,7 +98,7 @@ type pendingEvent struct {
 func New(p *profile.Profile) *Analyzer {
 	c := compile(p)
 	return &Analyzer{p: p, c: c, hits: make(lineHits, c.set.words), loginIdx: p.StageIndex(p.Login.Stage),
-		reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}}
+		reached: map[string]bool{}, index: map[string]int{}, sentResp: map[int]bool{}, lastEvIdx: -1}
 }
 
 // Profile returns the profile in use.
@@ -204,7 +210,30 @@ func matchAny(ps []cpat, h lineHits, text string) bool {
 func (an *Analyzer) benign(h lineHits, text string) bool { return matchAny(an.c.benign, h, text) }
 
 func (an *Analyzer) signatures(h lineHits, n int, text, lineComp string) {
+	if ab := an.absorb; ab != nil {
+		if g, ok := an.c.next[ab.idx].match(h, text); ok {
+			an.absorb = nil
+			an.lastEvLine = n
+			an.rename(g["name"])
+			return
+		}
+		if matchAny(an.c.swallow[ab.idx], h, text) {
+			an.lastEvLine = n
+			return
+		}
+		ab.left--
+		if ab.left <= 0 {
+			an.absorb = nil
+		}
+	}
 	if pe := an.pending; pe != nil {
+		if matchAny(an.c.swallow[pe.idx], h, text) {
+			pe.left--
+			if pe.left <= 0 {
+				an.flush()
+			}
+			return
+		}
 		pass := strings.TrimSpace(text) == "" || an.benign(h, text) || matchAny(an.c.nextSkip[pe.idx], h, text)
 		if !pass {
 			if g, ok := an.c.next[pe.idx].match(h, text); ok {
@@ -232,6 +261,13 @@ func (an *Analyzer) signatures(h lineHits, n int, text, lineComp string) {
 		}
 		if an.partOf(sig, n) {
 			an.lastEvLine = n
+			if sig.Next != nil {
+				left := sig.NextWithin
+				if left <= 0 {
+					left = 3
+				}
+				an.absorb = &pendingEvent{idx: i, sig: sig, line: n, left: left}
+			}
 			return
 		}
 		groups := make(map[string]string, len(g)+2)
@@ -331,17 +367,45 @@ func (an *Analyzer) flush() {
 		// in context, the one a hang after it is blamed on.
 		an.a.LastComponent = comp
 	}
-	an.lastEvKind, an.lastEvLine = pe.sig.Kind, pe.line
+	an.lastEvKind, an.lastEvLine, an.lastEvNamed, an.lastEvIdx = pe.sig.Kind, pe.line, named, -1
+	an.absorb = nil
 	key := pe.sig.Kind + "\x00" + comp + "\x00" + title
 	if i, ok := an.index[key]; ok {
 		an.a.Events[i].Count++
+		an.lastEvIdx = i
 		return
 	}
 	if len(an.a.Events) >= MaxEvents {
 		return
 	}
 	an.index[key] = len(an.a.Events)
+	an.lastEvIdx = len(an.a.Events)
 	an.a.Events = append(an.a.Events, Event{Kind: pe.sig.Kind, Component: comp, Title: title, Line: pe.line, Count: 1, Fatal: pe.sig.Fatal})
+}
+
+// rename names the last event after the process a trailer named (the kernel's NAME line
+// after relibc's abort), when the event's own lines named none: the source path of a
+// panic comes first, the kernel's NAME second, whatever printed last only third. A
+// repeat of an event already kept keeps its first name.
+func (an *Analyzer) rename(name string) {
+	name = clip(baseName(name))
+	if name == "" || an.lastEvNamed || an.lastEvIdx < 0 || an.lastEvIdx >= len(an.a.Events) {
+		return
+	}
+	e := &an.a.Events[an.lastEvIdx]
+	if e.Count != 1 || e.Component == name {
+		return
+	}
+	old := e.Kind + "\x00" + e.Component + "\x00" + e.Title
+	key := e.Kind + "\x00" + name + "\x00" + e.Title
+	if _, dup := an.index[key]; dup {
+		return
+	}
+	delete(an.index, old)
+	an.index[key] = an.lastEvIdx
+	e.Component = name
+	an.lastEvNamed = true
+	an.a.LastComponent = name
 }
 
 func (an *Analyzer) normalize(raw string) string {
@@ -436,3 +500,18 @@ func (an *Analyzer) hasFatal() bool {
 
 // Reached reports whether a stage has been seen.
 func (an *Analyzer) Reached(stage string) bool { return an.reached[stage] }
+
+// ReachedOrPassed reports whether a stage, or a stage after it, has been seen: a boot
+// that logs in by itself shows its shell without ever printing the login prompt.
+func (an *Analyzer) ReachedOrPassed(stage string) bool {
+	i := an.p.StageIndex(stage)
+	if i < 0 {
+		return false
+	}
+	for _, st := range an.p.Stages[i:] {
+		if an.reached[st.Name] {
+			return true
+		}
+	}
+	return false
+}

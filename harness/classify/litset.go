@@ -163,6 +163,7 @@ type compiled struct {
 	sigs     []cpat
 	next     []cpat   // per signature (p nil when none)
 	nextSkip [][]cpat // per signature
+	swallow  [][]cpat // per signature
 }
 
 var compiledCache sync.Map // *profile.Profile -> *compiled
@@ -221,6 +222,11 @@ func compile(p *profile.Profile) *compiled {
 			skip = append(skip, cp(&s.NextSkip[j]))
 		}
 		c.nextSkip = append(c.nextSkip, skip)
+		var sw []cpat
+		for j := range s.Swallow {
+			sw = append(sw, cp(&s.Swallow[j]))
+		}
+		c.swallow = append(c.swallow, sw)
 	}
 	c.set = newLitSet(lits)
 	v, _ := compiledCache.LoadOrStore(p, c)

@@ -65,7 +65,11 @@ type Spec struct {
 	Enumerated []profile.Pattern
 	// Spawned: the driver was started.
 	Spawned []profile.Pattern
-	// Bound: the driver initialised the device (named group "node": what it made).
+	// Started: the driver's process ran and named its device, before it touched it (a
+	// Redox driver's banner "E1000 pci-..."): proof of a start, not of an initialisation.
+	Started []profile.Pattern
+	// Bound: the driver initialised the device, a line it prints only after it talked to
+	// the device (named group "node": what it made).
 	Bound []profile.Pattern
 	// Unbound: the device is there and no driver took it. Absent: the image says there is
 	// no such device. Skipped: the driver was deliberately not started (boot switch).
@@ -106,7 +110,7 @@ type WorkResult struct {
 // Evidence is what the boot log says about one device.
 type Evidence struct {
 	Device                               string
-	Enumerated, Spawned, Bound           string // the lines
+	Enumerated, Spawned, Started, Bound  string // the lines
 	EnumLine, SpawnLine, BoundLine       int    // 1-based line numbers, 0 when not seen
 	Addr, IDs, Node                      string
 	Unbound, Absent, Skipped, ErrorTitle string
@@ -130,6 +134,12 @@ func (e Evidence) String() string {
 			s += ": " + e.Node
 		}
 		p = append(p, s)
+	} else if e.Started != "" {
+		s := "driver started"
+		if e.Node != "" {
+			s += " for " + e.Node
+		}
+		p = append(p, s+" (no line yet that it initialised the device)")
 	} else if e.Spawned != "" {
 		p = append(p, "driver spawned")
 	}
@@ -157,6 +167,12 @@ func (s *Spec) Gather(lines []string) Evidence {
 		}
 		if _, ok := first(s.Spawned, l); ok {
 			ev.Spawned, ev.SpawnLine = l, n // the last spawn counts
+		}
+		if g, ok := first(s.Started, l); ok && ev.Started == "" {
+			ev.Started = l
+			if ev.Node == "" && g["node"] != "" {
+				ev.Node = strings.TrimSpace(g["node"])
+			}
 		}
 		if g, ok := first(s.Bound, l); ok {
 			if ev.Bound == "" || (ev.Node == "" && g["node"] != "") {

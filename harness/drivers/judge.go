@@ -159,6 +159,11 @@ func (in Input) Judge(d string) record.Check {
 		return fail("not enumerated: no bus line for a %s device in the boot log", d)
 	case ev.Bound == "" && ev.Unbound != "":
 		return fail("enumerated, but no driver took it: %s", oneLine(ev.Unbound, 120))
+	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Started != "" && spec.Work == nil:
+		return fail("the driver started (%s) but printed no line after it talked to the device", oneLine(ev.Started, 100))
+	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Started != "":
+		// Started, and the line that proves initialisation is below the default log
+		// level: the try from the shell decides (it talks to the device).
 	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Spawned != "":
 		return fail("the driver was started but never came up (%s)", oneLine(ev.Spawned, 100))
 	case len(spec.Bound) > 0 && ev.Bound == "":

@@ -57,7 +57,7 @@ func TestRedoxStallInSpawnedDriver(t *testing.T) {
 	if c.Verdict != record.Hang || c.Component != "nvmed" {
 		t.Fatalf("nvme: %+v", c)
 	}
-	if c := in.Judge("e1000"); c.Verdict != record.Hang || c.Component != "nvmed" || !strings.Contains(c.Message, "driver bound: pci-00-00-02.0") {
+	if c := in.Judge("e1000"); c.Verdict != record.Hang || c.Component != "nvmed" || !strings.Contains(c.Message, "driver started for pci-00-00-02.0") {
 		t.Fatalf("e1000: %+v", c)
 	}
 }
@@ -154,16 +154,56 @@ func TestRedoxTryCommands(t *testing.T) {
 	if got := RedoxNVMeCmd("/home/user/.rhw-nvme", "w"); got != "echo w > /home/user/.rhw-nvme && cat /home/user/.rhw-nvme && rm /home/user/.rhw-nvme" {
 		t.Fatal(got)
 	}
+	// Replies and losses as netutils 26ffc85 src/ping/ping.rs prints them:
+	// "From {} icmp_seq={} time={}ms" (:206) and "From {remote_host} icmp_seq={seq} timeout"
+	// (:301); exit status 0 either way (src/ping/main.rs).
 	r := &tableRunner{out: map[string]string{
-		"cat /scheme/netcfg/route/list": "default via 192.168.7.1 dev eth0\n",
-		"ping -c 3 192.168.7.1":         "64 bytes from 192.168.7.1: icmp_seq=1\n",
-		RedoxHDACmd:                     "",
+		RedoxRouteCmd:           "default via 192.168.7.1 dev eth0 src 192.168.7.20\n",
+		"ping -c 3 192.168.7.1": "From 192.168.7.1 icmp_seq=1 time=0.41ms\n",
+		RedoxSchemesCmd:         "audio\naudiohw\ndebug\n",
+		RedoxHDACmd:             "",
 	}}
 	if w := redoxE1000(context.Background(), r, Evidence{}); !w.OK {
 		t.Fatalf("e1000 try: %+v (ran %q)", w, r.ran)
 	}
 	if w := redoxHDA(context.Background(), r, Evidence{}); !w.OK {
 		t.Fatalf("hda try: %+v", w)
+	}
+	// Linux iputils' lowercase "64 bytes from" is not Redox's reply line; losses are not replies.
+	r.out["ping -c 3 192.168.7.1"] = "From 192.168.7.1 icmp_seq=0 timeout\nFrom 192.168.7.1 icmp_seq=1 timeout\n"
+	if w := redoxE1000(context.Background(), r, Evidence{}); w.OK || w.Err != nil {
+		t.Fatalf("e1000 try with only timeouts: %+v", w)
+	}
+	// audiod accepts writes without ihdad: no audiohw scheme is a FAIL whatever the write did.
+	r.out[RedoxSchemesCmd] = "audio\ndebug\n"
+	if w := redoxHDA(context.Background(), r, Evidence{}); w.OK || w.Err != nil || !strings.Contains(w.Message, "audiohw") {
+		t.Fatalf("hda try without ihdad's scheme: %+v", w)
+	}
+	// The route table out of reach (the user namespace lacks netcfg): INFRA, no guessed gateway.
+	delete(r.out, RedoxRouteCmd)
+	r.ran = nil
+	if w := redoxE1000(context.Background(), r, Evidence{}); w.Err == nil || len(r.ran) != 1 {
+		t.Fatalf("e1000 try without a route table: %+v (ran %q)", w, r.ran)
+	}
+}
+
+// A driver banner is printed before the driver touches its device: alone it is not
+// "initialised". xhcid (base 9dd6901d drivers/usb/xhcid/src/main.rs:148 "XHCI {}",
+// xhci/device_enumerator.rs:113 "Device on port {} was attached").
+func TestRedoxBannerIsNotInitialised(t *testing.T) {
+	log := `kernel::arch::x86_shared::start:INFO -- Redox OS starting...
+2026-08-01T10-00-00.100Z [@pcid:346 INFO] PCI 00-00:05.0 1B36:000D 0C.03.30.01 11 XHCI
+pcid-spawner: spawn "/usr/lib/drivers/xhcid"
+2026-08-01T10-00-00.200Z [@xhcid:148 INFO] XHCI pci-00-00-05.0
+redox login:`
+	in := input(t, profile.Redox, log, record.Pass, "xhci")
+	if c := in.Judge("xhci"); c.Verdict != record.Fail || !strings.Contains(c.Message, "no line after it talked to the device") {
+		t.Fatalf("xhci with its banner only: %+v", c)
+	}
+	log = strings.Replace(log, "redox login:", "2026-08-01T10-00-01.000Z [@xhcid::xhci::device_enumerator:113 INFO] Device on port 1 was attached\nredox login:", 1)
+	in = input(t, profile.Redox, log, record.Pass, "xhci")
+	if c := in.Judge("xhci"); c.Verdict != record.Pass {
+		t.Fatalf("xhci with a device attached: %+v", c)
 	}
 }
 

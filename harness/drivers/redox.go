@@ -15,9 +15,20 @@ import (
 // Redox: pcid prints one table line per PCI function ("PCI 00-00:02.0 8086:100E 02.00.00.03
 // 2": address, vendor:device, class.subclass.interface.revision, IRQ), pcid-spawner prints
 // `spawn "/usr/lib/drivers/<driver>"`, drivers log "<crate>@<module>" lines and create their
-// schemes (DESIGN.md section 4). These rows come from upstream sources and the real
-// transcripts in ../shared/redox-logs; the shell tries have not run on a Redox guest here
+// schemes. Each string is traced to the upstream file that prints it in docs/redox-facts.md
+// (base 9dd6901d unless said otherwise); the shell tries have not run on a Redox guest here
 // (there is no Redox image on this machine) and are unit-tested for their commands only.
+//
+// Started vs Bound: every driver logs its banner ("E1000 pci-..", "IHDA pci-..", "XHCI
+// pci-..", "AHCI pci-..") right after it set up logging and before it touched the device
+// (e1000d/src/main.rs:34, ihdad/src/main.rs:40, xhcid/src/main.rs:148, ahcid/src/main.rs:38):
+// that is Started. Bound is a line printed after the driver talked to the device: nvmed's
+// identify lines (nvme/identify.rs "  - Model: .. Serial: .. Firmware: ..", "NSID: .. Size:
+// .."), ahcid's port identify line (ahci/hba.rs "Serial: .. Firmware: .. Model: .."),
+// xhcid's "Device on port N was attached" (xhci/device_enumerator.rs), and the debug lines
+// e1000d ("Link is up with speed", device.rs) and ihdad ("IHDA: Initialization finished.",
+// hda/device.rs) print at debug level only: on a default boot those two are judged by their
+// try from the shell.
 func redoxPCI(class string) []profile.Pattern {
 	return []profile.Pattern{pat("PCI ", `(?i)\bPCI (?P<addr>[0-9a-f]{2,4}-[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) (?P<ids>[0-9a-f]{4}:[0-9a-f]{4}) `+class+`\b`)}
 }
@@ -30,31 +41,55 @@ func redoxSpawn(driver string) []profile.Pattern {
 	return []profile.Pattern{pat("spawn", `pcid-spawner: spawn "(?:[^"]*/)?`+regexp.QuoteMeta(driver)+`"`)}
 }
 
-func redoxSpec(device, driver string, enum []profile.Pattern, bound ...profile.Pattern) *Spec {
+// redoxSpec: the pcid-spawner "driver X failed" error line is from images before base
+// 6096fffe (2026-01-26); later ones report through init/daemon (profile rows).
+func redoxSpec(device, driver string, enum []profile.Pattern, started profile.Pattern, bound ...profile.Pattern) *Spec {
 	return &Spec{Device: device, Components: []string{driver}, Enumerated: enum, Spawned: redoxSpawn(driver),
-		Bound: bound, Errors: []profile.Pattern{pat("pcid-spawner", `pcid-spawner: driver \S*`+regexp.QuoteMeta(driver)+`\S* failed`)}}
+		Started: nonEmpty(started),
+		Bound:   bound, Errors: []profile.Pattern{pat("pcid-spawner", `pcid-spawner: driver \S*`+regexp.QuoteMeta(driver)+`\S* failed`)}}
 }
 
 var redoxTable = &Table{
 	Profile: "redox",
 	Specs: map[string]*Spec{
 		"e1000": withWork(redoxSpec("e1000", "e1000d", redoxPCI(`02\.00\.[0-9a-f]{2}`),
-			pat("E1000 ", `E1000 (?P<node>pci-\S+)`)),
+			pat("E1000 ", `E1000 (?P<node>pci-\S+)`),
+			profile.Lit("Link is up with speed")),
 			redoxE1000, []profile.Pattern{profile.Lit("smoltcpd: no network adapter found")}),
 		"nvme": withWork(redoxSpec("nvme", "nvmed", redoxPCI(`01\.08\.[0-9a-f]{2}`),
+			profile.Pattern{}, // nvmed prints no banner at info level
+			pat("Model: ", `- Model: .* Serial: `), pat("NSID: ", `NSID: \d+ Size: `),
 			pat("nvmed", `(?i)nvmed.*(?:model|serial|namespace)`), pat("disk.", `(?P<node>disk\.\S*nvme)`)),
 			redoxNVMe, nil),
 		"hda": withWork(withErrors(redoxSpec("hda", "ihdad", redoxPCI(`04\.03\.[0-9a-f]{2}`),
-			pat("IHDA ", `IHDA (?P<node>\S+)`)),
-			"timeout on clearing CORBRUN", "timeout on CORB command", "timeout on RIRB response",
-			"timeout on immediate response", "failed to start reset", "IHDA: No output pins?!"),
+			pat("IHDA ", `IHDA (?P<node>pci-\S+)`),
+			profile.Lit("IHDA: Initialization finished.")),
+			ihdaErrors()...),
 			redoxHDA, []profile.Pattern{profile.Lit("audiod: No such device")}),
-		"xhci":       redoxSpec("xhci", "xhcid", redoxPCI(`0c\.03\.30`), pat("XHCI ", `XHCI (?P<node>\S+)`)),
-		"ahci":       redoxSpec("ahci", "ahcid", redoxPCI(`01\.06\.01`), pat("AHCI ", `AHCI (?P<node>\S+)`)),
-		"virtio-blk": redoxSpec("virtio-blk", "virtio-blkd", redoxIDs(`1af4:10(?:01|42)`), profile.Lit("virtio-blk: initiating startup sequence")),
-		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), pat("virtio-net", `virtio-net(?:d)?: .*(?:MAC|mac|initiat)`)),
-		"ps2":        {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
+		"xhci": redoxSpec("xhci", "xhcid", redoxPCI(`0c\.03\.30`), pat("XHCI ", `XHCI (?P<node>pci-\S+)`),
+			pat("Device on port", `Device on port \d+ was attached`)),
+		"ahci": redoxSpec("ahci", "ahcid", redoxPCI(`01\.06\.01`), pat("AHCI ", `AHCI (?P<node>pci-\S+)`),
+			pat("Firmware: ", `Serial: .* Firmware: .* Model: `)),
+		// virtio (base 9dd6901d): "initiating startup sequence :^)" comes before
+		// virtio_core::probe_device; "disk size: .." (virtio-blkd/src/main.rs:139) after the
+		// device runs, "device MAC is .." (virtio-netd/src/main.rs:74) after it read the
+		// device's config space.
+		"virtio-blk": redoxSpec("virtio-blk", "virtio-blkd", redoxIDs(`1af4:10(?:01|42)`), profile.Lit("virtio-blk: initiating startup sequence"),
+			profile.Lit("virtio-blk: disk size: ")),
+		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), profile.Lit("virtio-net: initiating startup sequence"),
+			profile.Lit("virtio-net: device MAC is ")),
+		"ps2": {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
 	},
+}
+
+func nonEmpty(ps ...profile.Pattern) []profile.Pattern {
+	var out []profile.Pattern
+	for _, p := range ps {
+		if p.Contains != "" || p.Regexp != nil {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 func withWork(s *Spec, w func(context.Context, session.Runner, Evidence) WorkResult, absent []profile.Pattern) *Spec {
@@ -62,11 +97,19 @@ func withWork(s *Spec, w func(context.Context, session.Runner, Evidence) WorkRes
 	return s
 }
 
-func withErrors(s *Spec, lits ...string) *Spec {
-	for _, l := range lits {
-		s.Errors = append(s.Errors, profile.Lit(l))
-	}
+func withErrors(s *Spec, ps ...profile.Pattern) *Spec {
+	s.Errors = append(s.Errors, ps...)
 	return s
+}
+
+// ihdaErrors are every error ihdad logs (the profile's list: base 9dd6901d
+// drivers/audio/ihdad/src/hda/{cmdbuff,device}.rs) and its no-output-pins panic.
+func ihdaErrors() []profile.Pattern {
+	return []profile.Pattern{
+		pat("timeout on ", `timeout on (?:`+profile.IHDATimeouts+`)`),
+		pat("reset", `failed to (?:start|finish) reset`),
+		profile.Lit("IHDA: No output pins?!"),
+	}
 }
 
 func init() { register(redoxTable) }
@@ -94,39 +137,90 @@ func RedoxNVMeCmd(file, word string) string {
 	return fmt.Sprintf("echo %s > %s && cat %s && rm %s", word, file, file, file)
 }
 
+// netstack's route table line (base 9dd6901d netstack/src/router/route_table.rs Display:
+// "default via 10.0.2.2 dev eth0 src 10.0.2.15").
 var reRedoxVia = regexp.MustCompile(`default via (\d+\.\d+\.\d+\.\d+)`)
 
-// redoxE1000 pings the default gateway from netcfg's route table (10.0.2.2 when it has
-// none: QEMU user networking).
+// RedoxRouteCmd reads netstack's route table; it needs the netcfg scheme, which
+// /etc/login_schemes.toml gives root but not "user" (redox config/base.toml).
+const RedoxRouteCmd = "cat /scheme/netcfg/route/list"
+
+// redoxE1000 pings the default gateway from netcfg's route table. No gateway is guessed:
+// an unreadable table (the scheme out of reach of the login user) is INFRA with that
+// said, a table without a default route is a FAIL.
 func redoxE1000(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
-	gw := "10.0.2.2"
-	if out, code, err := r.Run(ctx, "cat /scheme/netcfg/route/list"); err == nil && code == 0 {
-		if m := reRedoxVia.FindStringSubmatch(out); m != nil {
-			gw = m[1]
-		}
-	}
-	out, code, err := r.Run(ctx, "ping -c 3 "+gw)
+	out, code, err := r.Run(ctx, RedoxRouteCmd)
 	if err != nil {
 		return WorkResult{Err: err}
 	}
-	if code != 0 || !strings.Contains(out, "from "+gw) {
+	if code != 0 {
+		return WorkResult{Err: fmt.Errorf("%s: exit %d: %s (the netcfg scheme is out of reach of the login user? /etc/login_schemes.toml decides)", RedoxRouteCmd, code, oneLine(out, 120))}
+	}
+	m := reRedoxVia.FindStringSubmatch(out)
+	if m == nil {
+		return errorf("no default route in %s: %s", RedoxRouteCmd, oneLine(out, 160))
+	}
+	gw := m[1]
+	out, code, err = r.Run(ctx, "ping -c 3 "+gw)
+	if err != nil {
+		return WorkResult{Err: err}
+	}
+	if code != 0 || !RedoxPingReplied(out, gw) {
 		return errorf("ping %s: exit %d: %s", gw, code, oneLine(out, 160))
 	}
 	return WorkResult{OK: true, Message: "ICMP echo replies from " + gw}
 }
 
+// RedoxPingReplied reports whether Redox's ping got an echo reply from addr: netutils
+// 26ffc85 src/ping/ping.rs prints "From {} icmp_seq={} time={}ms" per reply and "From
+// {remote_host} icmp_seq={seq} timeout" per loss, and exits 0 either way.
+func RedoxPingReplied(out, addr string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.Contains(l, "From "+addr+" icmp_seq=") && strings.Contains(l, " time=") && !strings.HasSuffix(strings.TrimSpace(l), " timeout") {
+			return true
+		}
+	}
+	return false
+}
+
 // RedoxHDACmd writes 16 KiB of silence (4096 frames of 16-bit stereo) to audiod's scheme.
 const RedoxHDACmd = "head -c 16384 /dev/zero > /scheme/audio"
 
-// redoxHDA: audiod is up (its scheme exists) and accepts a short write of silence, which
-// it hands to ihdad's buffers.
+// RedoxSchemesCmd lists the schemes of the login user's namespace (bootstrap
+// initnsmgr.rs getdents); root sees all of them.
+const RedoxSchemesCmd = "ls -1 /scheme"
+
+// redoxHDA needs evidence from ihdad itself: audiod (base audiod/src/scheme.rs) buffers
+// writes and answers without ihdad, so a write alone proves audiod. ihdad registers its
+// "audiohw" scheme only after IntelHDA::new reset the controller, enumerated the codecs
+// and set up the output (drivers/audio/ihdad/src/main.rs): the scheme in the list is
+// ihdad's word that the device works; the write then proves the path through audiod.
 func redoxHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
-	out, code, err := r.Run(ctx, RedoxHDACmd)
+	out, code, err := r.Run(ctx, RedoxSchemesCmd)
+	if err != nil {
+		return WorkResult{Err: err}
+	}
+	if code != 0 {
+		return WorkResult{Err: fmt.Errorf("%s: exit %d: %s", RedoxSchemesCmd, code, oneLine(out, 120))}
+	}
+	if !hasLine(out, "audiohw") {
+		return errorf("ihdad never registered its audiohw scheme (it does once the controller and codec are set up): %s lists %s", RedoxSchemesCmd, oneLine(out, 160))
+	}
+	out, code, err = r.Run(ctx, RedoxHDACmd)
 	if err != nil {
 		return WorkResult{Err: err}
 	}
 	if code != 0 {
 		return errorf("%s: exit %d: %s", RedoxHDACmd, code, oneLine(out, 160))
 	}
-	return WorkResult{OK: true, Message: "audiod accepted 16 KiB of silence on /scheme/audio"}
+	return WorkResult{OK: true, Message: "ihdad registered audiohw (controller and codec set up) and audiod accepted 16 KiB of silence"}
+}
+
+func hasLine(out, want string) bool {
+	for _, l := range strings.Split(out, "\n") {
+		if strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(l), "/")) == want {
+			return true
+		}
+	}
+	return false
 }

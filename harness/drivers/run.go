@@ -41,12 +41,14 @@ func Run(ctx context.Context, b *job.Booted, devices []string) Report {
 		var try []string
 		for _, d := range devices {
 			s := in.Table.Specs[d]
-			if s != nil && s.Work != nil && !s.NoDriver && b.Job.Host.HasDevice(d) && in.Evidence[d].Bound != "" {
+			if s != nil && s.Work != nil && !s.NoDriver && b.Job.Host.HasDevice(d) && (in.Evidence[d].Bound != "" || in.Evidence[d].Started != "") {
 				try = append(try, d)
 			}
 		}
 		if len(try) > 0 {
-			rep.Session, rep.SessionErr = session.Open(ctx, b)
+			// The tries read netcfg's routes and list ihdad's audiohw scheme; the
+			// session also collects the driver logs (runner.go).
+			rep.Session, rep.SessionErr = session.Open(ctx, b, session.NeedLogs, session.NeedNetcfg, "audiohw")
 			scale := 1.0
 			if b.Machine != nil {
 				scale = b.Machine.TimeScale()

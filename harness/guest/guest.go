@@ -8,8 +8,11 @@
 //	FUNC_TESTS_COMPLETE
 //
 // (one check per test, guest/func/<name>, so each is its own JUnit testcase in the
-// reports), and redoxer's exit status through QEMU's isa-debug-exit device (51 success,
-// 53 failure; check guest/exit-status on hosts with the isa-debug-exit feature).
+// reports; the protocol is RedoxOS-Nix's, nix/pkgs/infrastructure/functional-test.nix: no
+// upstream Redox image prints it, so on those the checks SKIP), and redoxer's exit status (51
+// success, 53 failure; check guest/exit-status on hosts with the redoxer-exit feature): through
+// QEMU's isa-debug-exit device on x86_64, through Arm semihosting on aarch64
+// (hosts/qemu.RedoxerExit).
 package guest
 
 import (
@@ -17,6 +20,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -95,21 +100,55 @@ func (r *FuncReport) Counts() (pass, fail, skip int) {
 	return
 }
 
-// Exit statuses of redoxer images through isa-debug-exit ((v<<1)|1 for a write of v).
+// Exit statuses of redoxer images (redoxer src/exec.rs at ad2c079: `Some(51)` success,
+// `Some(53)` failure; base drivers/redoxerd/src/sys.rs at 9dd6901d writes 51 / 2 and
+// 53 / 2 to port 0x501 on x86_64, where isa-debug-exit exits with (v<<1)|1, and passes
+// 51 / 53 to semihosting SYS_EXIT on aarch64, which exits with it unchanged).
 const (
-	ExitSuccess = 51 // the guest wrote 0x19
-	ExitFailure = 53 // the guest wrote 0x1a
+	ExitSuccess = 51
+	ExitFailure = 53
 )
 
-// ExitVerdict judges QEMU's exit status on a host with isa-debug-exit.
-func ExitVerdict(code int) (record.Verdict, string) {
+// HasExitDevice reports whether the host gives the guest the redoxer exit device.
+func HasExitDevice(h matrix.Host) bool { return qemu.RedoxerExit(h) != "" }
+
+// exitDevice names the mechanism on an arch, for messages.
+func exitDevice(arch string) string {
+	if arch == "aarch64" {
+		return "semihosting SYS_EXIT"
+	}
+	return "isa-debug-exit"
+}
+
+// ThroughExitDevice reports whether QEMU's exit status can only have come from the exit
+// device: odd on x86_64 (every isa-debug-exit status is (v<<1)|1), non-zero on aarch64
+// (a semihosting exit passes any status; a power-off exits 0).
+func ThroughExitDevice(arch string, code int) bool {
+	if arch == "aarch64" {
+		return code != 0
+	}
+	return code&1 == 1
+}
+
+// ExitVerdict judges QEMU's exit status on a host with the redoxer exit device.
+func ExitVerdict(arch string, code int) (record.Verdict, string) {
+	dev := exitDevice(arch)
+	wrote := ""
+	if arch != "aarch64" {
+		wrote = fmt.Sprintf(", wrote 0x%02x to port 0x501", code>>1)
+	}
 	switch {
 	case code == ExitSuccess:
-		return record.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through isa-debug-exit (wrote 0x%02x)", code, code>>1)
+		return record.Pass, fmt.Sprintf("QEMU exited with %d: the guest reported success through %s%s", code, dev, wrote)
 	case code == ExitFailure:
-		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through isa-debug-exit (wrote 0x%02x)", code, code>>1)
-	case code&1 == 1:
-		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest wrote 0x%02x to isa-debug-exit, which is neither success (0x19 -> 51) nor failure (0x1a -> 53)", code, code>>1)
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest reported failure through %s%s", code, dev, wrote)
+	case ThroughExitDevice(arch, code):
+		return record.Fail, fmt.Sprintf("QEMU exited with %d: the guest exited through %s%s with neither success (51) nor failure (53)", code, dev, wrote)
+	case code == 0 && arch != "aarch64":
+		// redoxerd's success path first writes 0x2000 to port 0x604, QEMU's ACPI PM1a
+		// control register (SLP_EN, sleep type 0: soft power-off), then 0x19 to 0x501;
+		// exit 0 is that power-off, or any other, without the 0x501 write being caught.
+		return record.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit: a guest power-off (redoxerd's success path writes 0x2000 to the ACPI PM1a control port 0x604 before it writes to 0x501)", code)
 	}
-	return record.Infra, fmt.Sprintf("QEMU exited with %d, not through isa-debug-exit (whose statuses are odd)", code)
+	return record.Infra, fmt.Sprintf("QEMU exited with %d, not through %s", code, dev)
 }

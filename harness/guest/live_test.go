@@ -19,25 +19,26 @@ import (
 type exitCoder interface{ ExitCode() (int, bool) }
 
 // Commands from the matrix compared with expected files; the FUNC_TEST protocol printed by
-// a command in the guest; and a redoxer-style exit through isa-debug-exit, written from the
-// guest to I/O port 0xf4 through /dev/port (busybox has no outb).
+// a command in the guest; and a redoxer exit through isa-debug-exit at QEMU's default port
+// 0x501: the stand-in's fx-exit writes what redoxerd writes (base
+// drivers/redoxerd/src/sys.rs at 9dd6901d: on success 0x2000 to port 0x604, then 0x19 to
+// 0x501; on failure 0x1a to 0x501) through /dev/port.
 func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
-		value  string // the byte written to port 0xf4, as a printf octal escape
 		status int
 		v      record.Verdict
-	}{{"success", `\031`, 51, record.Pass}, {"failure", `\032`, 53, record.Fail}} {
+	}{{"success", 51, record.Pass}, {"failure", 53, record.Fail}} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "uname.out"), []byte("Linux\n"), 0o644)
 			os.WriteFile(filepath.Join(dir, "wrong.out"), []byte("Redox\n"), 0o644)
-			m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Suite: "guest", Features: []string{"isa-debug-exit"},
+			m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Suite: "guest", Features: []string{"redoxer-exit"},
 				Commands: []matrix.GuestCommand{
 					{Name: "uname", Run: "uname -s", Expect: filepath.Join(dir, "uname.out")},
 					{Name: "uname-wrong", Run: "uname -s", Expect: filepath.Join(dir, "wrong.out")},
 					{Name: "func-tests", Run: `printf 'FUNC_TESTS_START\nFUNC_TEST:arith:PASS\nFUNC_TEST:fs-write:FAIL:exit=1: disk full\nFUNC_TEST:net:SKIP\nFUNC_TESTS_COMPLETE\n'`},
-					{Name: "exit", Run: `printf '` + tc.value + `' | dd of=/dev/port bs=1 seek=244 count=1 2>/dev/null`},
+					{Name: "exit", Run: "fx-exit " + tc.name},
 					{Name: "after-exit", Run: "true"},
 				}})
 			var mach hosts.Machine
@@ -67,5 +68,29 @@ func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
 				t.Errorf("exit status %d (exited %v), want %d", rep.ExitCode, rep.Exited, tc.status)
 			}
 		})
+	}
+}
+
+// The aarch64 redoxer exit: QEMU gets -semihosting-config enable=on,target=native,userspace=on
+// (redox mk/qemu.mk at 81bc5bf, redoxer src/exec.rs at ad2c079) and the stand-in's fx-exit
+// makes the semihosting SYS_EXIT call redoxerd makes through qemu_exit::AArch64 (a static
+// binary from fixtures/semihost-exit.S, running in user space as redoxerd does): QEMU
+// exits with the status itself, 51.
+func TestLiveExitStatusAArch64Semihosting(t *testing.T) {
+	m, j := standin.Job(t, standin.Spec{Image: standin.A64UEFI, Suite: "guest", Features: []string{"redoxer-exit"},
+		Commands: []matrix.GuestCommand{{Name: "exit", Run: "fx-exit success"}}})
+	var mach hosts.Machine
+	b := standin.Boot(t, m, j, job.Options{OnPowerOn: func(mm hosts.Machine) { mach = mm }})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
+	for _, c := range rep.Checks {
+		t.Logf("%-22s %-5s %s", c.Name, c.Verdict, c.Message)
+		if c.Name == guest.CheckExitStatus && (c.Verdict != record.Pass || !strings.Contains(c.Message, "semihosting")) {
+			t.Errorf("%s = %s (%s), want PASS through semihosting", c.Name, c.Verdict, c.Message)
+		}
+	}
+	if !rep.Exited || rep.ExitCode != 51 {
+		t.Errorf("exit status %d (exited %v), want 51", rep.ExitCode, rep.Exited)
 	}
 }

@@ -22,7 +22,7 @@ type Options struct {
 	ExitCode func() (int, bool)
 	// Wait bounds, before time scaling, how long to wait after the commands for a
 	// self-testing image to finish (FUNC_TESTS_COMPLETE, or its exit through
-	// isa-debug-exit). Default 60s.
+	// the redoxer exit device). Default 60s.
 	Wait time.Duration
 	// CommandTimeout bounds each command before time scaling (default 120s).
 	CommandTimeout time.Duration
@@ -39,7 +39,7 @@ type Report struct {
 // Run runs the job's suite commands (when the boot reached the shell), reads the FUNC_TEST
 // protocol from the boot log and from the commands' output (and, for an image that tests
 // itself, from the console until FUNC_TESTS_COMPLETE or the machine exits), and judges the
-// exit status on hosts with isa-debug-exit. Each step is one method of guestRun.
+// exit status on hosts with the redoxer exit device. Each step is one method of guestRun.
 func Run(ctx context.Context, b *job.Booted, o Options) Report {
 	g := newGuestRun(b, o)
 	g.rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
@@ -58,7 +58,7 @@ type guestRun struct {
 	o        Options
 	scale    float64 // the host's time scale
 	from     int64   // console offset up to which the output was parsed
-	selfExit bool    // the host has isa-debug-exit: the guest ends the machine itself
+	selfExit bool    // the host has the redoxer exit device: the guest ends the machine itself
 	rep      Report
 }
 
@@ -69,7 +69,7 @@ func newGuestRun(b *job.Booted, o Options) *guestRun {
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 120 * time.Second
 	}
-	g := &guestRun{b: b, o: o, scale: 1, selfExit: b.Job.Host.HasFeature("isa-debug-exit")}
+	g := &guestRun{b: b, o: o, scale: 1, selfExit: HasExitDevice(b.Job.Host)}
 	if b.Machine != nil {
 		g.scale = b.Machine.TimeScale()
 	}
@@ -160,9 +160,9 @@ func (g *guestRun) command(ctx context.Context, s *session.Session, c matrix.Gue
 		if ok {
 			ended += fmt.Sprintf(" (exit status %d)", code)
 		}
-		if ok && code&1 == 1 {
+		if ok && ThroughExitDevice(g.b.Job.Host.Arch, code) {
 			ch.Verdict = record.Pass
-			ch.Message = fmt.Sprintf("ended the machine through isa-debug-exit (QEMU exit status %d; judged by %s)", code, CheckExitStatus)
+			ch.Message = fmt.Sprintf("ended the machine through %s (QEMU exit status %d; judged by %s)", exitDevice(g.b.Job.Host.Arch), code, CheckExitStatus)
 		} else {
 			ch.Verdict, ch.Message = record.Infra, ended+": "+rerr.Error()
 		}
@@ -204,17 +204,18 @@ func (g *guestRun) followSelfTest(ctx context.Context) {
 	g.rep.Func.Parse(con.Text(g.from, con.Offset()))
 }
 
-// exitStatus judges the exit status a self-testing image gave through isa-debug-exit.
+// exitStatus judges the exit status a self-testing image gave through the redoxer exit
+// device (isa-debug-exit on x86_64, semihosting on aarch64).
 func (g *guestRun) exitStatus() record.Check {
 	ch := record.Check{Name: CheckExitStatus}
 	if code, ok := g.exitCode(); ok {
 		g.rep.Exited, g.rep.ExitCode = true, code
-		ch.Verdict, ch.Message = ExitVerdict(code)
+		ch.Verdict, ch.Message = ExitVerdict(g.b.Job.Host.Arch, code)
 	} else if g.exited() {
 		ch.Verdict, ch.Message = record.Infra, "the machine ended without an exit status (killed?)"
 	} else {
 		ch.Verdict = record.Hang
-		ch.Message = fmt.Sprintf("the guest did not exit through isa-debug-exit within %s after its tests", g.scaled(g.o.Wait))
+		ch.Message = fmt.Sprintf("the guest did not exit through %s within %s after its tests", exitDevice(g.b.Job.Host.Arch), g.scaled(g.o.Wait))
 	}
 	return ch
 }

@@ -12,15 +12,15 @@ import (
 func init() { job.RegisterSuite("guest", job.SuiteDef{Run: RunJob, Checks: CheckNames}) }
 
 // CheckNames are the checks RunJob writes: one per command of the suite, guest/func (the
-// FUNC_TEST protocol; each test a sub-check), and guest/exit-status on a host with
-// isa-debug-exit.
+// FUNC_TEST protocol; each test a sub-check), and guest/exit-status on a host with the
+// redoxer exit device.
 func CheckNames(_ *matrix.Matrix, j matrix.Job) []string {
 	var names []string
 	for _, c := range j.Suite.Commands {
 		names = append(names, CommandCheck(c.Name))
 	}
 	names = append(names, CheckFunc)
-	if j.Host.HasFeature("isa-debug-exit") {
+	if HasExitDevice(j.Host) {
 		names = append(names, CheckExitStatus)
 	}
 	return names

@@ -3,6 +3,7 @@ package job
 import (
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"time"
@@ -100,7 +101,8 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 		Job:   j.ID(),
 		Suite: j.Suite.Name,
 		Image: record.Image{Name: j.Image.Name, Arch: j.Image.Arch, Variant: j.Image.Variant,
-			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile},
+			Version: j.Image.Version, Firmware: j.Firmware(), Profile: j.Image.Profile,
+			SHA256: j.Image.SHA256, URL: j.Image.URL},
 		Host: record.Host{Name: j.Host.Name, Kind: j.Host.Kind, Arch: j.Host.Arch, Firmware: j.Host.Firmware,
 			Machine: j.Host.Machine, CPU: j.Host.CPU, Memory: j.Host.Memory, SMP: j.Host.SMP,
 			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
@@ -110,6 +112,12 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 		LastComponent: b.Outcome.Analysis.LastComponent,
 		Attempts:      1,
 		Artifacts:     map[string]string{},
+	}
+	if j.Image.URL != "" && j.Image.Newest == "" {
+		// A fetched newest image has its exact file in URL; one that was not fetched still
+		// names only its folder, and no file.
+		r.Image.File = path.Base(j.Image.URL)
+		r.Image.Date = j.Image.Date
 	}
 	if b.Machine != nil {
 		r.Host.Accel = b.Machine.Facts()["accel"]

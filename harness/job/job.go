@@ -17,6 +17,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -105,6 +106,18 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	sockDir, err := os.MkdirTemp("", "rhw-")
 	if err != nil {
 		return b.infra(err)
+	}
+	if j.Image.URL != "" && j.Image.Path == "" {
+		// A url image the caller did not fetch (the Ginkgo suites): fetch it into the shared
+		// cache now. A failure is the lab's (network), never the image's verdict.
+		c := imagecache.ForMatrix(m)
+		c.Log = logw
+		im, err := imagecache.FetchOnce(ctx, c, j.Image)
+		if err != nil {
+			return b.infra(fmt.Errorf("image %s could not be fetched: %w", j.Image.Name, err))
+		}
+		imagecache.Apply(&b.Job.Image, im)
+		j = b.Job
 	}
 	args := joinArgs(j.Image.BootArgs, o.BootArgs)
 	mach, err := hosts.New(j.Host, j.Image, hosts.Env{Dir: sockDir, BootArgs: args, Log: logw})

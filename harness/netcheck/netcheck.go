@@ -38,6 +38,9 @@ type Dialect struct {
 	Lease []profile.Pattern
 	// LeaseCmd shows (or takes) a lease from the shell when the boot log has none.
 	LeaseCmd string
+	// RouteCmd prints the route table (a "default via <addr>" line) when the lease named
+	// no router; empty when the profile has none.
+	RouteCmd string
 	Ping     func(addr string) string
 	// Get downloads url into the guest's scratch file and prints its SHA-256 and size.
 	Get func(url string) string
@@ -60,8 +63,11 @@ var Dialects = map[string]*Dialect{
 				"[ $r = 0 ] && sha256sum /tmp/.rhw-http && wc -c < /tmp/.rhw-http; r=$?; rm -f /tmp/.rhw-http; (exit $r)"
 		},
 	},
-	// Redox: dhcpd at boot ("DHCP: New IP: 10.0.2.15/24", or netcfg-auto on some builds);
-	// netcfg's scheme shows the address. Not run here (no Redox image on this machine).
+	// Redox: dhcpd at boot ("DHCP: New IP: 10.0.2.15/24", base 9dd6901d
+	// dhcpd/src/main.rs:306); "netcfg-auto: DHCP configured: ..." is RedoxOS-Nix's own
+	// (no upstream source prints it), kept for those images. netstack's netcfg scheme
+	// shows the address (ifaces/eth0/addr/list); it needs a login whose namespace has
+	// netcfg (root; redox config/base.toml). Not run here (no Redox image on this machine).
 	"redox": {
 		Profile: "redox",
 		Lease: []profile.Pattern{
@@ -69,6 +75,9 @@ var Dialects = map[string]*Dialect{
 			profile.Re("DHCP configured", `DHCP configured: (?P<ip>\d+\.\d+\.\d+\.\d+)`),
 		},
 		LeaseCmd: "cat /scheme/netcfg/ifaces/eth0/addr/list",
+		// netstack's route table (base netstack/src/router/route_table.rs Display:
+		// "default via 10.0.2.2 dev eth0 src 10.0.2.15"); dhcpd's lease line names no router.
+		RouteCmd: "cat /scheme/netcfg/route/list",
 		Ping:     func(a string) string { return "ping -c 3 " + a },
 		Get: func(u string) string {
 			return "curl -s -o /tmp/.rhw-http " + u + " && sha256sum /tmp/.rhw-http && wc -c < /tmp/.rhw-http"
@@ -129,6 +138,7 @@ type Report struct {
 var (
 	reSHA  = regexp.MustCompile(`(?m)^([0-9a-f]{64})\b`)
 	reSize = regexp.MustCompile(`(?m)^\s*(\d+)\s*$`)
+	reVia  = regexp.MustCompile(`default via (\d+\.\d+\.\d+\.\d+)`)
 	reRecv = regexp.MustCompile(`(\d+) packets transmitted, (\d+) (?:packets )?received`)
 	reTook = regexp.MustCompile(`elapsed (\d+(?:\.\d+)?) (\d+(?:\.\d+)?)`)
 )
@@ -188,7 +198,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		}
 	}
 	find(b.BootLog())
-	s, err := session.Open(ctx, b)
+	s, err := session.Open(ctx, b, session.NeedNetcfg)
 	if err != nil {
 		for _, n := range Checks {
 			rep.Checks = append(rep.Checks, mk(n, record.Infra, "no shell: "+err.Error()))
@@ -226,12 +236,20 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		return
 	}
 
-	gw := cfg.Gateway
+	gw, what := cfg.Gateway, "gateway"
 	if gw == "" {
 		gw = rep.Router
 	}
+	if gw == "" && d.RouteCmd != "" {
+		if out, code, err := s.Run(ctx, d.RouteCmd); err == nil && code == 0 {
+			if m := reVia.FindStringSubmatch(out); m != nil {
+				gw = m[1]
+			}
+		}
+	}
 	if gw == "" {
-		gw = cfg.Server
+		// No gateway known: ping the harness's own server, and say so.
+		gw, what = cfg.Server, "the harness's server (no gateway known: set net.gateway)"
 	}
 	ping := mk(CheckPing, record.Pass, "")
 	out, code, err := s.Run(ctx, d.Ping(gw))
@@ -242,7 +260,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 	case code != 0 || m == nil || m[2] == "0":
 		ping.Verdict, ping.Message = record.Fail, fmt.Sprintf("ping %s: exit %d: %s", gw, code, oneLine(out, 200))
 	default:
-		ping.Message = fmt.Sprintf("%s/%s echo replies from gateway %s", m[2], m[1], gw)
+		ping.Message = fmt.Sprintf("%s/%s echo replies from %s %s", m[2], m[1], what, gw)
 	}
 	rep.Checks = append(rep.Checks, ping)
 

@@ -122,6 +122,10 @@ type Signature struct {
 	// Next: other daemons' log lines that land between a panic and its message. Blank and
 	// benign lines are always passed over. Skipped lines still count towards NextWithin.
 	NextSkip []Pattern
+	// Swallow lists lines that belong to this event's report while it waits for Next
+	// (an old kernel's "SIGNAL 4" line between an x86 fault and its "NAME" line): they
+	// are part of the event, not events of their own.
+	Swallow []Pattern
 	// Title and Component are templates over the named groups ("$name" or "${name}");
 	// an empty Component, or one that expands to nothing, means "the component in
 	// context": the one the line itself names (Profile.Components), else for a
@@ -133,7 +137,10 @@ type Signature struct {
 	Fatal bool
 	// PartOf makes the line a trailer of an earlier event of one of these kinds recorded
 	// at most PartOfWithin lines before (default 8): it adds nothing then (relibc's
-	// "abort() called" after a Rust panic). Alone, it is an event of its own.
+	// "abort() called" after a Rust panic). Alone, it is an event of its own. A trailer
+	// with a Next absorbs its continuation (and its Swallow lines) too, within NextWithin
+	// lines; a "name" group there names the event when its own lines did not (the
+	// x86 invalid-opcode fault that relibc's abort() causes, then the kernel's NAME line).
 	PartOf       []string
 	PartOfWithin int
 }
@@ -166,6 +173,51 @@ type Login struct {
 	PasswordPrompt string
 	// Welcome confirms the login worked.
 	Welcome string
+	// Accounts, when set, are the users a session may log in as, least privileged
+	// first, with what each can reach: a session that needs something (Redox: the
+	// "logging" and "netcfg" schemes) logs in as the first account that reaches all of
+	// it (For). Without Accounts, User and Password are the only account.
+	Accounts []Account
+}
+
+// Account is a user of an image and what its login can reach (Redox: the schemes
+// /etc/login_schemes.toml gives it; "*" is everything).
+type Account struct {
+	User, Password string
+	Reach          []string
+}
+
+// Reaches reports whether the account can reach need.
+func (a Account) Reaches(need string) bool {
+	for _, r := range a.Reach {
+		if r == "*" || r == need || strings.HasSuffix(r, "*") && strings.HasPrefix(need, strings.TrimSuffix(r, "*")) {
+			return true
+		}
+	}
+	return false
+}
+
+// For picks the account to log in as for a job that needs the given things: the first
+// account that reaches all of them. No account reaching them is an error that names
+// what is out of reach, never a silent fallback.
+func (l Login) For(needs ...string) (Account, error) {
+	if len(l.Accounts) == 0 {
+		return Account{User: l.User, Password: l.Password, Reach: []string{"*"}}, nil
+	}
+next:
+	for _, a := range l.Accounts {
+		for _, n := range needs {
+			if !a.Reaches(n) {
+				continue next
+			}
+		}
+		return a, nil
+	}
+	var users []string
+	for _, a := range l.Accounts {
+		users = append(users, a.User)
+	}
+	return Account{}, fmt.Errorf("no account (%s) reaches all of %s", strings.Join(users, ", "), strings.Join(needs, ", "))
 }
 
 // Profile is what one kind of image prints.

@@ -1,9 +1,11 @@
 package profile
 
-// Redox is what a Redox OS boot prints on its serial console (DESIGN.md section 4, checked
-// against the real transcripts in ../shared/redox-logs and the Redox sources that print each
-// string). Every pattern is unanchored or allows a leading prompt, because log lines land in
-// the middle of the login prompt and of typed echo ("redox login: DHCP: ...").
+// Redox is what a Redox OS boot prints on its serial console. Every string is traced to the
+// upstream file that prints it in docs/redox-facts.md (repo, path, commit; a test keeps that
+// table complete), and checked against the real transcripts in ../shared/redox-logs. Where
+// upstream changed a format, every format an image of the last two years prints is here.
+// Every pattern is unanchored or allows a leading prompt, because log lines land in the
+// middle of the login prompt and of typed echo ("redox login: DHCP: ...").
 var Redox = &Profile{
 	Name: "redox",
 	Stages: []Stage{
@@ -13,11 +15,17 @@ var Redox = &Profile{
 		{Name: "bootloader", Optional: true, Markers: []Pattern{
 			Lit("Redox OS Bootloader"), Lit("Looking for RedoxFS"), Lit("RedoxFS password"),
 			Lit("Arrow keys and enter select mode"),
-			// The bootloader loading the kernel and initfs (a paste may start here).
-			Re(" MiB", `(?:^|\s)(?:kernel|initfs|live): \d+/\d+ MiB`),
+			// The bootloader loading the kernel and initfs (a paste may start here):
+			// bootloader src/main.rs load_to_memory prints "<path>: n/N MiB", the path
+			// "kernel" before 848002b, "boot/kernel" from 848002b and "usr/lib/boot/kernel"
+			// from a8dc023 (both 2026-03-07); "live: n/N MiB" is the live-disk copy.
+			Re(" MiB", `(?:^|[\s/])(?:kernel|initfs|live): \d+/\d+ MiB`),
+			// aarch64 UEFI: the bootloader's last line before it jumps to the kernel
+			// (bootloader src/os/uefi/arch/aarch64.rs "kernel_entry({:#x}, ...)").
+			Lit("kernel_entry("),
 		}},
 		{Name: "kernel", Markers: []Pattern{
-			Lit("Redox OS starting"), Lit("kernel_entry("),
+			Lit("Redox OS starting"),
 			Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `),
 		}},
 		{Name: "init", Markers: []Pattern{
@@ -33,16 +41,24 @@ var Redox = &Profile{
 			Lit("virtio-blk: "), Lit("virtio-net: "),
 		}},
 		// Network services (from /usr/lib/init.d), whether or not a network came up.
+		// The smolnetd unit runs the binary "netstack" (redox init.d/10_smolnetd.service),
+		// which still logs as "smolnetd"/"smoltcpd"; netcfg-auto ("netcfg-auto: DHCP
+		// configured: ...") is RedoxOS-Nix's, not upstream's: kept for those images.
 		{Name: "network", Optional: true, Markers: []Pattern{
 			Lit("DHCP"), Lit("smolnetd"), Lit("smoltcpd"), Lit("dhcpd"), Lit("netcfg-auto"),
 		}},
 		{Name: "login", Markers: []Pattern{
 			Re("login:", `(?:^|[^\w.-])[a-z0-9][a-z0-9.-]* login:`),
 		}},
-		// An image that logs in by itself prints its motd ("Welcome to Redox OS!", or a
-		// custom one naming Redox) without a login prompt.
+		// A shell is up: the motd ("Welcome to Redox OS!", userutils res/motd, or a
+		// custom one naming Redox), or ion's default prompt with or without a motd (ion
+		// src/lib/shell/variables.rs: "${USER}:${SWD}# " before 460fe0dd 2025-06-04,
+		// "$ " for users other than root since; colours and the title escape are
+		// stripped by the console normaliser): "user:~$ ", "root:~# ".
 		{Name: "shell", Optional: true, Markers: []Pattern{
 			Re("Welcome to ", `Welcome to .*Redox`),
+			Re(":~", `^[a-z_][a-z0-9_-]*:~\S*[#$] `),
+			Re(":/", `^[a-z_][a-z0-9_-]*:/\S*[#$] `),
 		}},
 	},
 	Responses: []Response{
@@ -62,7 +78,10 @@ var Redox = &Profile{
 		Re("No such device", `audiod: No such device`),
 		// The bootloader on a firmware without EDID.
 		Lit("Failed to get EFI EDID"),
-		// relibc's complaint on every keystroke of some shells.
+		// ipcd's complaint on every keystroke of some shells: "open(path: ''): Attempting
+		// to open an unnamed socket without O_CREAT." on older images, "uds_stream:
+		// open({path:?}, {flags:x}): Attempting ..." since base 55146b6e (ipcd
+		// src/uds/stream.rs). Not relibc's.
 		Lit("Attempting to open an unnamed socket without O_CREAT"),
 	},
 	Components: []ComponentRule{
@@ -74,7 +93,10 @@ var Redox = &Profile{
 		{Match: Re("kernel", `kernel(?:::\w+)*:(?:TRACE|DEBUG|INFO|WARN|ERROR) -- `), Name: "kernel"},
 		// A daemon's own prefix ("smoltcpd: ...", "audiod: ..."), after a prompt if one
 		// is in the way.
-		{Match: Re("d: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>[a-z][a-z0-9_-]*d): `)},
+		// login's password prompt (userutils src/bin/login.rs "password: "), which the
+		// daemon rule below would take for a daemon called "passwor".
+		{Match: Re("password: ", `^password: `), Name: "login"},
+		{Match: Re("d: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>$] )?(?P<c>[a-z][a-z0-9_-]*d): `)},
 		{Match: Re("pcid-spawner: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>pcid-spawner): `)},
 		{Match: Re("netcfg-auto: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>netcfg-auto): `)},
 		{Match: Re("init: ", `^(?:[a-z0-9][\w.-]* login: |\S*[#>] )?(?P<c>init): `)},
@@ -88,7 +110,17 @@ var Redox = &Profile{
 		{Match: Re("E1000", `^\s*\+?\s*E1000\b`), Name: "e1000d"},
 	},
 	Normalize: commonNormalize,
-	Login:     Login{Stage: "login", Shell: "shell", User: "user", Welcome: "Welcome to Redox OS"},
+	// Who logs in depends on what the job needs (Login.For): since userutils 3bdd1d9
+	// (2026-01-20) the passwordless "user" gets only the schemes /etc/login_schemes.toml
+	// lists for it, and redox 81bc5bf config/base.toml lists neither "logging" (driver
+	// logs) nor "netcfg" (routes, addresses) nor a driver's own scheme ("audiohw");
+	// "root" (password "password", config/base.toml [users.root]) gets "*". The login
+	// prompts are userutils src/bin/login.rs "redox login: " and "password: ".
+	Login: Login{Stage: "login", Shell: "shell", User: "user", PasswordPrompt: "password:",
+		Welcome: "Welcome to Redox OS", Accounts: []Account{
+			{User: "user", Reach: RedoxUserSchemes},
+			{User: "root", Password: "password", Reach: []string{"*"}},
+		}},
 	DriverComponents: map[string][]string{
 		"nvme":       {"nvmed"},
 		"e1000":      {"e1000d"},
@@ -101,6 +133,12 @@ var Redox = &Profile{
 	},
 }
 
+// RedoxUserSchemes are the schemes "user" reaches: [user_schemes.user] of
+// /etc/login_schemes.toml in redox 81bc5bf config/base.toml.
+var RedoxUserSchemes = []string{"debug", "event", "memory", "pipe", "time", "sys", "rand", "null", "zero", "log",
+	"ip", "icmp", "tcp", "udp", "shm", "chan", "uds_stream", "uds_dgram", "file", "display*",
+	"proc", "pty", "sudo", "audio", "orbital"}
+
 // redoxLogLines are other components' log lines, passed over while a panic waits for its
 // message line (a daemon logging between the two is common on a busy console).
 var redoxLogLines = []Pattern{
@@ -110,7 +148,22 @@ var redoxLogLines = []Pattern{
 	Re("note: ", `^note: `),
 	// A panic without its message: the abort is its own row (absorbed by the panic).
 	Lit("relibc: abort() called"),
+	Re("Abort", `^\s*(?:\[ERROR [^\]]*\] )?Abort\s*$`),
 }
+
+// cmdDebug is a std::process::Command printed with {:?} (Rust std, unix): "cd <dir> &&",
+// "env -i" when init cleared the environment, the variables, "[<program>]" when it
+// differs from argv[0], then argv quoted. init and daemon print commands this way (base
+// 9dd6901d init/src/service.rs, init/src/script.rs, daemon/src/lib.rs): the component is
+// argv[0], never an argument.
+const cmdDebug = `(?:cd "(?:[^"\\]|\\.)*" && )?(?:env (?:-i )?(?:-u \S+ )*)?(?:[A-Za-z_][A-Za-z0-9_]*="(?:[^"\\]|\\.)*" )*(?:\["(?:[^"\\]|\\.)*"\] )?"(?:[^"]*/)?(?P<cmd>[^"/]+)"(?: "(?:[^"\\]|\\.)*")*`
+
+// panicFile is the file of a Rust panic, and who it names: src/bin/<bin>.rs names a
+// binary; a workspace path "<dir>/.../<crate>/src/..." (base is a workspace:
+// "drivers/storage/nvmed/src/main.rs", "acpid/src/acpi.rs") names the crate; a
+// dependency's path (cargo registry, git checkouts, the Rust sources) and a bare
+// "src/..." name nobody (the kernel's NAME comes next, the component in context last).
+const panicFile = `(?P<file>(?:[^\s:']*/)?src/bin/(?P<bin>[\w-]+)\.rs|[^\s:']*(?:\.cargo/|/rustc/|/rustlib/)[^\s:']*|(?:[\w.-]+/)*(?P<crate>[A-Za-z][\w-]*)/src/[^\s:']+|[^\s:']+)`
 
 // nameLine is the kernel's line naming the process it killed: "NAME /bin/pcid" (old),
 // "NAME: /usr/bin/x" (old aarch64), or the UNHANDLED EXCEPTION line's "NAME /usr/bin/x,".
@@ -118,7 +171,8 @@ var nameLine = &Pattern{Contains: "NAME", Regexp: mustRe(`\bNAME:? (?:\S*/)?(?P<
 
 // The order matters: the first row that matches a line wins, so specific rows come first.
 var redoxSignatures = []Signature{
-	// Kernel panics. The kernel halts: nothing after one can reach login (Fatal). Rust's
+	// Kernel panics (kernel src/panic.rs "KERNEL PANIC: {info}" since c28c147a
+	// 2018-06-19). The kernel halts: nothing after one can reach login (Fatal). Rust's
 	// panic message format changed in 1.73 ("panicked at 'msg', file" -> "panicked at
 	// file:l:c:" with the message on the next line); both are in the field.
 	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
@@ -132,6 +186,41 @@ var redoxSignatures = []Signature{
 	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
 		Match: Re("KERNEL PANIC", `KERNEL PANIC:?\s*(?P<msg>.*)`),
 		Title: "kernel panic: $msg"},
+	// Kernels before c28c147a (2016-2018): "PANIC: {fmt}", "FILE: {file}", "LINE: {line}".
+	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
+		Match:      Re("PANIC: ", `^\s*PANIC: (?P<msg>.*)`),
+		Next:       &Pattern{Contains: "FILE: ", Regexp: mustRe(`^\s*FILE: (?P<file>\S+)`)},
+		NextWithin: 2,
+		Title:      "kernel panic at $file: $msg"},
+	// Kernel-fatal exceptions that print no "KERNEL PANIC": x86 double fault and machine
+	// check halt after the register dump (kernel src/arch/x86_shared/interrupt/
+	// exception.rs println!("Double fault"), println!("Machine check fault"); the same
+	// text since 2016); aarch64 "Unhandled exception" spins (src/arch/aarch64/interrupt/
+	// exception.rs, since 28dfc0f4 2021-01-26).
+	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
+		Match: Re("Double fault", `(?:^|\s)Double fault\s*$`),
+		Title: "kernel exception: double fault"},
+	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
+		Match: Re("Machine check fault", `(?:^|\s)Machine check fault\s*$`),
+		Title: "kernel exception: machine check"},
+	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
+		Match: Re("Unhandled exception", `(?:^|\s)Unhandled exception\s*$`),
+		Title: "kernel exception: unhandled exception (aarch64)"},
+	// The bootloader's own panic. UEFI: "SETUP PANIC: panicked at ..." from the
+	// redox_uefi_std panic handler (gitlab redox-os/uefi, not mirrored here: the text is
+	// from a transcript, see docs/redox-facts.md), possibly right after a "live: n/N MiB"
+	// progress line without a line break. BIOS: "BOOTLOADER PANIC:" and the panic on the
+	// next lines (bootloader src/os/bios/panic.rs).
+	{Kind: KindPanic, Fatal: true, Component: "bootloader",
+		Match:      Re("SETUP PANIC", `SETUP PANIC: (?:panicked at (?:'(?P<msg>.*)', )?(?P<file>[^\s:']+)(?::\d+)*:?\s*(?P<rest>.*))?`),
+		Next:       &Pattern{Regexp: mustRe(`^\s*(?P<msg>\S.*)$`)},
+		NextWithin: 2,
+		Title:      "bootloader panic at $file: $msg$rest"},
+	{Kind: KindPanic, Fatal: true, Component: "bootloader",
+		Match:      Lit("BOOTLOADER PANIC:"),
+		Next:       &Pattern{Contains: "panicked at", Regexp: mustRe(`panicked at (?:'(?P<msg>.*)', )?(?P<file>[^\s:']+)`)},
+		NextWithin: 2,
+		Title:      "bootloader panic at $file"},
 	// aarch64: a synchronous exception taken in the kernel itself; the kernel loops.
 	{Kind: KindKernelPanic, Fatal: true, Component: "kernel",
 		Match: Re("Synchronous exception at EL1", `Synchronous exception at EL1`),
@@ -141,11 +230,25 @@ var redoxSignatures = []Signature{
 	// "FATAL: Not an SVC induced synchronous exception", the registers and the stack (a
 	// few dozen lines, ending in "GUARD PAGE"), then that same line; old aarch64 kernels
 	// ended with "NAME: <process>" instead. The event waits for whichever names it.
+	// After relibc's abort (a brk on aarch64) it is the same crash: part of the panic.
 	{Kind: KindException,
 		Match:      Re("FATAL: Not an SVC", `FATAL: Not an SVC induced synchronous exception`),
 		Next:       nameLine,
 		NextWithin: 200,
-		Title:      "unhandled exception in $component", Component: "$name"},
+		PartOf:     []string{KindPanic}, PartOfWithin: 8,
+		Title: "unhandled exception in $component", Component: "$name"},
+	// x86: relibc's abort() is core::intrinsics::abort, a ud2: the kernel prints
+	// "Invalid opcode fault" (src/arch/x86_shared/interrupt/exception.rs), the registers,
+	// then the UNHANDLED EXCEPTION line (since 2e6122bc 2025-04-19) or, before, "SIGNAL 4"
+	// and "NAME <process>". Right after an Abort it is that panic (one crash, one event);
+	// alone it is an exception of its own, named by whichever line names the process.
+	{Kind: KindException,
+		Match:      Re("Invalid opcode fault", `(?:^|\s)Invalid opcode fault\s*$`),
+		Next:       nameLine,
+		NextWithin: 80,
+		Swallow:    []Pattern{Re("SIGNAL ", `\bSIGNAL \d+, CPU \d+, PID `)},
+		PartOf:     []string{KindPanic}, PartOfWithin: 8,
+		Title: "invalid opcode in $component", Component: "$name"},
 	{Kind: KindException,
 		Match:      Re("UNHANDLED EXCEPTION", `UNHANDLED EXCEPTION(?:.*?\bNAME:? (?:\S*/)?(?P<name>[^\s,/]+))?`),
 		Next:       nameLine,
@@ -160,24 +263,53 @@ var redoxSignatures = []Signature{
 
 	// Rust panics in userspace: "thread 'main' (1) panicked at src/bin/getty.rs:121:6:"
 	// with the message on the next line (current), or "thread 'main' panicked at 'msg',
-	// src/main.rs:5:9" (before Rust 1.73). A binary under src/bin/ names itself; otherwise
-	// the component in context is blamed.
+	// src/main.rs:5:9" (before Rust 1.73). The component: the source path first
+	// (panicFile), then the kernel's NAME of the process (the trailer after the abort
+	// renames the event), then the component in context.
 	{Kind: KindPanic,
-		Match: Re("panicked at '", `thread '[^']*'(?: \(\d+\))? panicked at '(?P<msg>.*)', (?P<file>(?:[^\s:']*/)?src/bin/(?P<bin>[\w-]+)\.rs|[^\s:']+)`),
-		Title: "panic at $file: $msg", Component: "$bin"},
+		Match: Re("panicked at '", `thread '[^']*'(?: \(\d+\))? panicked at '(?P<msg>.*)', `+panicFile),
+		Title: "panic at $file: $msg", Component: "$bin$crate"},
 	{Kind: KindPanic,
-		Match:      Re("panicked at ", `thread '[^']*'(?: \(\d+\))? panicked at (?P<file>(?:[^\s:']*/)?src/bin/(?P<bin>[\w-]+)\.rs|[^\s:']+)`),
+		Match:      Re("panicked at ", `thread '[^']*'(?: \(\d+\))? panicked at `+panicFile),
 		Next:       &Pattern{Regexp: mustRe(`^(?:[a-z0-9][\w.-]* login: )?\s*(?P<msg>\S.*)$`)},
 		NextWithin: 4,
 		NextSkip:   redoxLogLines,
-		Title:      "panic at $file: $msg", Component: "$bin"},
+		Title:      "panic at $file: $msg", Component: "$bin$crate"},
 	// relibc's abort(): the end of a Rust panic (part of it), or on its own (a C assert).
+	// Upstream relibc src/header/stdlib/mod.rs abort(): eprintln!("Abort") from 0646140d
+	// (2023-03-10), log::error!("Abort") since f1532245 (2026-01-25), which the relibc
+	// logger prints as "[ERROR <process>@<file>:<line>] Abort" (src/platform/logger.rs).
+	// "relibc: abort() called" is RedoxOS-Nix's patch (patch-relibc-abort-dso.py).
 	{Kind: KindPanic,
 		Match:  Lit("relibc: abort() called"),
 		PartOf: []string{KindPanic, KindException}, PartOfWithin: 64,
 		Title: "abort() called"},
+	{Kind: KindPanic,
+		Match:  Re("Abort", `^\s*(?:\[ERROR (?P<proc>[^@\]\s]*)@[^\]]*\] )?Abort\s*$`),
+		PartOf: []string{KindPanic, KindException}, PartOfWithin: 64,
+		Title: "abort() called", Component: "$proc"},
 
-	// A process that died or never became ready.
+	// A process that died or never became ready. init and daemon print the Command with
+	// {:?} (cmdDebug): argv[0] is the component. init: "init: {command:?} failed with
+	// {exit_status}", "init: {command:?} exited without notifying readiness", "init:
+	// failed to execute {:?}: {}" (base 9dd6901d init/src/service.rs, script.rs); daemon:
+	// "daemon: {cmd:?} exited without notifying readiness", "daemon: failed to execute
+	// {cmd:?}: {err}" (daemon/src/lib.rs). Older init (redox-os/init, to 2025):
+	// "init: failed to execute '<line>': <err>".
+	{Kind: KindExit,
+		Match: Re("failed with ", `(?:init|daemon): `+cmdDebug+` failed with (?P<status>exit status: \d+|signal: \d+(?: \(\w+\))?)`),
+		Title: "$cmd failed with $status", Component: "$cmd"},
+	{Kind: KindExit,
+		Match: Re("exited without notifying readiness", `(?:init|daemon): `+cmdDebug+` exited without notifying readiness`),
+		Title: "$cmd exited without notifying readiness", Component: "$cmd"},
+	{Kind: KindExit,
+		Match: Re("failed to execute", `(?:init|daemon|pcid-spawner): failed to execute `+cmdDebug+`: (?P<err>.*)`),
+		Title: "failed to execute $cmd: $err", Component: "$cmd"},
+	{Kind: KindExit,
+		Match: Re("failed to execute '", `init: failed to execute '(?:[^'\s]*/)?(?P<cmd>[^'\s/]+)[^']*': (?P<err>.*)`),
+		Title: "failed to execute $cmd: $err", Component: "$cmd"},
+	// pcid-spawner's own report, until base 6096fffe (2026-01-26) moved daemonisation
+	// into init; images before that print it.
 	{Kind: KindExit,
 		Match: Re("pcid-spawner: driver", `pcid-spawner: driver (?:[A-Z_][A-Z0-9_]*="[^"]*" )*"?(?:[^"\s]*/)?(?P<drv>[^"\s/]+)"?.*? failed with (?P<status>.*\S)`),
 		Title: "driver $drv failed with $status", Component: "$drv"},
@@ -201,16 +333,17 @@ var redoxSignatures = []Signature{
 		Match: Re("[ld.so]: failed to link", `\[ld\.so\]: failed to link '(?:[^']*/)?(?P<prog>[^'/]+)': (?P<err>.*)`),
 		Title: "ld.so failed to link $prog: $err", Component: "$prog"},
 
-	// Driver errors that do not kill anything by themselves. HDA (ihdad):
+	// Driver errors that do not kill anything by themselves. HDA (ihdad): every
+	// log::error! of base 9dd6901d drivers/audio/ihdad/src/hda/cmdbuff.rs and device.rs.
 	{Kind: KindDriverError, Component: "ihdad",
-		Match: Re("timeout on ", `timeout on (?P<what>clearing CORBRUN|CORB command|RIRB response|immediate response)`),
+		Match: Re("timeout on ", `timeout on (?P<what>`+IHDATimeouts+`)`),
 		Title: "HDA: timeout on $what"},
 	{Kind: KindDriverError, Component: "ihdad",
 		Match: Lit("IHDA: No output pins"),
 		Title: "HDA: no output pins"},
-	{Kind: KindDriverError,
-		Match: Lit("failed to start reset"),
-		Title: "failed to start reset"},
+	{Kind: KindDriverError, Component: "ihdad",
+		Match: Re("reset", `failed to (?P<what>start|finish) reset`),
+		Title: "HDA: failed to $what reset"},
 	// NVMe (nvmed). The failed command is pretty-printed over many lines; its last one
 	// is "} failed with status 0x...".
 	{Kind: KindDriverError,
@@ -224,5 +357,10 @@ var redoxSignatures = []Signature{
 		Match: Re("nternal error", `(?i)local apic internal error`),
 		Title: "local APIC internal error"},
 }
+
+// IHDATimeouts are ihdad's "timeout on ..." errors (base 9dd6901d
+// drivers/audio/ihdad/src/hda/cmdbuff.rs: CORBRUN, CORBRPRST set and clear, CORB command,
+// RIRBDMAEN, RIRB response, immediate command and response; device.rs: output running).
+const IHDATimeouts = `clearing CORBRUN|setting CORBRPRST|clearing CORBRPRST|CORB command|clearing RIRBDMAEN|RIRB response|immediate command|immediate response|output running`
 
 func init() { Register(Redox) }

@@ -54,7 +54,10 @@ var Redox = &Dialect{
 		regexp.MustCompile(`\d{4}-\d\d-\d\dT\d\d[-:]\d\d[-:]\d\d(?:\.\d+)?Z? \[[^\]\n]*\] [^\n]*`),
 		regexp.MustCompile(`\[[A-Za-z0-9_-]*@[A-Za-z0-9_:]+:\d+ [A-Z]+\] [^\n]*`),
 		regexp.MustCompile(`kernel::[A-Za-z0-9_:]+:[A-Z]+ -- [^\n]*`),
-		regexp.MustCompile(`open\(path: '[^'\n]*'\): Attempting to open an unnamed socket without O_CREAT\.`),
+		// ipcd's complaint (not relibc's): "open(path: ''): ..." on older images,
+		// "uds_stream: open({:?}, {:x}): ..." since base 55146b6e (2026-05-02;
+		// ipcd/src/uds/stream.rs).
+		regexp.MustCompile(`(?:uds_stream: open\("[^"\n]*", [0-9a-f]+\)|open\(path: '[^'\n]*'\)): Attempting to open an unnamed socket without O_CREAT\.`),
 		regexp.MustCompile(`DHCP: [^\n]*`),
 	},
 	Interrupt: "\x03",

@@ -20,7 +20,9 @@ import (
 //	net.listen=<address>    the controller address the HTTP server listens on
 //	                        (default 127.0.0.1, which QEMU user networking forwards to)
 //	net.gateway=<address>   the address to ping (default: the router of the DHCP lease)
-//	isa-debug-exit          (bare word) the VM has QEMU's isa-debug-exit device at 0xf4
+//	redoxer-exit            (bare word) the VM has redoxer's exit device: isa-debug-exit at
+//	                        QEMU's default port 0x501 on x86_64, semihosting on aarch64
+//	                        (isa-debug-exit, the older name, still works on x86_64)
 const (
 	SettingCharDelay = "char-delay"
 )
@@ -52,9 +54,16 @@ func OptionsFor(b *job.Booted) (Options, error) {
 	return o, nil
 }
 
-// Open logs in on a booted job (whose boot reached the profile's login or shell stage) and
-// runs the dialect's setup commands.
-func Open(ctx context.Context, b *job.Booted) (*Session, error) {
+// What a job may need to reach in a Redox guest (scheme names, see profile.Login.For).
+const (
+	NeedLogs   = "logging" // /scheme/logging, the driver logs (LogRoot)
+	NeedNetcfg = "netcfg"  // /scheme/netcfg, netstack's routes and addresses
+)
+
+// Open logs in on a booted job (whose boot reached the profile's login or shell stage) as
+// the profile's first account that reaches what the job needs, and runs the dialect's
+// setup commands.
+func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error) {
 	if b.Console == nil || b.Profile == nil {
 		return nil, fmt.Errorf("%w: the machine never booted (%s)", ErrNoShell, b.Outcome.Reason)
 	}
@@ -62,6 +71,8 @@ func Open(ctx context.Context, b *job.Booted) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
+	o.Needs = needs
+	o.LoggedIn = shellWithoutLogin(b)
 	s := New(b.Console, b.Profile, o)
 	if err := s.Login(ctx); err != nil {
 		return nil, err
@@ -78,7 +89,9 @@ func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]
 	}
 	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
 	if err != nil {
-		return nil, err
+		// Since userutils 3bdd1d9 (2026-01-20) a login gets only the schemes
+		// /etc/login_schemes.toml lists for its user; say so rather than fail silently.
+		return nil, fmt.Errorf("%w (logged in as %q: is the logging scheme out of reach of that user? the image's /etc/login_schemes.toml decides)", err, s.User())
 	}
 	arts := map[string]string{}
 	var errs []string
@@ -93,4 +106,18 @@ func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]
 		return arts, fmt.Errorf("collect logs: %s", strings.Join(errs, "; "))
 	}
 	return arts, nil
+}
+
+// shellWithoutLogin reports whether the boot reached the profile's shell stage (ion's
+// prompt, a motd) and never its login prompt: the image logged in by itself.
+func shellWithoutLogin(b *job.Booted) bool {
+	l := b.Profile.Login
+	if l.Shell == "" || l.Shell == l.Stage {
+		return false
+	}
+	seen := map[string]bool{}
+	for _, st := range b.Outcome.Analysis.Stages {
+		seen[st.Name] = true
+	}
+	return seen[l.Shell] && !seen[l.Stage]
 }

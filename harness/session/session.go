@@ -61,6 +61,12 @@ type Options struct {
 	LoginTimeout time.Duration
 	// Dialect overrides the profile's shell dialect.
 	Dialect *Dialect
+	// Needs are what the session's job needs to reach (Redox schemes such as "logging"
+	// and "netcfg"): Login logs in as the profile's first account that reaches them.
+	Needs []string
+	// LoggedIn: the boot ended in a shell without a login prompt (an image that logs in
+	// by itself): Login types no credentials, it only proves the shell works.
+	LoggedIn bool
 }
 
 // Session is a logged-in shell on a console. It is not safe for concurrent use: one command
@@ -74,7 +80,11 @@ type Session struct {
 	synced  bool
 	Stats   Stats
 	nonceFn func() string
+	user    string // who Login logged in as
 }
+
+// User is the account the session logged in as ("" before Login or without one).
+func (s *Session) User() string { return s.user }
 
 // Stats count what the session did (for reports and tests).
 type Stats struct {
@@ -135,6 +145,15 @@ func (s *Session) scaled(d time.Duration) time.Duration {
 // into a shell) only gets the proof. The boot must have stopped at the login prompt.
 func (s *Session) Login(ctx context.Context) error {
 	l := s.prof.Login
+	acct, err := l.For(s.opts.Needs...)
+	if err != nil {
+		return fmt.Errorf("login: %w: the job cannot be done from this image's shell", err)
+	}
+	l.User, l.Password = acct.User, acct.Password
+	s.user = acct.User
+	if s.opts.LoggedIn {
+		l.User, s.user = "", ""
+	}
 	if l.User != "" {
 		lctx, cancel := context.WithTimeout(ctx, s.scaled(s.opts.LoginTimeout))
 		defer cancel()

@@ -69,6 +69,14 @@ func TestCutNoiseJoinsSplitLines(t *testing.T) {
 	if out != "total 3\nbin  etc  usr\n" || n != 2 {
 		t.Fatalf("redox: got %q, %d cut", out, n)
 	}
+	// Since base 55146b6e (2026-05-02) ipcd prints eprintln!("uds_stream: open({:?}, {:x}):
+	// Attempting to open an unnamed socket without O_CREAT.", path, flags)
+	// (ipcd/src/uds/stream.rs:1275 at base 9dd6901d).
+	in = "bin  etcuds_stream: open(\"\", 20000): Attempting to open an unnamed socket without O_CREAT.\n  usr\n"
+	out, n = Redox.CutNoise(in)
+	if out != "bin  etc  usr\n" || n != 1 {
+		t.Fatalf("redox uds_stream: got %q, %d cut", out, n)
+	}
 }
 
 func TestRunOutputAndStatus(t *testing.T) {

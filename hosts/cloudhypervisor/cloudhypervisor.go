@@ -24,7 +24,7 @@
 // side; the kernel holds every byte until it does, and a full buffer blocks the guest
 // rather than dropping output. Input works because stdin is a terminal.
 //
-// "serial: socket" uses the socket as DESIGN.md writes the command line: the VMM is started
+// "serial: socket" uses the socket as RedoxOS-Nix's runner writes the command line: the VMM is started
 // with --api-socket only, the VM is defined with vm.create, the harness connects to the
 // serial socket, and only then vm.boot starts the guest. On a VMM that binds the socket at
 // vm.create this loses nothing; on one that binds it only at vm.boot the harness connects

@@ -92,15 +92,16 @@ func ProbeKVM(kernel string) (bool, string) {
 	return r.OK, r.Why
 }
 
-// probeCacheFile is the probe's cache in the user's cache directory (redox-hwtest/, mode
-// 0700), or "" when there is none we can trust. A predictable name in a shared /tmp would
+// probeCacheFile is the probe's cache in the user's cache directory
+// (redox-hwtest/kvm-probe/, mode 0700; its parent is shared with the image cache and test
+// tools), or "" when there is none we can trust. A predictable name in a shared /tmp would
 // let another user plant "KVM works" (every boot then hangs) or "no KVM" for us.
 func probeCacheFile() string {
 	base, err := os.UserCacheDir()
 	if err != nil {
 		return ""
 	}
-	dir := filepath.Join(base, "redox-hwtest")
+	dir := filepath.Join(base, "redox-hwtest", "kvm-probe")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return ""
 	}

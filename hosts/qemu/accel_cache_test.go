@@ -11,7 +11,7 @@ func TestProbeCacheIsPrivate(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("XDG_CACHE_HOME", home)
 	f := probeCacheFile()
-	if f != filepath.Join(home, "redox-hwtest", "kvm-probe.json") {
+	if f != filepath.Join(home, "redox-hwtest", "kvm-probe", "kvm-probe.json") {
 		t.Fatalf("cache file %q", f)
 	}
 	st, err := os.Stat(filepath.Dir(f))

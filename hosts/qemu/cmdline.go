@@ -69,7 +69,8 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			machine = "q35"
 		}
 		if cpu == "" {
-			cpu = "max"
+			// redox mk/qemu.mk (81bc5bf): QEMU_CPU?=core2duo without KVM, -cpu host with it.
+			cpu = "core2duo"
 		}
 	case "aarch64":
 		if bin == "" {
@@ -79,7 +80,9 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			machine = "virt"
 		}
 		if cpu == "" {
-			// Emulated pointer authentication makes -cpu max 3x slower under TCG.
+			// mk/qemu.mk: QEMU_CPU=max. pauth-impdef=on keeps max but swaps the emulated
+			// pointer-authentication algorithm for QEMU's cheaper one: the QARMA one
+			// makes -cpu max 3x slower under TCG.
 			cpu = "max,pauth-impdef=on"
 		}
 	default:
@@ -185,14 +188,22 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		case "virtio-net":
 			add("-netdev", "user,id=net1", "-device", "virtio-net-pci,netdev=net1")
 		case "hda":
-			// Redox's mk/qemu.mk uses ich9-intel-hda on q35; intel-hda elsewhere.
-			ctrl := "intel-hda"
-			if machine == "q35" {
-				ctrl = "ich9-intel-hda"
+			// redox mk/qemu.mk: "-device ich9-intel-hda -device hda-output" on x86_64
+			// (q35) and aarch64 (virt) alike; the older intel-hda (ICH6) on the i440fx
+			// pc machine, which mk never pairs with HDA (i586 gets AC97).
+			ctrl := "ich9-intel-hda"
+			if machine == "pc" || strings.HasPrefix(machine, "pc-i440fx") {
+				ctrl = "intel-hda"
 			}
-			add("-audiodev", "none,id=snd0", "-device", ctrl, "-device", "hda-duplex,audiodev=snd0")
+			add("-audiodev", "none,id=snd0", "-device", ctrl, "-device", "hda-output,audiodev=snd0")
 		case "xhci":
+			// mk/qemu.mk: qemu-xhci on x86_64; qemu-xhci, usb-kbd and usb-tablet on
+			// aarch64. The harness puts a USB keyboard on x86_64 too (mk does not), so a
+			// device sits on the controller.
 			add("-device", "qemu-xhci,id=xhci0", "-device", "usb-kbd,bus=xhci0.0")
+			if h.Arch == "aarch64" {
+				add("-device", "usb-tablet,bus=xhci0.0")
+			}
 		case "ahci":
 			if !(img.Path != "" && o.DiskBus == "ahci") {
 				add("-device", "ahci,id=ahci1")
@@ -205,25 +216,54 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		case "ps2":
 			// The i8042 controller is part of pc/q35 and survives -nodefaults.
 		case "vga":
+			// mk/qemu.mk gpu=vga on x86_64: -vga std. A display is what makes the Redox
+			// bootloader show its menu (and so its `e` editor): bootloader src/main.rs
+			// select_mode runs per video output with modes.
 			add("-vga", "std")
 		case "ramfb":
+			// mk/qemu.mk gpu=ramfb on aarch64: -vga none -device ramfb (-nodefaults
+			// already leaves out the default VGA).
 			add("-device", "ramfb")
 		default:
 			return nil, fmt.Errorf("qemu: host %s: device %q is not supported by the qemu host kind", h.Name, d)
 		}
 	}
-	// redoxer's exit device: the guest writes v to port 0xf4 and QEMU exits with
-	// (v<<1)|1 (51 success, 53 failure). A host feature, not a device: the matrix's device
-	// list names Redox drivers.
-	if h.HasFeature("isa-debug-exit") {
-		if h.Arch != "x86_64" {
-			return nil, fmt.Errorf("qemu: host %s: isa-debug-exit needs an x86_64 machine (an ISA bus)", h.Name)
+	// redoxer's exit device, as redox mk/qemu.mk (redoxer=yes) and redoxer src/exec.rs
+	// (qemu_default_args) add it; a host feature, not a device: the matrix's device list
+	// names Redox drivers. RedoxerExit names the feature that asked for it.
+	if exit := RedoxerExit(h); exit != "" {
+		switch h.Arch {
+		case "x86_64":
+			// QEMU's defaults (iobase 0x501, iosize 2), which redoxerd writes to (base
+			// drivers/redoxerd/src/sys.rs at 9dd6901d: Pio::<u8>::new(0x501).write(51 / 2)).
+			add("-device", "isa-debug-exit")
+		case "aarch64":
+			if exit == "isa-debug-exit" {
+				return nil, fmt.Errorf("qemu: host %s: isa-debug-exit needs an x86_64 machine (an ISA bus); an aarch64 redoxer image exits through semihosting: use the feature %s", h.Name, FeatureRedoxerExit)
+			}
+			// redoxerd calls qemu_exit::AArch64::exit (semihosting SYS_EXIT) from user
+			// space, so userspace=on is needed as well as enable=on.
+			add("-semihosting-config", "enable=on,target=native,userspace=on")
 		}
-		add("-device", "isa-debug-exit,iobase=0xf4,iosize=0x04")
 	}
 	add(o.ExtraArgs...)
 	p.Argv = a
 	return p, nil
+}
+
+// FeatureRedoxerExit is the host feature that gives the VM the device a redoxer image ends
+// the run through: isa-debug-exit on x86_64, Arm semihosting on aarch64 (the older feature
+// name isa-debug-exit is still accepted on x86_64).
+const FeatureRedoxerExit = "redoxer-exit"
+
+// RedoxerExit is the feature that asked for the redoxer exit device ("" when none).
+func RedoxerExit(h matrix.Host) string {
+	for _, f := range []string{FeatureRedoxerExit, "isa-debug-exit"} {
+		if h.HasFeature(f) {
+			return f
+		}
+	}
+	return ""
 }
 
 func or(a, b string) string {

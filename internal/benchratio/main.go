@@ -66,6 +66,11 @@ func main() {
 		m := metrics["BenchmarkBootToShell"]
 		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s)  goal <= 1.03: %s\n", "boot-to-shell, harness vs bare reader", r, m["harness-s/boot"], m["bare-s/boot"], verdict(r <= 1.03))
 	}
+	if m, ok := metrics["BenchmarkImageFetch"]; ok {
+		r := m["ratio"]
+		fmt.Printf("%-60s  %.3f (%.1f / %.1f MB/s of a %.0f MiB image)  goal >= 0.8: %s\n", "image download+decompress+verify vs curl|zstd -d|sha256sum", r, m["fetch-MB/s"], m["curl-zstd-sha256sum-MB/s"], m["image-MiB"], verdict(r >= 0.8))
+		fmt.Printf("%-60s  %.1f MiB (bounded: zstd window <= 128 MiB, 1 MiB read buffer)\n", "image fetch peak heap", m["peak-heap-MiB"])
+	}
 	for name, m := range metrics {
 		if mb, ok := m["MB/s"]; ok && strings.HasPrefix(name, "BenchmarkAnalyze") {
 			fmt.Printf("%-60s  %.1f MB/s\n", "analyze throughput ("+name+")", mb)

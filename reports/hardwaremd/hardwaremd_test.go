@@ -336,3 +336,20 @@ func TestMergeUpstream(t *testing.T) {
 		t.Log(c)
 	}
 }
+
+// A downloaded daily image: its git describe tag gives the release it follows and its name
+// the date, as upstream's rows for dailies read.
+func TestDailyImageVersionAndDate(t *testing.T) {
+	img := record.Image{Name: "desktop", Version: "0.9.0-123-g1a2b3c4", Date: "2026-12-04",
+		File: "redox_desktop_0.9.0-123-g1a2b3c4_harddrive.img.zst"}
+	if v := version(img); v != "0.9.0" {
+		t.Errorf("version %q", v)
+	}
+	if d := imageDate(img); d != "2026-12-04" {
+		t.Errorf("date %q", d)
+	}
+	img.Version = "2026-12-04_2"
+	if v := version(img); v != "Unknown" {
+		t.Errorf("version %q", v)
+	}
+}

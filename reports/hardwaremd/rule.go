@@ -343,8 +343,16 @@ func version(img record.Image) string {
 	if versionRe.MatchString(img.Version) {
 		return img.Version
 	}
+	// A daily image named by redox mk/ci.mk carries `git describe --tags` (0.9.0-123-gabc):
+	// upstream's rows for dailies give the release they follow and the image's date
+	// (HARDWARE.md: "0.9.0 | 2026-05-02").
+	if m := describeRe.FindStringSubmatch(img.Version); m != nil {
+		return m[1]
+	}
 	return "Unknown"
 }
+
+var describeRe = regexp.MustCompile(`^(\d+\.\d+(?:\.\d+)?)-\d+-g[0-9a-f]+$`)
 
 var anyDate = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
 

@@ -86,7 +86,7 @@ func suite(id int, rec *record.Record, opt Options) gojunit.Testsuite {
 	for _, p := range [][2]string{
 		{"image.name", img.Name}, {"image.version", img.Version}, {"image.date", img.Date},
 		{"image.arch", img.Arch}, {"image.variant", img.Variant}, {"image.firmware", img.Firmware},
-		{"image.profile", img.Profile},
+		{"image.profile", img.Profile}, {"image.file", img.File}, {"image.sha256", img.SHA256}, {"image.url", img.URL},
 		{"host.name", h.Name}, {"host.kind", h.Kind}, {"host.arch", h.Arch}, {"host.firmware", h.Firmware},
 		{"host.machine", h.Machine}, {"host.cpu", h.CPU}, {"host.memory", h.Memory},
 		{"host.accel", h.Accel}, {"host.devices", strings.Join(h.Devices, ",")},

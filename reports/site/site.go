@@ -1,51 +1,66 @@
 // Package site builds the static support page from one or more run directories (several
-// runs are the history used for trends): html/template, the CSS embedded in the binary
-// and inlined into every page, no JavaScript, no external resources (a Content Security
-// Policy forbids scripts outright, as a second line of defence behind the escaping).
+// runs are the history: nightlies over a year). It answers the three questions a reader of
+// a hardware support page asks: does my machine work, what exactly is broken on it, and
+// since when — with the evidence one click away.
 //
 // Layout of the output directory:
 //
-//	index.html                       latest run: hosts x images, verdict cells; run history
-//	machines/<host>.html             per machine: status per run and image (every check cell
-//	                                 links to its transcript page and the run's JUnit), an
-//	                                 inline SVG trend of time to login, boot stage timings
-//	runs/<run>/junit.xml             the run's JUnit file
-//	runs/<run>/jobs/<job>/           the job's artifacts, copied; transcript.html shows the
-//	                                 checks, excerpts and transcript, escaped
+//	index.html                  one row per machine: status class (the HARDWARE.md rule),
+//	                            image last tested, per-device marks, what fails since which
+//	                            image; filters and search (client-side); what changed since
+//	                            the previous run (the gate's classes); recent runs
+//	machines/<host>.html        per machine (a stable URL): the failures of its latest run
+//	                            inline (message + transcript lines around it), its last
+//	                            screen, devices over recent image versions, the boot stage
+//	                            timeline, boot time per stage across runs, status changes
+//	runs/<run>/junit.xml        the run's JUnit file          } only for the newest
+//	runs/<run>/jobs/<job>/      the job's artifacts, linked   } Options.EvidenceRuns runs:
+//	                            or copied; transcript.html    } the site stays bounded
+//	runs/<run>/.site-evidence   marks evidence this package wrote, with a fingerprint of
+//	                            its inputs: a rebuild in place skips unchanged runs and
+//	                            removes marked runs that left the window (nothing else)
 //
-// Every piece of console text is passed through text.Clean and html/template escaping.
+// Everything is static and relative: no CDN, no network access, the same files work from
+// file:// and from any static host (GitLab Pages). The only script is the index page's
+// filter, inline and allowed by its SHA-256 in a Content Security Policy that forbids
+// every other script, as a second line of defence behind the escaping: every piece of
+// console text goes through text.Clean and html/template.
 package site
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"hash/fnv"
 	"html/template"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
-	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
-
-	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 //go:embed assets
 var assets embed.FS
 
 var (
-	css   template.CSS
-	pages *template.Template
+	css       template.CSS
+	filterJS  template.JS
+	assetsSum string // SHA-256 of the page templates and the CSS
+	scriptCSP string // the CSP source that allows filterJS and nothing else
+	pages     *template.Template
 )
 
 func init() {
@@ -54,7 +69,17 @@ func init() {
 		panic(err)
 	}
 	css = template.CSS(data)
+	js, err := assets.ReadFile("assets/filter.js")
+	if err != nil {
+		panic(err)
+	}
+	filterJS = template.JS(js)
+	sum := sha256.Sum256(js)
+	scriptCSP = "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 	pages = template.Must(template.New("pages").ParseFS(assets, "assets/pages.html"))
+	tpl, _ := assets.ReadFile("assets/pages.html")
+	all := sha256.Sum256(append(append(append([]byte(nil), tpl...), data...), js...))
+	assetsSum = hex.EncodeToString(all[:])
 }
 
 // Options tune Build.
@@ -64,12 +89,22 @@ type Options struct {
 	// MaxTranscript caps the bytes of a transcript shown inline (0 = 4 MiB); the raw file
 	// is always copied whole.
 	MaxTranscript int
+	// EvidenceRuns is how many of the newest runs get their evidence (artifacts, transcript
+	// pages, JUnit) copied into the site (0 = 14: two weeks of nightlies, more than the
+	// device table's RecentVersions rows). Older runs still count for status
+	// history, "since" lines and trends, from their records; their evidence stays in their
+	// run directories. This keeps the site's size and build time bounded over a year of
+	// nightlies.
+	EvidenceRuns int
+	// RecentVersions bounds the rows of a machine's device table (0 = 12).
+	RecentVersions int
 }
 
 // run is one run with the names it has in the site.
 type run struct {
 	*runs.Run
-	slug string
+	slug     string
+	evidence bool // its artifacts and pages are in the site
 }
 
 // job is one record of a run.
@@ -79,8 +114,29 @@ type job struct {
 	slug string // runs/<run>/jobs/<job>
 }
 
-func (j *job) page() string  { return j.slug + "/transcript.html" }
-func (j *job) junit() string { return "runs/" + j.run.slug + "/junit.xml" }
+// page is the job's transcript page relative to the site root, "" when the run's
+// evidence is not in the site.
+func (j *job) page() string {
+	if j == nil || !j.run.evidence {
+		return ""
+	}
+	return j.slug + "/transcript.html"
+}
+
+// artifact is the site path of one of the job's artifacts ("" without evidence).
+func (j *job) artifact(rel string) string {
+	if j == nil || !j.run.evidence || rel == "" {
+		return ""
+	}
+	return j.slug + "/" + escapeRel(rel)
+}
+
+func (j *job) junit() string {
+	if j == nil || !j.run.evidence {
+		return ""
+	}
+	return "runs/" + j.run.slug + "/junit.xml"
+}
 
 type builder struct {
 	out  string
@@ -97,6 +153,15 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if opt.MaxTranscript == 0 {
 		opt.MaxTranscript = 4 << 20
 	}
+	if opt.EvidenceRuns <= 0 {
+		opt.EvidenceRuns = 14
+	}
+	if opt.RecentVersions <= 0 {
+		opt.RecentVersions = 12
+	}
+	if err := checkOutside(out, in); err != nil {
+		return err
+	}
 	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}}
 	used := map[string]bool{}
 	for _, r := range in {
@@ -108,15 +173,22 @@ func Build(out string, in []*runs.Run, opt Options) error {
 		b.runs = append(b.runs, &run{Run: r, slug: s})
 	}
 	sort.SliceStable(b.runs, func(i, j int) bool { return b.runs[i].Info.Started.Before(b.runs[j].Info.Started) })
-	for _, r := range b.runs {
+	for i, r := range b.runs {
+		r.evidence = i >= len(b.runs)-opt.EvidenceRuns
 		jused := map[string]bool{}
 		for _, rec := range r.Records {
-			js := slug(record.JobDirName(rec.Job))
+			j := &job{run: r, rec: rec}
+			b.jobs[rec] = j
+			if !r.evidence {
+				continue // no pages: no names needed
+			}
+			base := slug(record.JobDirName(rec.Job))
+			js := base
 			for n := 2; jused[js]; n++ {
-				js = fmt.Sprintf("%s-%d", slug(record.JobDirName(rec.Job)), n)
+				js = fmt.Sprintf("%s-%d", base, n)
 			}
 			jused[js] = true
-			b.jobs[rec] = &job{run: r, rec: rec, slug: "runs/" + r.slug + "/jobs/" + js}
+			j.slug = "runs/" + r.slug + "/jobs/" + js
 		}
 	}
 	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs")} {
@@ -124,17 +196,130 @@ func Build(out string, in []*runs.Run, opt Options) error {
 			return err
 		}
 	}
+	var evidence []*run
 	for _, r := range b.runs {
-		if err := b.writeRun(r); err != nil {
-			return err
+		if r.evidence {
+			evidence = append(evidence, r)
 		}
 	}
-	if err := b.writeIndex(); err != nil {
+	if err := parallel(evidence, b.writeRun); err != nil {
 		return err
 	}
-	for _, h := range b.hosts() {
-		if err := b.writeMachine(h); err != nil {
+	if err := b.pruneRuns(evidence); err != nil {
+		return err
+	}
+	ms := b.machines()
+	if err := b.writeIndex(ms); err != nil {
+		return err
+	}
+	return parallel(ms, b.writeMachine)
+}
+
+// evidenceMark is the file that says a runs/<run>/ directory is evidence this package
+// copied (and may remove again).
+const evidenceMark = ".site-evidence"
+
+// pruneRuns removes the evidence of runs that left the window from an earlier build into
+// the same directory (a nightly rebuilds in place; the site must stay bounded). Only
+// directories carrying evidenceMark are touched: `-o` pointed at a directory of real run
+// directories loses nothing.
+func (b *builder) pruneRuns(keep []*run) error {
+	want := map[string]bool{}
+	for _, r := range keep {
+		want[r.slug] = true
+	}
+	ents, err := os.ReadDir(filepath.Join(b.out, "runs"))
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if _, err := os.Stat(filepath.Join(b.out, "runs", e.Name(), evidenceMark)); err != nil {
+			continue
+		}
+		if e.IsDir() && !want[e.Name()] {
+			if err := os.RemoveAll(filepath.Join(b.out, "runs", e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// LoadRuns loads run directories for Build, a few at once (a year of nightlies is tens of
+// thousands of small files; on a busy machine the overlap matters), in the order given;
+// the first error in that order is returned.
+func LoadRuns(dirs []string) ([]*runs.Run, error) {
+	out := make([]*runs.Run, len(dirs))
+	errs := make([]error, len(dirs))
+	idx := make([]int, len(dirs))
+	for i := range idx {
+		idx[i] = i
+	}
+	parallel(idx, func(i int) error {
+		out[i], errs[i] = runs.Load(dirs[i])
+		return nil
+	})
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// workers is how many pages or runs are written at once: the work is mostly small file
+// writes, which overlap well even on two cores.
+const workers = 4
+
+// parallel calls f on every item with a few goroutines and returns the first error.
+func parallel[T any](items []T, f func(T) error) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+		next  = make(chan T)
+	)
+	for range min(workers, len(items)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range next {
+				if err := f(it); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	for _, it := range items {
+		next <- it
+	}
+	close(next)
+	wg.Wait()
+	return first
+}
+
+// checkOutside refuses an output directory that overlaps an input run directory: the
+// site replaces files under out/runs/ and must never touch the evidence it reads.
+func checkOutside(out string, in []*runs.Run) error {
+	o, err := filepath.Abs(out)
+	if err != nil {
+		return err
+	}
+	within := func(p, dir string) bool {
+		rel, err := filepath.Rel(dir, p)
+		return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+	}
+	for _, r := range in {
+		d, err := filepath.Abs(r.Dir)
+		if err != nil {
 			return err
+		}
+		if within(o, d) || within(d, filepath.Join(o, "runs")) {
+			return fmt.Errorf("output directory %s overlaps the run directory %s: choose another", out, r.Dir)
 		}
 	}
 	return nil
@@ -187,6 +372,9 @@ type page struct {
 	Root   string
 	CSS    template.CSS
 	Legend []legend
+	// Script is the page's one script (the index filter), CSP allows it by hash.
+	Script template.JS
+	CSP    string
 }
 
 type legend struct{ Class, Name, Meaning string }
@@ -197,8 +385,17 @@ var legends = []legend{
 	{"skip", "SKIP", "host lacks the feature"}, {"xfail", "XFAIL", "known failure"}, {"xfail", "XPASS", "known failure passed"},
 }
 
+const baseCSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:"
+
 func newPage(title, root string) page {
-	return page{Title: title, Root: root, CSS: css, Legend: legends}
+	return page{Title: title, Root: root, CSS: css, Legend: legends, CSP: baseCSP + "; script-src 'none'"}
+}
+
+// withScript gives the page the filter script and a CSP that allows exactly it.
+func (p page) withScript() page {
+	p.Script = filterJS
+	p.CSP = baseCSP + "; script-src " + scriptCSP
+	return p
 }
 
 // class is the CSS class of a verdict (a fixed set: record content never reaches it).
@@ -227,6 +424,13 @@ func fmtTime(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+func fmtDay(t time.Time) string {
+	if t.IsZero() {
+		return "unknown"
+	}
+	return t.UTC().Format("2006-01-02")
+}
+
 // ---- runs: artifacts, JUnit, transcript pages ----
 
 type checkView struct {
@@ -242,14 +446,22 @@ type transcriptPage struct {
 }
 
 func (b *builder) writeRun(r *run) error {
+	dir := filepath.Join(b.out, "runs", r.slug)
+	fp, err := b.fingerprint(r)
+	if err != nil {
+		return err
+	}
+	if old, err := os.ReadFile(filepath.Join(dir, evidenceMark)); err == nil && string(old) == fp {
+		return nil // written by an earlier build from the same inputs
+	}
 	var buf bytes.Buffer
 	if err := junit.WriteRun(&buf, r.Run, junit.Options{}); err != nil {
 		return err
 	}
-	if err := os.MkdirAll(filepath.Join(b.out, "runs", r.slug), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	if err := os.WriteFile(filepath.Join(b.out, "runs", r.slug, "junit.xml"), buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "junit.xml"), buf.Bytes(), 0o644); err != nil {
 		return err
 	}
 	for _, rec := range r.Records {
@@ -261,10 +473,54 @@ func (b *builder) writeRun(r *run) error {
 			return err
 		}
 	}
-	return nil
+	// Last: the mark says the directory is complete, and from which inputs.
+	return os.WriteFile(filepath.Join(dir, evidenceMark), []byte(fp), 0o644)
 }
 
-// copyArtifacts copies the job directory's regular files (artifacts and result.json).
+// evidenceFormat changes whenever the code changes what a run's evidence pages contain,
+// so a rebuild does not keep pages an older version wrote.
+const evidenceFormat = "site evidence 1"
+
+// fingerprint identifies everything a run's evidence is made from: this code's format and
+// assets, the options that shape it, the run's records and site names, and every file of
+// its job directories (name, size, modification time). A nightly rebuilds the site in
+// place; runs whose fingerprint is unchanged are not written again.
+func (b *builder) fingerprint(r *run) (string, error) {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00", evidenceFormat, assetsSum, b.opt.MaxTranscript, r.slug)
+	enc := json.NewEncoder(h)
+	if err := enc.Encode(r.Info); err != nil {
+		return "", err
+	}
+	for _, rec := range r.Records {
+		j := b.jobs[rec]
+		fmt.Fprintf(h, "%s\x00", j.slug)
+		if err := enc.Encode(rec); err != nil {
+			return "", err
+		}
+		src := j.run.JobDir(rec)
+		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "%s %d %d\n", p[len(src):], info.Size(), info.ModTime().UnixNano())
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)) + "\n", nil
+}
+
+// copyArtifacts copies the job directory's regular files (artifacts and result.json):
+// hard links when the site is on the same file system (run directories are not
+// modified after their run; a link costs one system call where a copy costs six), else
+// copies.
 func (b *builder) copyArtifacts(j *job) error {
 	src := j.run.JobDir(j.rec)
 	dst := filepath.Join(b.out, filepath.FromSlash(j.slug))
@@ -277,10 +533,26 @@ func (b *builder) copyArtifacts(j *job) error {
 		case d.IsDir():
 			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
 		case d.Type().IsRegular() && rel != "transcript.html":
-			return merge.CopyFile(p, filepath.Join(dst, rel))
+			to := filepath.Join(dst, rel)
+			os.Remove(to) // a link never writes through an older copy or link
+			if os.Link(p, to) == nil {
+				return nil
+			}
+			return merge.CopyFile(p, to)
 		}
 		return nil
 	})
+}
+
+// where names a check's stage, component, crash title and xfail reference.
+func where(c record.Check) string {
+	var w []string
+	for _, kv := range [][2]string{{"stage", c.Stage}, {"component", c.Component}, {"title", c.Title}, {"known", c.Reference}} {
+		if kv[1] != "" {
+			w = append(w, kv[0]+" "+text.OneLine(kv[1], 200))
+		}
+	}
+	return strings.Join(w, ", ")
 }
 
 func (b *builder) writeTranscript(j *job) error {
@@ -293,28 +565,22 @@ func (b *builder) writeTranscript(j *job) error {
 		JUnit:    root + j.junit(),
 	}
 	for _, c := range rec.Checks {
-		cv := checkView{Name: text.Clean(c.Name), Verdict: text.Clean(string(c.Verdict)), Class: class(c.Verdict),
-			Message: text.Clean(c.Message), Excerpt: text.Clean(c.Excerpt)}
-		var where []string
-		for _, kv := range [][2]string{{"stage", c.Stage}, {"component", c.Component}, {"title", c.Title}, {"known", c.Reference}} {
-			if kv[1] != "" {
-				where = append(where, kv[0]+" "+text.OneLine(kv[1], 200))
-			}
-		}
-		cv.Where = strings.Join(where, ", ")
-		tp.Checks = append(tp.Checks, cv)
+		tp.Checks = append(tp.Checks, checkView{Name: text.Clean(c.Name), Verdict: text.Clean(string(c.Verdict)), Class: class(c.Verdict),
+			Message: text.Clean(c.Message), Excerpt: text.Clean(c.Excerpt), Where: where(c)})
 	}
 	for _, e := range rec.Events {
 		tp.Events = append(tp.Events, text.OneLine(fmt.Sprintf("%s [%s] %s (line %d, %d times)", e.Kind, e.Component, e.Title, e.Line, e.Count), 300))
 	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))
-		data, more, err := readHead(raw, b.opt.MaxTranscript)
+		// Only the head is read: a transcript of any size, or a FIFO or device put in its
+		// place, cannot stall or fill the page builder.
+		data, err := readHead(raw, b.opt.MaxTranscript)
 		if err == nil {
 			tp.Raw = escapeRel(t)
 			note := ""
-			if more > 0 {
-				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", more)
+			if st, err := os.Stat(raw); err == nil && st.Size() > int64(len(data)) {
+				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", st.Size()-int64(len(data)))
 			}
 			tp.Transcript = text.Clean(string(data)) + note
 		}
@@ -331,142 +597,6 @@ func escapeRel(p string) string {
 	return strings.Join(segs, "/")
 }
 
-// ---- index ----
-
-type imageHead struct{ Name, Facts string }
-
-type indexCell struct {
-	Present                                          bool
-	Verdict, Class, Count, Summary, Page, Transcript string
-	JUnit                                            string
-}
-
-type indexRow struct {
-	Host, Label, Page string
-	Cells             []indexCell
-}
-
-type runRow struct {
-	ID, Started, Counts, JUnit string
-	Jobs                       int
-}
-
-type indexPage struct {
-	page
-	Latest *runRow
-	Images []imageHead
-	Rows   []indexRow
-	Runs   []runRow
-}
-
-func imageFacts(img record.Image) string {
-	var f []string
-	for _, s := range []string{img.Version, img.Date, img.Variant, img.Arch, img.Firmware} {
-		if s != "" {
-			f = append(f, s)
-		}
-	}
-	return strings.Join(f, " · ")
-}
-
-func hostLabel(h record.Host) string {
-	if h.Vendor != "" || h.Model != "" {
-		return strings.TrimSpace(h.Vendor + " " + h.Model)
-	}
-	return strings.TrimSpace(h.Kind + " " + h.Machine)
-}
-
-func countChecks(recs []*record.Record) string {
-	counts := map[record.Verdict]int{}
-	for _, r := range recs {
-		for _, c := range r.Checks {
-			counts[c.Verdict]++
-		}
-	}
-	var parts []string
-	for _, v := range record.All {
-		if counts[v] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", counts[v], v))
-		}
-	}
-	return strings.Join(parts, ", ")
-}
-
-func (b *builder) writeIndex() error {
-	ip := indexPage{page: newPage(b.opt.Title, "")}
-	for i := len(b.runs) - 1; i >= 0; i-- {
-		r := b.runs[i]
-		ip.Runs = append(ip.Runs, runRow{ID: r.Info.ID, Started: fmtTime(r.Info.Started), Jobs: len(r.Records),
-			Counts: countChecks(r.Records), JUnit: "runs/" + r.slug + "/junit.xml"})
-	}
-	if len(b.runs) == 0 {
-		return b.render("index.html", "index", ip)
-	}
-	ip.Latest = &ip.Runs[0]
-	latest := b.runs[len(b.runs)-1]
-	images := map[string]record.Image{}
-	hosts := map[string]record.Host{}
-	cells := map[[2]string][]*record.Record{}
-	for _, rec := range latest.Records {
-		images[rec.Image.Name] = rec.Image
-		hosts[rec.Host.Name] = rec.Host
-		k := [2]string{rec.Host.Name, rec.Image.Name}
-		cells[k] = append(cells[k], rec)
-	}
-	imgNames := keys(images)
-	for _, n := range imgNames {
-		ip.Images = append(ip.Images, imageHead{Name: n, Facts: imageFacts(images[n])})
-	}
-	for _, hn := range keys(hosts) {
-		row := indexRow{Host: hn, Label: hostLabel(hosts[hn]), Page: "machines/" + slug(hn) + ".html"}
-		for _, in := range imgNames {
-			recs := cells[[2]string{hn, in}]
-			if len(recs) == 0 {
-				row.Cells = append(row.Cells, indexCell{})
-				continue
-			}
-			row.Cells = append(row.Cells, b.indexCell(latest, recs, row.Page))
-		}
-		ip.Rows = append(ip.Rows, row)
-	}
-	return b.render("index.html", "index", ip)
-}
-
-func (b *builder) indexCell(r *run, recs []*record.Record, hostPage string) indexCell {
-	var vs []record.Verdict
-	pass, n := 0, 0
-	var worstRec *record.Record
-	var worst record.Verdict
-	for _, rec := range recs {
-		for _, c := range rec.Checks {
-			vs = append(vs, c.Verdict)
-			n++
-			if rank.Passed(c.Verdict) {
-				pass++
-			}
-			if worstRec == nil || rank.Of(c.Verdict) > rank.Of(worst) {
-				worstRec, worst = rec, c.Verdict
-			}
-		}
-	}
-	if worstRec == nil {
-		worstRec = recs[0]
-	}
-	w := rank.Worst(vs...)
-	j := b.jobs[worstRec]
-	return indexCell{
-		Present: true, Verdict: text.Clean(string(w)), Class: class(w),
-		Count:   fmt.Sprintf("%d/%d", pass, n),
-		Summary: countChecks(recs),
-		Page:    hostPage + "#" + anchor(r, recs[0].Image.Name),
-		// The log link goes to the job with the worst verdict: the one to read first.
-		Transcript: j.page(),
-		JUnit:      j.junit(),
-	}
-}
-
-func anchor(r *run, image string) string { return "r-" + r.slug + "-" + slug(image) }
-
 func keys[V any](m map[string]V) []string {
 	out := make([]string, 0, len(m))
 	for k := range m {
@@ -476,234 +606,4 @@ func keys[V any](m map[string]V) []string {
 	return out
 }
 
-// ---- machine pages ----
-
-type kv struct{ K, V string }
-
-type checkCell struct {
-	Present                                    bool
-	Verdict, Class, Message, Transcript, JUnit string
-}
-
-type link struct{ Href, Text string }
-
-type statusRow struct {
-	Anchor, Run, Date, Image, Version string
-	Cells                             []checkCell
-	Evidence                          []link
-}
-
-type stageRow struct {
-	Name, At, Delta string
-	Line            int
-	Pct             float64
-}
-
-type timing struct {
-	Image, Run string
-	Stages     []stageRow
-}
-
-type machinePage struct {
-	page
-	Host, Label string
-	Facts       []kv
-	Checks      []string
-	Rows        []statusRow
-	Timings     []timing
-	Trend       trend
-}
-
-// hosts returns every host name seen, sorted.
-func (b *builder) hosts() []string {
-	m := map[string]bool{}
-	for _, r := range b.runs {
-		for _, rec := range r.Records {
-			m[rec.Host.Name] = true
-		}
-	}
-	return keys(m)
-}
-
-func (b *builder) writeMachine(host string) error {
-	mp := machinePage{page: newPage(host+" — Redox OS hardware support", "../"), Host: host}
-	checkSet := map[string]bool{}
-	var latestHost record.Host
-	type pair struct {
-		r    *run
-		img  string
-		recs []*record.Record
-	}
-	var pairs []pair
-	for _, r := range b.runs {
-		byImg := map[string][]*record.Record{}
-		for _, rec := range r.Records {
-			if rec.Host.Name != host {
-				continue
-			}
-			latestHost = rec.Host
-			byImg[rec.Image.Name] = append(byImg[rec.Image.Name], rec)
-			for _, c := range rec.Checks {
-				checkSet[c.Name] = true
-			}
-		}
-		for _, in := range keys(byImg) {
-			pairs = append(pairs, pair{r, in, byImg[in]})
-		}
-	}
-	mp.Label = hostLabel(latestHost)
-	h := latestHost
-	for _, f := range []kv{{"kind", h.Kind}, {"architecture", h.Arch}, {"firmware", h.Firmware}, {"machine", h.Machine},
-		{"CPU", h.CPU}, {"memory", h.Memory}, {"accelerator", h.Accel}, {"devices", strings.Join(h.Devices, ", ")},
-		{"vendor", h.Vendor}, {"model", h.Model}} {
-		if f.V != "" {
-			mp.Facts = append(mp.Facts, f)
-		}
-	}
-	if h.SMP > 0 {
-		mp.Facts = append(mp.Facts, kv{"CPUs", fmt.Sprint(h.SMP)})
-	}
-	mp.Checks = keys(checkSet)
-
-	// Status rows, newest run first.
-	for i := len(pairs) - 1; i >= 0; i-- {
-		p := pairs[i]
-		img := p.recs[0].Image
-		row := statusRow{Anchor: anchor(p.r, p.img), Run: p.r.Info.ID, Date: fmtTime(p.r.Info.Started), Image: p.img, Version: imageFacts(img)}
-		for _, cn := range mp.Checks {
-			cell := checkCell{}
-			for _, rec := range p.recs {
-				for _, c := range rec.Checks {
-					if c.Name == cn && (!cell.Present || rank.Of(c.Verdict) > rank.Of(record.Verdict(cell.Verdict))) {
-						j := b.jobs[rec]
-						cell = checkCell{Present: true, Verdict: text.Clean(string(c.Verdict)), Class: class(c.Verdict),
-							Message: short(c.Message, 300), Transcript: "../" + j.page(), JUnit: "../" + j.junit()}
-					}
-				}
-			}
-			row.Cells = append(row.Cells, cell)
-		}
-		sort.Slice(p.recs, func(a, c int) bool { return p.recs[a].Job < p.recs[c].Job })
-		for _, rec := range p.recs {
-			j := b.jobs[rec]
-			row.Evidence = append(row.Evidence, link{"../" + j.page(), rec.Suite + " log"})
-			if t, ok := rec.Artifacts["transcript"]; ok {
-				row.Evidence = append(row.Evidence, link{"../" + j.slug + "/" + escapeRel(t), rec.Suite + " raw"})
-			}
-			if ju, ok := rec.Artifacts["junit"]; ok {
-				row.Evidence = append(row.Evidence, link{"../" + j.slug + "/" + escapeRel(ju), rec.Suite + " JUnit"})
-			}
-		}
-		row.Evidence = append(row.Evidence, link{"../runs/" + p.r.slug + "/junit.xml", "run JUnit"})
-		mp.Rows = append(mp.Rows, row)
-	}
-
-	// Boot stage timings: the latest run of each image.
-	seen := map[string]bool{}
-	for i := len(pairs) - 1; i >= 0; i-- {
-		p := pairs[i]
-		if seen[p.img] {
-			continue
-		}
-		seen[p.img] = true
-		rec := bootRecord(p.recs)
-		if rec == nil || len(rec.Stages) == 0 {
-			continue
-		}
-		t := timing{Image: p.img, Run: p.r.Info.ID}
-		max := rec.Stages[len(rec.Stages)-1].At
-		for _, s := range rec.Stages {
-			if s.At > max {
-				max = s.At
-			}
-		}
-		var prev time.Duration
-		for _, s := range rec.Stages {
-			pct := 0.0
-			if max > 0 {
-				pct = 100 * float64(s.At) / float64(max)
-			}
-			t.Stages = append(t.Stages, stageRow{Name: text.Clean(s.Name), At: secs(s.At), Delta: "+" + secs(s.At-prev), Line: s.Line, Pct: pct})
-			prev = s.At
-		}
-		mp.Timings = append(mp.Timings, t)
-	}
-	sort.Slice(mp.Timings, func(i, j int) bool { return mp.Timings[i].Image < mp.Timings[j].Image })
-
-	var pts []trendPoint
-	for _, p := range pairs {
-		rec := bootRecord(p.recs)
-		if rec == nil {
-			continue
-		}
-		if at, ok := loginAt(rec); ok {
-			pts = append(pts, trendPoint{series: p.img, run: p.r.Info.ID, when: p.r.Info.Started, secs: at.Seconds()})
-		}
-	}
-	var runIDs []string
-	for _, r := range b.runs {
-		runIDs = append(runIDs, r.Info.ID)
-	}
-	mp.Trend = makeTrend(runIDs, pts)
-	return b.render("machines/"+slug(host)+".html", "machine", mp)
-}
-
 func secs(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
-
-// bootRecord is the record whose stage times describe the boot: the boot suite's, else
-// the first (by job) that has stages.
-func bootRecord(recs []*record.Record) *record.Record {
-	sorted := append([]*record.Record(nil), recs...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].Job < sorted[j].Job })
-	for _, r := range sorted {
-		if r.Suite == "boot" && len(r.Stages) > 0 {
-			return r
-		}
-	}
-	for _, r := range sorted {
-		if len(r.Stages) > 0 {
-			return r
-		}
-	}
-	return nil
-}
-
-// loginAt is the time the login stage was reached ("login", or "shell" for profiles whose
-// login stage is the shell).
-func loginAt(r *record.Record) (time.Duration, bool) {
-	for _, name := range []string{"login", "shell"} {
-		for _, s := range r.Stages {
-			if s.Name == name {
-				return s.At, true
-			}
-		}
-	}
-	return 0, false
-}
-
-// readHead reads at most max bytes of a regular file and reports how many more it holds:
-// a transcript of any size, or a FIFO or device put in its place, cannot stall or fill
-// the page builder.
-func readHead(path string, max int) (data []byte, more int64, err error) {
-	f, err := inputfile.Open(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, 0, err
-	}
-	data, err = io.ReadAll(io.LimitReader(f, int64(max)))
-	if err != nil {
-		return nil, 0, err
-	}
-	return data, max64(st.Size()-int64(len(data)), 0), nil
-}
-
-func max64(a, b int64) int64 {
-	if a > b {
-		return a
-	}
-	return b
-}

@@ -3,17 +3,17 @@ package site
 import (
 	"fmt"
 	"math"
+	"regexp"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 )
 
-// trendPoint is one boot: the run it belongs to and its time to login.
+// trendPoint is one measurement of one boot: the series (image, or stage), the run it
+// belongs to, and seconds since power-on.
 type trendPoint struct {
 	series, run string
-	when        time.Time
 	secs        float64
 }
 
@@ -37,9 +37,10 @@ type xlabel struct {
 	Text string
 }
 
-// trend is the inline SVG chart of time to login per run, one line per image.
+// trend is an inline SVG line chart over runs: one line per series.
 type trend struct {
 	Empty               bool
+	Label               string // what the chart shows, for screen readers
 	W, H                int
 	Left, Right, LabelY float64
 	Series              []series
@@ -49,9 +50,14 @@ type trend struct {
 
 var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"}
 
-// makeTrend lays out the chart: x = run (in run order), y = seconds to login.
-func makeTrend(runIDs []string, pts []trendPoint) trend {
-	t := trend{W: 720, H: 260, Left: 56, Right: 656, LabelY: 252}
+// maxDots is the number of points per series above which only the line is drawn (each
+// dot carries a tooltip; a year of nightlies of them would weigh more than the page).
+const maxDots = 60
+
+// makeTrend lays out the chart: x = run (in run order), y = seconds; series in order
+// (then alphabetically for any not listed); what says what a point measures.
+func makeTrend(runIDs []string, pts []trendPoint, order []string, what string) trend {
+	t := trend{W: 720, H: 260, Left: 56, Right: 656, LabelY: 252, Label: "seconds " + what + ", per run"}
 	if len(pts) == 0 {
 		t.Empty = true
 		return t
@@ -84,28 +90,52 @@ func makeTrend(runIDs []string, pts []trendPoint) trend {
 	every := (len(runIDs) + 7) / 8
 	for i, id := range runIDs {
 		if i%every == 0 || i == len(runIDs)-1 {
-			t.XLabels = append(t.XLabels, xlabel{X: round(x(i)), Text: text.OneLine(id, 18)})
+			t.XLabels = append(t.XLabels, xlabel{X: round(x(i)), Text: runLabel(id)})
 		}
 	}
 	bySeries := map[string][]trendPoint{}
 	for _, p := range pts {
 		bySeries[p.series] = append(bySeries[p.series], p)
 	}
-	names := keys(bySeries)
-	for k, name := range names {
+	names := append([]string(nil), order...)
+	for _, n := range keys(bySeries) {
+		if !contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	k := -1
+	for _, name := range names {
+		if len(bySeries[name]) == 0 {
+			continue
+		}
+		k++
 		ps := bySeries[name]
 		sort.SliceStable(ps, func(i, j int) bool { return pos[ps[i].run] < pos[ps[j].run] })
 		s := series{Name: text.Clean(name), Color: palette[k%len(palette)]}
 		var coords []string
 		for _, p := range ps {
-			d := dot{X: round(x(pos[p.run])), Y: round(y(p.secs)), Title: text.OneLine(fmt.Sprintf("%s, run %s: %.2f s to login", name, p.run, p.secs), 200)}
-			s.Dots = append(s.Dots, d)
+			d := dot{X: round(x(pos[p.run])), Y: round(y(p.secs))}
+			if len(ps) <= maxDots {
+				d.Title = text.OneLine(fmt.Sprintf("%s, run %s: %.2f s %s", name, p.run, p.secs, what), 200)
+				s.Dots = append(s.Dots, d)
+			}
 			coords = append(coords, fmt.Sprintf("%g,%g", d.X, d.Y))
 		}
 		s.Points = strings.Join(coords, " ")
 		t.Series = append(t.Series, s)
 	}
 	return t
+}
+
+var dateRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}`)
+
+// runLabel is a run's short name on an axis: the date in its ID when there is one (a
+// nightly's ID carries it), else its first characters.
+func runLabel(id string) string {
+	if d := dateRe.FindString(id); d != "" {
+		return d
+	}
+	return text.OneLine(id, 12)
 }
 
 func round(f float64) float64 { return math.Round(f*10) / 10 }

@@ -111,6 +111,12 @@ func writeImage(b *strings.Builder, img record.Image, recs []*record.Record, opt
 			facts = append(facts, text.MarkdownCell(f, 0))
 		}
 	}
+	if img.File != "" {
+		// Which published file was tested (an image downloaded by url).
+		// Code spans show their text literally (no escapes), so only backticks are dropped.
+		code := strings.NewReplacer("`", "", "\n", " ", "\r", " ")
+		facts = append(facts, "`"+code.Replace(img.File)+"`", "sha256 `"+code.Replace(img.SHA256)+"`")
+	}
 	if len(facts) > 0 {
 		b.WriteString(strings.Join(facts, " · ") + "\n\n")
 	}

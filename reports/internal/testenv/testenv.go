@@ -1,5 +1,5 @@
-// Package testenv finds the external programs report tests run (xmllint, chromium). As
-// DESIGN.md section 7 asks, a missing Debian package is installed when the tests run as
+// Package testenv finds the external programs report tests run (xmllint, chromium). As the
+// README says of `make test`, a missing Debian package is installed when the tests run as
 // root (saying so); otherwise the test is skipped with the reason.
 package testenv
 
