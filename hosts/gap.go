@@ -54,9 +54,9 @@ type Noter interface {
 	SetNote(func(string))
 }
 
-// Exclusive is implemented by machines that are real hardware: one run at a time per host.
-// harness/job takes the host's lock (harness/lock) before PowerOn and releases it after
-// PowerOff when Exclusive reports true.
+// Exclusive is implemented by machines that are real hardware: one run at a time per
+// machine. harness/job takes the locks of the host's endpoints (Endpoints, harness/lock)
+// before PowerOn and releases them after PowerOff when Exclusive reports true.
 type Exclusive interface {
 	Exclusive() bool
 }

@@ -20,6 +20,7 @@ import (
 	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -110,6 +111,9 @@ func parseRunFlags(args []string) (*runCmd, int) {
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {
 	m, err := matrix.Load(r.matrixPath)
+	if err == nil {
+		err = hosts.CheckEndpoints(m) // two hosts on one console, BMC or outlet
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -247,8 +247,18 @@ func (f *follower) finish(v record.Verdict, reason string) *Outcome {
 	return &out
 }
 
-// hang decides HANG unless a console gap may have hidden the deciding output.
+// Unreadable console: at least minNoise raw bytes and under half of them text, with no
+// stage seen (Console.Readable).
+const minNoise = 256
+
+// hang decides HANG unless a console gap may have hidden the deciding output, or the
+// console was noise (a line setting mismatch): the image cannot be blamed for a console
+// the harness could not read.
 func (f *follower) hang(reason string) *Outcome {
+	if raw, text := f.con.Readable(); f.an.LastStage() == "" && raw >= minNoise && text*2 < raw {
+		return f.finish(record.Infra, fmt.Sprintf("console unreadable: %d bytes, %d%% of them text (a baud rate, parity or word size mismatch between the line and the console?); without it: %s",
+			raw, text*100/raw, reason))
+	}
 	if g := hiddenBy(f.cfg.Gaps, f.an.Snapshot()); g != nil {
 		return f.finish(record.Infra, fmt.Sprintf("%s after stage %s: the output that decides the boot may be in the gap (without it: %s)",
 			g, orNone(f.an.LastStage()), reason))
@@ -314,11 +324,31 @@ func (f *follower) onConsoleEnd(err error) *Outcome {
 	f.streamEnd = true
 	if f.grace == nil {
 		f.graceWhy = "console closed: " + err.Error()
-		if f.m != nil && f.m.ExitErr() != nil {
-			f.graceWhy = f.m.ExitErr().Error()
+		if exitErr := f.exitState(); exitErr != nil {
+			f.graceWhy = "VM exited: " + exitErr.Error()
 		}
 	}
 	return f.endOfOutput(f.graceWhy)
+}
+
+// exitWait bounds how long the end of the console waits for the machine's exit state. A
+// killed VMM closes its console socket before its parent has reaped it: the cause (the
+// signal, the exit code, its last stderr lines) comes a moment after the end of the stream.
+const exitWait = 5 * time.Second
+
+// exitState is the machine's exit error once it has stopped (waiting up to exitWait for
+// it), or nil: a machine that is still on (a real board whose console line was lost) or
+// that finished without a fault.
+func (f *follower) exitState() error {
+	if f.m == nil {
+		return nil
+	}
+	select {
+	case <-f.m.Exited():
+	case <-time.After(exitWait):
+	case <-f.ctx.Done():
+	}
+	return f.m.ExitErr()
 }
 
 // onGraceOver decides after the output collected past a fatal signature or a VM exit.

@@ -3,6 +3,7 @@ package boot
 import (
 	"bufio"
 	"context"
+	"math/rand"
 	"net"
 	"path/filepath"
 	"strings"
@@ -97,6 +98,33 @@ func TestKernelPanicEndsTheBootAsCrash(t *testing.T) {
 		"KERNEL PANIC: panicked at src/memory/mod.rs:42:9:\nout of memory\n  FP ffff80000a1b2c30: PC ffffffff8004a1b2\nHALT\n"))
 	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 10 * time.Second, Deadline: 20 * time.Second, Grace: 300 * time.Millisecond})
 	if o.Verdict != record.Crash {
+		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// A console of noise (what a baud rate mismatch reads) is INFRA "console unreadable", not a
+// HANG blamed on the image.
+func TestConsoleOfRandomBytesIsUnreadableNotHang(t *testing.T) {
+	g, con := guest(t)
+	noise := make([]byte, 8<<10)
+	rand.New(rand.NewSource(1)).Read(noise)
+	g.Write(noise)
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 500 * time.Millisecond, Deadline: 20 * time.Second})
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "console unreadable") {
+		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// A real Redox log (box drawing, colour escapes, UTF-8) is text: its silence is a HANG.
+func TestRealLogWithEscapesIsReadable(t *testing.T) {
+	g, con := guest(t)
+	var b strings.Builder
+	for range 20 {
+		b.WriteString("\x1b[1;32m✓\x1b[0m ░▒▓ a splash, no stage marker ┌──┐\r\n")
+	}
+	g.Write([]byte(b.String()))
+	o := Run(context.Background(), con, nil, Config{Profile: profile.Redox, Silence: 500 * time.Millisecond, Deadline: 20 * time.Second})
+	if o.Verdict != record.Hang {
 		t.Fatalf("outcome %s: %s", o.Verdict, o.Reason)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"os"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
@@ -53,6 +54,7 @@ type Console struct {
 	base     int64
 	total    int64 // absolute offset of the end of win
 	rawTotal int64
+	textRaw  int64     // raw bytes that read as text (see textBytes)
 	last     time.Time // arrival of the last byte
 	opened   time.Time
 	changed  chan struct{} // closed and replaced on every append
@@ -60,8 +62,12 @@ type Console struct {
 	done     chan struct{}
 
 	sendMu sync.Mutex
-	tmu    sync.Mutex // guards the transcript writers
-	norm   Normalizer
+	tmu    sync.Mutex // guards the transcript writers and writeErr
+	// writeErr is the first failure to write the transcript (a full disk): the console
+	// keeps reading (the boot is still judged from memory), the job is told at Close.
+	writeErr error
+	closed   bool
+	norm     Normalizer
 }
 
 // Open starts draining rw at once.
@@ -135,19 +141,20 @@ func (c *Console) readLoop() {
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
 				}
-				c.tfBuf.Write(w)
+				_, werr := c.tfBuf.Write(w)
 				// The transcript must survive a crash of the harness: flush as soon as the
 				// reader has caught up with the stream (a short read). During a burst, the
 				// buffer is written out whenever it fills, so at most one buffer's worth is
 				// ever held in memory, for as long as the burst lasts.
-				if n < len(buf) {
-					c.tfBuf.Flush()
+				if n < len(buf) && werr == nil {
+					werr = c.tfBuf.Flush()
 				}
+				c.keepWriteErr(werr)
 				// (A burst that ends exactly on a full read is flushed by flushLoop.)
 				c.tmu.Unlock()
 			}
 			normBuf = c.norm.Append(normBuf[:0], chunk)
-			c.append(normBuf, now, int64(n))
+			c.append(normBuf, now, int64(n), textBytes(chunk))
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) || errors.Is(err, os.ErrClosed) {
@@ -161,10 +168,11 @@ func (c *Console) readLoop() {
 	}
 }
 
-func (c *Console) append(text []byte, now time.Time, raw int64) {
+func (c *Console) append(text []byte, now time.Time, raw, textRaw int64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.rawTotal += raw
+	c.textRaw += textRaw
 	c.last = now
 	if len(text) > 0 {
 		if len(c.win)+len(text) > 2*c.opts.Window {
@@ -465,17 +473,73 @@ func (c *Console) note(kind byte, s string) {
 	c.times.Flush()
 }
 
-// Close closes the stream and waits for the reader to finish writing the transcript.
+// keepWriteErr keeps the first transcript write error (called with tmu held).
+func (c *Console) keepWriteErr(err error) {
+	if err != nil && c.writeErr == nil {
+		c.writeErr = fmt.Errorf("transcript %s: %w", c.tf.Name(), err)
+	}
+}
+
+// TranscriptErr is the first failure to write the transcript or its times file (nil while
+// every byte reached the disk).
+func (c *Console) TranscriptErr() error {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	return c.writeErr
+}
+
+// Readable reports how many raw bytes arrived and how many of them read as text: printable
+// ASCII, the usual control characters of a terminal (tab, CR, LF, backspace, escape) and
+// well-formed UTF-8. A line at the wrong baud rate (or parity, or word size) reads as
+// noise: far fewer than half of its bytes are text, while a firmware's box drawing and
+// colour escapes are.
+func (c *Console) Readable() (raw, text int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.rawTotal, c.textRaw
+}
+
+// textBytes counts the bytes of b that read as text (a UTF-8 sequence split across two
+// reads counts as noise: a few bytes per read at most).
+func textBytes(b []byte) int64 {
+	var n int64
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c < 0x7f || c == '\t' || c == '\r' || c == '\n' || c == '\b' || c == 0x1b {
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError || size > 1 {
+			n += int64(size)
+		}
+		i += size
+	}
+	return n
+}
+
+// Close closes the stream and waits for the reader to finish writing the transcript. It
+// returns the transcript's write error, if any byte or timestamp did not reach the disk
+// (a full disk): the transcript is then incomplete, which the job must say. An error
+// closing the stream itself (already closed by the machine's power-off) is not one.
 func (c *Console) Close() error {
-	err := c.rw.Close()
+	c.rw.Close()
 	<-c.done
 	if c.tf != nil {
 		c.tmu.Lock()
-		c.times.Flush()
-		c.tfBuf.Flush()
-		c.tf.Close()
-		c.timesF.Close()
-		c.tmu.Unlock()
+		defer c.tmu.Unlock()
+		if c.closed {
+			return c.writeErr
+		}
+		c.closed = true
+		c.keepWriteErr(c.times.Flush())
+		c.keepWriteErr(c.tfBuf.Flush())
+		c.keepWriteErr(c.tf.Close())
+		c.keepWriteErr(c.timesF.Close())
+		return c.writeErr
 	}
-	return err
+	return nil
 }

@@ -171,3 +171,32 @@ func TestWindowStaysBoundedOnEndlessOutput(t *testing.T) {
 		t.Fatalf("window grew to %d bytes", w)
 	}
 }
+
+// A transcript that cannot be written (the disk is full: /dev/full answers every write with
+// ENOSPC, as a full filesystem does) is not dropped in silence: Close says so, and the
+// console still reads and matches from memory.
+func TestTranscriptWriteFailureIsReported(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	guest, h := socketPair(t)
+	tr := filepath.Join(t.TempDir(), "transcript.log")
+	if err := os.Symlink("/dev/full", tr); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Open(h, Options{Transcript: tr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	guest.Write([]byte("Redox OS Bootloader\nlogin: "))
+	if _, err := c.Expect(context.Background(), 0, "login:"); err != nil {
+		t.Fatalf("the console must still read: %v", err)
+	}
+	err = c.Close()
+	if err == nil || !strings.Contains(err.Error(), "no space left on device") || !strings.Contains(err.Error(), "transcript") {
+		t.Fatalf("Close = %v, want the transcript's ENOSPC", err)
+	}
+	if c.TranscriptErr() == nil {
+		t.Fatal("TranscriptErr is nil after a failed write")
+	}
+}

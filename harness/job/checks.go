@@ -76,8 +76,14 @@ func (b *Booted) BootChecks() []record.Check {
 	}
 	if len(crashes) > 0 {
 		nc.Message = strings.Join(crashes, "; ")
-	} else if o.Verdict == record.Infra && len(o.Analysis.Stages) == 0 {
-		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: "nothing to judge: " + o.Reason}
+	} else if o.Verdict == record.Infra {
+		// The log was cut short by a lab fault (VMM killed, console lost): what it does not
+		// hold cannot be called crash-free.
+		why := "not judged, the log was cut short: "
+		if len(o.Analysis.Stages) == 0 {
+			why = "nothing to judge: "
+		}
+		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: why + o.Reason}
 	}
 	checks = append(checks, nc)
 	return b.applyXFail(checks)
@@ -108,7 +114,7 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
 		Started:       b.Started,
 		Finished:      time.Now(),
-		Checks:        checks,
+		Checks:        b.withTeardown(checks),
 		LastComponent: b.Outcome.Analysis.LastComponent,
 		Attempts:      1,
 		Artifacts:     map[string]string{},
@@ -134,6 +140,20 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 		}
 	}
 	return r
+}
+
+// TeardownCheck names the check that reports a failure on the way out of a job.
+const TeardownCheck = "job/teardown"
+
+// withTeardown adds the INFRA check job/teardown when something failed on the way out
+// (Booted.Close): the other checks stand as judged, the job is a lab failure with the
+// reason.
+func (b *Booted) withTeardown(checks []record.Check) []record.Check {
+	if len(b.Teardown) == 0 {
+		return checks
+	}
+	return append(append([]record.Check(nil), checks...), record.Check{Name: TeardownCheck, Verdict: record.Infra,
+		Message: "on the way out: " + strings.Join(b.Teardown, "; ")})
 }
 
 // WriteRecord writes the record into the run directory.

@@ -6,16 +6,20 @@ package job
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/boot"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/sockdir"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
@@ -65,7 +69,13 @@ type Booted struct {
 	hostLog  *os.File
 	logw     *secrets.Writer
 	userLogw *secrets.Writer
-	lock     *lock.Lock
+	lock     *lock.Set
+	// Teardown lists what failed on the way out (power-off, the transcript's last writes,
+	// the lock release): kept in the host log and, as the INFRA check job/teardown, in
+	// the record. Never dropped: a machine left on or a lock that did not hold makes the
+	// next job's results doubtful.
+	Teardown []string
+	closed   bool
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -102,8 +112,9 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		logw = io.MultiWriter(b.logw, b.userLogw)
 	}
 	// Sockets live in a short private directory: unix socket paths are limited to 108 bytes
-	// and job directories can be deep.
-	sockDir, err := os.MkdirTemp("", "rhw-")
+	// and job directories can be deep. Those a killed harness left behind go first.
+	cleanStaleSockDirs(logw)
+	sockDir, err := sockdir.New("")
 	if err != nil {
 		return b.infra(err)
 	}
@@ -182,6 +193,22 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	return b
 }
 
+var staleOnce sync.Once
+
+// cleanStaleSockDirs removes, once per process, the socket directories of harnesses that
+// died without cleaning up (SIGKILL), and says so in the first job's host log.
+func cleanStaleSockDirs(logw io.Writer) {
+	staleOnce.Do(func() {
+		removed, err := sockdir.CleanStale("")
+		for _, s := range removed {
+			fmt.Fprintf(logw, "sockets: removed %s, left by pid %d which is gone\n", s.Path, s.PID)
+		}
+		if err != nil {
+			fmt.Fprintf(logw, "sockets: cleaning stale socket directories: %v\n", err)
+		}
+	})
+}
+
 func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
 	if g == nil {
 		return nil
@@ -189,7 +216,10 @@ func gapsOf(g hosts.GapReporter) func() []hosts.Gap {
 	return g.Gaps
 }
 
-func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Lock, error) {
+// acquireLock takes the locks of the host's endpoints (its console, its BMC, its power
+// outlet: hosts.Endpoints), so two host names for one machine, or two runs with other
+// environments, never use it at once. A host kind that names no endpoint is locked by name.
+func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (*lock.Set, error) {
 	wait := o.LockWait
 	if wait <= 0 {
 		wait = DefaultLockWait
@@ -197,13 +227,20 @@ func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (
 			wait = d
 		}
 	}
-	start := time.Now()
-	l, err := lock.Acquire(ctx, j.Host.Name, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
-		OnWait: func(h lock.Holder) {
-			fmt.Fprintf(logw, "lock: waiting up to %s for host %s: held by %s\n", wait, j.Host.Name, h)
-		}})
+	keys, err := hosts.Endpoints(&j.Host)
 	if err != nil {
 		return nil, err
+	}
+	if len(keys) == 0 {
+		keys = []string{"host:" + j.Host.Name}
+	}
+	start := time.Now()
+	l, err := lock.AcquireAll(ctx, keys, lock.Options{Dir: o.LockDir, Job: j.ID(), Wait: wait,
+		OnWait: func(h lock.Holder) {
+			fmt.Fprintf(logw, "lock: waiting up to %s for host %s (%s): held by %s\n", wait, j.Host.Name, strings.Join(keys, ", "), h)
+		}})
+	if err != nil {
+		return nil, fmt.Errorf("host %s: %w", j.Host.Name, err)
 	}
 	if waited := time.Since(start); waited > time.Second {
 		fmt.Fprintf(logw, "lock: got host %s after waiting %s\n", j.Host.Name, waited.Round(time.Millisecond))
@@ -220,29 +257,56 @@ func (b *Booted) infra(err error) *Booted {
 	return b
 }
 
-// Close powers the machine off and closes the console (the transcript is complete after).
-func (b *Booted) Close() {
+// Close powers the machine off, closes the console (the transcript is complete after) and
+// gives the host's lock back. What fails on the way is kept in Teardown and the host log,
+// and returned. Safe to call more than once.
+func (b *Booted) Close() error {
+	if b.closed {
+		return b.teardownErr()
+	}
+	b.closed = true
 	if b.Machine != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		b.Machine.PowerOff(ctx)
+		b.keep("power off", b.Machine.PowerOff(ctx))
 		cancel()
 	}
 	if b.Console != nil {
-		b.Console.Close()
+		b.keep("transcript", b.Console.Close())
 	}
 	if b.lock != nil {
-		b.lock.Release()
+		b.keep("lock release", b.lock.Release())
 		b.lock = nil
 	}
 	if b.logw != nil {
-		b.logw.Close()
+		// The host log is written last: its own failure can only go into the record.
+		b.keep("host log", b.logw.Close())
 	}
 	if b.userLogw != nil {
 		b.userLogw.Close()
 	}
 	if b.hostLog != nil {
-		b.hostLog.Close()
+		b.keep("host log", b.hostLog.Close())
 	}
+	return b.teardownErr()
+}
+
+// keep records a failure on the way out, in the host log while it is open.
+func (b *Booted) keep(what string, err error) {
+	if err == nil {
+		return
+	}
+	msg := secrets.Redact(what + ": " + strings.ReplaceAll(err.Error(), "\n", "; "))
+	b.Teardown = append(b.Teardown, msg)
+	if b.logw != nil && what != "host log" {
+		fmt.Fprintf(b.logw, "teardown: %s\n", msg)
+	}
+}
+
+func (b *Booted) teardownErr() error {
+	if len(b.Teardown) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(b.Teardown, "; "))
 }
 
 // cleanupMachine removes the private socket directory once the machine is off.
@@ -256,7 +320,9 @@ func (c *cleanupMachine) Unwrap() hosts.Machine { return c.Machine }
 
 func (c *cleanupMachine) PowerOff(ctx context.Context) error {
 	err := c.Machine.PowerOff(ctx)
-	os.RemoveAll(c.dir)
+	if rerr := os.RemoveAll(c.dir); rerr != nil {
+		err = errors.Join(err, fmt.Errorf("socket directory: %w", rerr))
+	}
 	return err
 }
 

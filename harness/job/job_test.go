@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -148,6 +149,14 @@ func TestKilledVMIsInfraNotFail(t *testing.T) {
 	if b.Outcome.Verdict != record.Infra {
 		t.Fatalf("want INFRA, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}
+	// The cause, from QEMU's exit state: not only "console stream closed".
+	if !strings.Contains(b.Outcome.Reason, "signal: killed") {
+		t.Errorf("reason %q does not say QEMU was killed", b.Outcome.Reason)
+	}
+	// A log cut short by a lab fault is not judged crash-free.
+	if c := check(t, checks, "boot/no-crash"); c.Verdict == record.Pass {
+		t.Errorf("boot/no-crash PASS on a log cut short: %s", c.Message)
+	}
 	for _, c := range checks {
 		if c.Verdict.CountsAgainstRedox() {
 			t.Errorf("check %s blamed on the image: %s %s", c.Name, c.Verdict, c.Message)
@@ -168,5 +177,34 @@ func TestFloodingConsoleEndsAtTheDeadline(t *testing.T) {
 	st, err := os.Stat(filepath.Join(b.Dir, job.Transcript))
 	if err != nil || st.Size() < 1<<20 {
 		t.Fatalf("transcript of a flood should be large: %v %v", st, err)
+	}
+}
+
+// QEMU killed in the middle of the boot (after the kernel stage): the verdict waits for
+// QEMU's exit state and names it (the signal and QEMU's last stderr lines), instead of
+// the bare "console stream closed" that arrives first; the log cut short is not judged
+// crash-free.
+func TestKilledVMAfterAStageNamesTheSignal(t *testing.T) {
+	m, j := standinMatrix(t, "60s")
+	var pgid int
+	var once sync.Once
+	b := job.Boot(context.Background(), m, j, job.Options{RunDir: t.TempDir(),
+		OnPowerOn: func(mach hosts.Machine) { pgid = mach.(pgidHaver).PGID() },
+		OnProgress: func(stage, _ string) {
+			if stage == "kernel" {
+				once.Do(func() { syscall.Kill(-pgid, syscall.SIGKILL) })
+			}
+		}})
+	checks := b.BootChecks()
+	b.Close()
+	t.Logf("%s", b)
+	if b.Outcome.Verdict != record.Infra || !strings.Contains(b.Outcome.Reason, "signal: killed") {
+		t.Fatalf("want INFRA naming the signal, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	if c := check(t, checks, "boot/no-crash"); c.Verdict != record.Infra || !strings.Contains(c.Message, "signal: killed") {
+		t.Errorf("boot/no-crash on a log cut short: %s %q, want INFRA with the cause", c.Verdict, c.Message)
+	}
+	if c := check(t, checks, "boot/kernel"); c.Verdict != record.Pass {
+		t.Errorf("boot/kernel was reached: %s %s", c.Verdict, c.Message)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -95,9 +96,78 @@ func TestContextEndsTheWait(t *testing.T) {
 }
 
 func TestBadName(t *testing.T) {
-	if _, err := Acquire(context.Background(), "../x", Options{Dir: t.TempDir()}); err == nil {
-		t.Fatal("accepted a path as a host name")
+	if _, err := Acquire(context.Background(), "", Options{Dir: t.TempDir()}); err == nil {
+		t.Fatal("accepted an empty key")
 	}
+	// An endpoint key holds '/' and ':': its lock file stays inside the directory.
+	dir := t.TempDir()
+	l, err := Acquire(context.Background(), "tty:/../../x", Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Release()
+	if filepath.Dir(l.Path) != dir {
+		t.Fatalf("lock file %s is outside %s", l.Path, dir)
+	}
+	if FileName("tty:/dev/ttyS0") == FileName("tty_/dev/ttyS0") {
+		t.Fatal("two keys share a lock file")
+	}
+}
+
+// The default lock directory is the same whatever $TMPDIR says: two runs with different
+// temporary directories must find one lock.
+func TestDefaultDirDoesNotFollowTMPDIR(t *testing.T) {
+	t.Setenv(EnvDir, "")
+	t.Setenv("TMPDIR", t.TempDir())
+	a := DefaultDir()
+	t.Setenv("TMPDIR", t.TempDir())
+	if b := DefaultDir(); a != b || strings.HasPrefix(a, os.Getenv("TMPDIR")) {
+		t.Fatalf("default lock dir follows TMPDIR: %s, then %s", a, b)
+	}
+	t.Setenv(EnvDir, "/somewhere/else")
+	if DefaultDir() != "/somewhere/else" {
+		t.Fatalf("%s does not override the default", EnvDir)
+	}
+}
+
+// A lock whose file was removed while held did not exclude anyone: Release says so.
+func TestReleaseReportsALockFileRemovedWhileHeld(t *testing.T) {
+	dir := t.TempDir()
+	l, err := Acquire(context.Background(), "tcp:127.0.0.1:3001", Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(l.Path); err != nil {
+		t.Fatal(err)
+	}
+	// Meanwhile another run takes "the same" lock: a new file.
+	other, err := Acquire(context.Background(), "tcp:127.0.0.1:3001", Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Release()
+	err = l.Release()
+	if err == nil || !strings.Contains(err.Error(), "removed or replaced while held") {
+		t.Fatalf("Release = %v, want the lost exclusion reported", err)
+	}
+}
+
+func TestAcquireAllTakesEveryKeyOrNone(t *testing.T) {
+	dir := t.TempDir()
+	busy, err := Acquire(context.Background(), "power:pdu 3", Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Release()
+	if _, err := AcquireAll(context.Background(), []string{"tty:/dev/ttyS0", "power:pdu 3"}, Options{Dir: dir}); err == nil {
+		t.Fatal("took a set with a busy member")
+	}
+	// The free member was given back.
+	l, err := Acquire(context.Background(), "tty:/dev/ttyS0", Options{Dir: dir})
+	if err != nil {
+		t.Fatalf("free member still held: %v", err)
+	}
+	l.Release()
 }
 
 // A holder that dies without releasing (SIGKILL) frees the host: the kernel drops flock

@@ -48,13 +48,11 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
@@ -103,19 +101,15 @@ type Machine struct {
 	plan  *Plan
 	scale float64
 
+	vmproc.Process // the VMM's process: PGID, Exited, ExitErr
+
 	mu      sync.Mutex // guards the fields below against a concurrent PowerOff
-	cmd     *exec.Cmd
-	pgid    int
-	stderr  *vmproc.Tail
-	exited  chan struct{}
-	exitErr error
 	api     *Client
 	serial  io.Closer
 	version string
 	early   string // socket mode: why output before the connection may be missing
 
-	paused  atomic.Bool
-	offOnce sync.Once
+	paused atomic.Bool
 }
 
 // New is the cloud-hypervisor host Factory.
@@ -140,7 +134,7 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	if scale <= 0 {
 		scale = 1 // always KVM
 	}
-	m := &Machine{host: h, img: img, env: env, opts: o, plan: plan, scale: scale, exited: make(chan struct{})}
+	m := &Machine{host: h, img: img, env: env, opts: o, plan: plan, scale: scale}
 	m.logf("cloud-hypervisor: serial %s; cpus from %s, memory from %s, hugepages from %s, direct_io from %s",
 		plan.Serial, plan.Sources["cpus"], plan.Sources["memory"], plan.Sources["hugepages"], plan.Sources["direct_io"])
 	for _, n := range plan.Notes {
@@ -161,13 +155,6 @@ func (m *Machine) logf(format string, args ...any) {
 
 // Plan returns the VM plan (for logs and tests).
 func (m *Machine) Plan() *Plan { return m.plan }
-
-// PGID is the VMM's process group id (0 before PowerOn).
-func (m *Machine) PGID() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.pgid
-}
 
 // API returns the API client (nil before PowerOn).
 func (m *Machine) API() *Client {
@@ -208,23 +195,10 @@ func (m *Machine) Facts() map[string]string {
 	return f
 }
 
-// Exited implements hosts.Machine.
-func (m *Machine) Exited() <-chan struct{} { return m.exited }
-
-// ExitErr implements hosts.Machine.
-func (m *Machine) ExitErr() error {
-	select {
-	case <-m.exited:
-		return m.exitErr
-	default:
-		return nil
-	}
-}
-
 // PowerOn starts the VMM and returns the guest's serial stream (see the package
 // documentation for why no byte is lost).
 func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
-	if err := os.MkdirAll(m.env.Dir, 0o755); err != nil {
+	if err := vmproc.Prepare(m.env.Dir, m.plan.Scratch, m.plan.APISock, m.plan.SerialSock); err != nil {
 		return nil, hosts.Infra(err)
 	}
 	if kvmDevice != "" {
@@ -233,21 +207,8 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		}
 	}
 	if m.plan.DiskTo != "" {
-		if err := copyFile(m.plan.DiskFrom, m.plan.DiskTo); err != nil {
+		if err := vmproc.CopyFile(m.plan.DiskFrom, m.plan.DiskTo); err != nil {
 			return nil, hosts.Infra(fmt.Errorf("disk copy: %w", err))
-		}
-	}
-	for path, size := range m.plan.Scratch {
-		if err := os.WriteFile(path, nil, 0o644); err != nil {
-			return nil, hosts.Infra(err)
-		}
-		if err := os.Truncate(path, size); err != nil {
-			return nil, hosts.Infra(err)
-		}
-	}
-	for _, s := range []string{m.plan.APISock, m.plan.SerialSock} {
-		if s != "" {
-			os.Remove(s)
 		}
 	}
 	if m.plan.Serial == SerialPTY {
@@ -257,44 +218,14 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 }
 
 func (m *Machine) start(stdin, stdout *os.File) error {
-	m.stderr = &vmproc.Tail{Max: 16 << 10}
-	var logw io.Writer = m.stderr
-	if m.env.Log != nil {
-		logw = io.MultiWriter(m.stderr, m.env.Log)
-	}
-	cmd := exec.Command(m.plan.Argv[0], m.plan.Argv[1:]...)
-	if stdin != nil {
-		cmd.Stdin = stdin
-	}
-	if stdout != nil {
-		cmd.Stdout = stdout
-	} else {
-		cmd.Stdout = logw
-	}
-	cmd.Stderr = logw
-	// Its own process group: PowerOff kills exactly what we started, children included.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", m.plan.Argv[0], err)
+	if err := m.Start("cloud-hypervisor", m.plan.Argv, stdin, stdout, m.env.Log); err != nil {
+		return err
 	}
 	m.mu.Lock()
-	m.cmd, m.pgid = cmd, cmd.Process.Pid
 	m.api = NewClient(m.plan.APISock)
 	m.api.Timeout = m.plan.APITimeout
 	m.mu.Unlock()
-	m.logf("cloud-hypervisor: started pid %d: %s", cmd.Process.Pid, strings.Join(m.plan.Argv, " "))
-	go func() {
-		err := cmd.Wait()
-		e := errors.New("cloud-hypervisor exited")
-		if err != nil {
-			e = fmt.Errorf("cloud-hypervisor exited: %v", err)
-		}
-		if tail := strings.TrimSpace(m.stderr.String()); tail != "" {
-			e = fmt.Errorf("%w: %s", e, vmproc.LastLines(tail, 5))
-		}
-		m.exitErr = e
-		close(m.exited)
-	}()
+	m.logf("cloud-hypervisor: started pid %d: %s", m.PGID(), strings.Join(m.plan.Argv, " "))
 	return nil
 }
 
@@ -370,58 +301,43 @@ func (m *Machine) powerOnSocket(ctx context.Context) (io.ReadWriteCloser, error)
 
 // waitAPI waits until vmm.ping answers, giving up when the VMM exits or APITimeout passes.
 func (m *Machine) waitAPI(ctx context.Context) error {
-	deadline, cancel := context.WithTimeout(ctx, m.plan.APITimeout)
-	defer cancel()
-	for {
-		pctx, pcancel := context.WithTimeout(deadline, 2*time.Second)
+	return m.WaitFor(ctx, m.plan.APISock, m.plan.APITimeout, func(ctx context.Context) error {
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
 		r, err := m.api.Ping(pctx)
-		pcancel()
-		if err == nil {
-			m.mu.Lock()
-			m.version = r.Version
-			m.mu.Unlock()
-			m.logf("cloud-hypervisor: API up, version %s", r.Version)
-			return nil
+		if err != nil {
+			return err
 		}
-		select {
-		case <-m.exited:
-			return m.exitErr
-		case <-deadline.Done():
-			return fmt.Errorf("%s: %w (last error: %v)", m.plan.APISock, deadline.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
+		m.mu.Lock()
+		m.version = r.Version
+		m.mu.Unlock()
+		m.logf("cloud-hypervisor: API up, version %s", r.Version)
+		return nil
+	})
 }
 
 // dial connects to a unix socket the VMM creates, giving up when the VMM exits.
 func (m *Machine) dial(ctx context.Context, path string) (net.Conn, error) {
-	return vmproc.DialUnix(ctx, path, m.plan.APITimeout, m.exited, func() error { return m.exitErr })
+	return m.DialUnix(ctx, path, m.plan.APITimeout)
 }
 
 // Pause pauses the guest (vm.pause). The console stays open; Paused reports true until
 // Resume.
-func (m *Machine) Pause(ctx context.Context) error {
-	api := m.API()
-	if api == nil {
-		return errors.New("cloud-hypervisor: not powered on")
-	}
-	if err := api.Pause(ctx); err != nil {
-		return err
-	}
-	m.paused.Store(true)
-	return nil
-}
+func (m *Machine) Pause(ctx context.Context) error { return m.setPaused(ctx, (*Client).Pause, true) }
 
 // Resume continues a paused guest (vm.resume).
-func (m *Machine) Resume(ctx context.Context) error {
+func (m *Machine) Resume(ctx context.Context) error { return m.setPaused(ctx, (*Client).Resume, false) }
+
+// setPaused makes the API call and, once the VMM did it, notes the new state.
+func (m *Machine) setPaused(ctx context.Context, call func(*Client, context.Context) error, paused bool) error {
 	api := m.API()
 	if api == nil {
 		return errors.New("cloud-hypervisor: not powered on")
 	}
-	if err := api.Resume(ctx); err != nil {
+	if err := call(api, ctx); err != nil {
 		return err
 	}
-	m.paused.Store(false)
+	m.paused.Store(paused)
 	return nil
 }
 
@@ -462,70 +378,30 @@ func (m *Machine) Snapshot(ctx context.Context, dir string) error {
 // PowerOff asks the VMM to exit (vmm.shutdown), then terminates and kills its process group,
 // and always reaps it. Safe to call more than once.
 func (m *Machine) PowerOff(ctx context.Context) error {
-	m.offOnce.Do(func() {
-		m.mu.Lock()
-		cmd, pgid, api := m.cmd, m.pgid, m.api
-		m.mu.Unlock()
-		if cmd == nil {
+	api := m.API()
+	err := m.Stop(ctx, func(ctx context.Context) {
+		if api == nil {
 			return
 		}
-		if api != nil {
-			select {
-			case <-m.exited:
-			default:
-				actx, cancel := context.WithTimeout(ctx, 2*time.Second)
-				if err := api.ShutdownVMM(actx); err != nil {
-					m.logf("cloud-hypervisor: vmm.shutdown: %v", err)
-				}
-				cancel()
-			}
+		if err := api.ShutdownVMM(ctx); err != nil {
+			m.logf("cloud-hypervisor: vmm.shutdown: %v", err)
 		}
-		vmproc.StopGroup(pgid, m.exited)
-		if api != nil {
-			api.Close()
-		}
-		m.mu.Lock()
-		if m.serial != nil {
-			m.serial.Close()
-		}
-		m.mu.Unlock()
+	})
+	if api != nil {
+		api.Close()
+	}
+	m.mu.Lock()
+	if m.serial != nil {
+		m.serial.Close()
+	}
+	m.mu.Unlock()
+	if m.Started() {
 		if m.plan.DiskTo != "" {
 			os.Remove(m.plan.DiskTo)
 		}
 		for path := range m.plan.Scratch {
 			os.Remove(path)
 		}
-	})
-	m.mu.Lock()
-	started := m.cmd != nil
-	m.mu.Unlock()
-	if !started {
-		return nil
 	}
-	select {
-	case <-m.exited:
-		return nil
-	default:
-		return errors.New("cloud-hypervisor did not exit after SIGKILL")
-	}
-}
-
-// copyFile copies an image (copy_file_range: a reflink or an in-kernel copy where the
-// filesystem can).
-func copyFile(from, to string) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		os.Remove(to)
-		return err
-	}
-	return out.Close()
+	return err
 }

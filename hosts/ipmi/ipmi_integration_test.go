@@ -3,6 +3,7 @@ package ipmi_test
 import (
 	"context"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,29 +19,14 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-const simScale = 10
+const simScale = labproc.Scale
 
 func simMatrix(t *testing.T, s *bmcSim, hostName, extraOptions string) (*matrix.Matrix, matrix.Job) {
 	t.Helper()
-	y := fmt.Sprintf(`
-settings: {silence: 3s, boot_timeout: 12s}
-images:
-  - {name: standin, arch: x86_64, variant: standin, profile: standin, path: %s/disk-uefi-x86_64.img}
-hosts:
-  - name: %s
-    kind: ipmi
-    arch: x86_64
-    time_scale: %d
-    options: {address: "127.0.0.1:%d", user: admin, password_env: RHW_TEST_BMC_PASSWORD, cipher: 3,
-              min_off: 500ms, poll: 2s, %s}
-`, s.fx, hostName, simScale, s.lanPort, extraOptions)
 	t.Setenv("RHW_TEST_BMC_PASSWORD", s.password)
-	m, err := matrix.Parse("bmc.yaml", []byte(y), s.dir)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, y)
-	}
-	jobs := m.Jobs(matrix.Filter{})
-	return m, jobs[0]
+	return labproc.StandinMatrix(t, s.fx, s.dir, hostName, fmt.Sprintf(`kind: ipmi
+    options: {address: "127.0.0.1:%d", user: admin, password_env: RHW_TEST_BMC_PASSWORD, cipher: 3,
+              min_off: 500ms, poll: 2s, %s}`, s.lanPort, extraOptions))
 }
 
 type run struct {
@@ -130,7 +116,7 @@ func TestSOLBootToShellAndPowerOff(t *testing.T) {
 // With ipmi_sim killed before the run, the verdict is INFRA after the bounded retries.
 func TestDeadBMCIsInfraAfterBoundedRetries(t *testing.T) {
 	s := newBMCSim(t, kernelArgs(""))
-	s.sim.killGroup()
+	s.sim.KillGroup()
 	m, j := simMatrix(t, s, "bmc-dead", "timeout: 500ms, retries: 2")
 	start := time.Now()
 	r := boot(t, m, j, job.Options{})
@@ -157,7 +143,7 @@ func TestBMCKilledMidBootIsInfra(t *testing.T) {
 		if stage == "kernel" {
 			once.Do(func() {
 				killedAt = time.Now()
-				go s.sim.killLeader()
+				go s.sim.KillLeader()
 			})
 		}
 	}})
@@ -180,7 +166,7 @@ func TestPXEBootThroughTheHarnessHTTPServer(t *testing.T) {
 	if _, err := os.Stat("/usr/lib/ipxe/qemu/efi-e1000.rom"); err != nil {
 		t.Skipf("QEMU's iPXE ROMs are not installed (apt-get install ipxe-qemu): %v", err)
 	}
-	hp := freeTCP(t)
+	hp := labproc.FreeTCP(t)
 	s := newBMCSim(t, fmt.Sprintf("-boot n -netdev user,id=n0,bootfile=http://10.0.2.2:%d/boot.ipxe -device e1000,netdev=n0", hp))
 	t.Setenv("RHW_TEST_BMC_PASSWORD", s.password)
 	// A kernel image on a real host: the matrix loader only lets kernel images run on
@@ -231,7 +217,7 @@ func TestRefusedBootDeviceIsInfra(t *testing.T) {
 
 // ipmitool, when someone wants it, gets the password through the environment only.
 func TestToolCommandKeepsThePasswordOffTheCommandLine(t *testing.T) {
-	need(t, "ipmitool")
+	labproc.Need(t, "ipmitool")
 	s := newBMCSim(t, kernelArgs(""))
 	o := ipmi.Options{Address: fmt.Sprintf("127.0.0.1:%d", s.lanPort), User: "admin", Cipher: 3, Privilege: "administrator"}
 	cmd := ipmi.ToolCommand(context.Background(), o, s.password, "chassis", "power", "status")

@@ -5,14 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -33,85 +31,12 @@ type bmcSim struct {
 	fx       string
 	lanPort  int
 	password string
-	relay    *proc
-	sim      *proc
+	relay    *labproc.Proc
+	sim      *labproc.Proc
 	qemuArgs string
 }
 
-func need(t *testing.T, bins ...string) {
-	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed (%v); apt-get install %s", b, err, map[string]string{
-				"ipmi_sim": "openipmi", "socat": "socat", "qemu-system-x86_64": "qemu-system-x86"}[b])
-		}
-	}
-}
-
 func itoa(i int) string { return strconv.Itoa(i) }
-
-func freeTCP(t *testing.T) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func freeUDP(t *testing.T) int {
-	c, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).Port
-}
-
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func start(t *testing.T, logf, name string, args ...string) *proc {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	out, err := os.OpenFile(logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
-	t.Cleanup(p.killGroup)
-	return p
-}
-
-// killGroup kills the process and everything in its group (ipmi_sim's VMs).
-func (p *proc) killGroup() {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
-}
-
-// killLeader kills only the process itself (its children, e.g. a VM, keep running).
-func (p *proc) killLeader() {
-	p.cmd.Process.Kill()
-	<-p.done
-}
-
-func (p *proc) alive() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
 
 func randomPassword(t *testing.T) string {
 	b := make([]byte, 6)
@@ -124,17 +49,17 @@ func randomPassword(t *testing.T) string {
 // (the BMC password: a test puts it where the guest prints it) replaced.
 func newBMCSim(t *testing.T, qemuArgs string) *bmcSim {
 	t.Helper()
-	need(t, "ipmi_sim", "socat", "qemu-system-x86_64")
+	labproc.Need(t, "ipmi_sim", "socat", "qemu-system-x86_64")
 	fx := fixtures.Require(t)
 	dir, err := os.MkdirTemp("", "rhw-bmc-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	s := &bmcSim{t: t, dir: dir, fx: fx, lanPort: freeUDP(t), password: randomPassword(t)}
-	relayPort, vmPort := freeTCP(t), freeTCP(t)
+	s := &bmcSim{t: t, dir: dir, fx: fx, lanPort: labproc.FreeUDP(t), password: randomPassword(t)}
+	relayPort, vmPort := labproc.FreeTCP(t), labproc.FreeTCP(t)
 	relayLog := filepath.Join(dir, "relay.log")
-	s.relay = start(t, relayLog, "socat", "-d", "-d", "PTY,rawer", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", relayPort))
+	s.relay = labproc.Start(t, relayLog, "socat", "-d", "-d", "PTY,rawer", fmt.Sprintf("TCP-LISTEN:%d,bind=127.0.0.1,reuseaddr,fork", relayPort))
 	re := regexp.MustCompile(`PTY is (/dev/pts/\d+)`)
 	deadline := time.Now().Add(10 * time.Second)
 	var pty string
@@ -144,7 +69,7 @@ func newBMCSim(t *testing.T, qemuArgs string) *bmcSim {
 			pty = string(m[1])
 			break
 		}
-		if time.Now().After(deadline) || !s.relay.alive() {
+		if time.Now().After(deadline) || !s.relay.Alive() {
 			t.Fatalf("socat relay did not come up: %s", b)
 		}
 		time.Sleep(20 * time.Millisecond)
@@ -195,14 +120,14 @@ set_working_mc 0x20
 func (s *bmcSim) startSim() {
 	t := s.t
 	t.Helper()
-	s.sim = start(t, filepath.Join(s.dir, "sim.log"), "ipmi_sim", "-n", "-c", filepath.Join(s.dir, "lan.conf"),
+	s.sim = labproc.Start(t, filepath.Join(s.dir, "sim.log"), "ipmi_sim", "-n", "-c", filepath.Join(s.dir, "lan.conf"),
 		"-f", filepath.Join(s.dir, "fxbmc.emu"), "-s", filepath.Join(s.dir, "state"))
 	deadline := time.Now().Add(15 * time.Second)
 	for {
 		if _, err := s.status(); err == nil {
 			return
 		}
-		if time.Now().After(deadline) || !s.sim.alive() {
+		if time.Now().After(deadline) || !s.sim.Alive() {
 			b, _ := os.ReadFile(filepath.Join(s.dir, "sim.log"))
 			t.Fatalf("ipmi_sim did not come up on udp port %d: %s", s.lanPort, b)
 		}
@@ -231,31 +156,10 @@ func (s *bmcSim) status() (bool, error) {
 	return st.PowerIsOn, nil
 }
 
-// vmPID is the stand-in QEMU's pid, 0 if it is not running.
-func (s *bmcSim) vmPID() int {
-	b, err := os.ReadFile(filepath.Join(s.dir, "vm.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return 0
-	}
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if !strings.Contains(string(cmdline), s.dir) {
-		return 0
-	}
-	return pid
-}
+// vmPID is the stand-in QEMU's pid (0 if not running).
+func (s *bmcSim) vmPID() int { return labproc.Board{Dir: s.dir}.PID() }
 
-func (s *bmcSim) killVM() {
-	if pid := s.vmPID(); pid != 0 {
-		syscall.Kill(pid, syscall.SIGKILL)
-		for i := 0; i < 100 && s.vmPID() != 0; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
+func (s *bmcSim) killVM() { labproc.Board{Dir: s.dir}.Kill() }
 
 // kernelArgs boots the stand-in kernel directly; extra goes on the kernel command line.
 func kernelArgs(extra string) string {

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
+	"github.com/redox-hwtest/redox-hwtest/hosts/vmproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -194,8 +195,9 @@ func (c *Command) Run(ctx context.Context, what, cmdline string, timeout time.Du
 	cmd.Env = env
 	var stdout bytes.Buffer
 	lw := &prefixWriter{w: c.log, prefix: "power " + what + ": "}
+	stderr := &vmproc.Tail{Max: 4 << 10}
 	cmd.Stdout = io.MultiWriter(&stdout, lw)
-	cmd.Stderr = lw
+	cmd.Stderr = io.MultiWriter(stderr, lw)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A command that leaves a daemon holding our pipes (a VM it started) must not make us
 	// wait for that daemon.
@@ -222,6 +224,10 @@ func (c *Command) Run(ctx context.Context, what, cmdline string, timeout time.Du
 	lw.flush()
 	fmt.Fprintf(c.log, "power %s: done in %s: %v\n", what, time.Since(start).Round(time.Millisecond), errOrOK(err))
 	if err != nil {
+		// What the command said on its way out is the cause a reader needs.
+		if tail := strings.TrimSpace(stderr.String()); tail != "" {
+			err = fmt.Errorf("%w: %s", err, vmproc.LastLines(tail, 3))
+		}
 		return stdout.String(), fmt.Errorf("power %s command failed: %w", what, err)
 	}
 	return stdout.String(), nil
@@ -365,4 +371,14 @@ func (p *prefixWriter) flush() {
 		fmt.Fprintf(p.w, "%s%s\n", p.prefix, p.buf)
 		p.buf = nil
 	}
+}
+
+// Endpoint is the outlet this block switches, as far as the harness can tell: its on
+// command, when the command does not depend on the host ($RHW_HOST and the other RHW_
+// variables make one command text serve many outlets). "" when it cannot tell.
+func (o *Options) Endpoint() string {
+	if o == nil || o.On == "" || strings.Contains(o.On, "RHW_") {
+		return ""
+	}
+	return "power:" + strings.Join(strings.Fields(o.On), " ")
 }

@@ -1,7 +1,5 @@
 package qemu
 
-import "syscall"
-
 // ExitCode is QEMU's exit status once it has exited by itself; ok is false while it runs
 // or when a signal ended it. Read it before PowerOff, which ends QEMU itself.
 //
@@ -12,17 +10,4 @@ import "syscall"
 //     and redoxerd writes 51/2 = 0x19 or 53/2 = 0x1a to port 0x501;
 //   - aarch64: semihosting SYS_EXIT with ADP_Stopped_ApplicationExit passes redoxerd's
 //     status (51 or 53) through unchanged.
-func (m *Machine) ExitCode() (code int, ok bool) {
-	select {
-	case <-m.exited:
-	default:
-		return 0, false
-	}
-	if m.cmd == nil || m.cmd.ProcessState == nil {
-		return 0, false
-	}
-	if ws, isWS := m.cmd.ProcessState.Sys().(syscall.WaitStatus); isWS && ws.Signaled() {
-		return 0, false
-	}
-	return m.cmd.ProcessState.ExitCode(), true
-}
+func (m *Machine) ExitCode() (code int, ok bool) { return m.Process.ExitCode() }

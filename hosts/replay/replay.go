@@ -51,14 +51,17 @@ type Machine struct {
 	stalled bool // the schedule stops at an injected stall
 	scale   float64
 
+	// Exited is closed once the transcript was written and the harness read all of it (the
+	// stream stays open and silent), when writing failed, or at PowerOff; not by an
+	// injected stall. ExitErr is nil for a replay that played to its end.
+	hosts.ExitState
+
 	mu      sync.Mutex
 	started bool
 	harness net.Conn // the end handed to the harness
 	player  net.Conn // the end the replay writes to
 	stop    chan struct{}
 	stopped bool
-	exited  chan struct{}
-	exitErr error
 	done    chan struct{} // the player goroutine ended
 	input   []byte        // what the harness typed (bounded)
 	sent    int64         // transcript bytes written
@@ -103,7 +106,7 @@ func Open(path string, opts Options) (*Machine, error) {
 	}
 	_, body, _ := transcript.SplitHeader(raw)
 	m := &Machine{name: filepath.Base(path), opts: opts, body: body, scale: 1,
-		exited: make(chan struct{}), stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), done: make(chan struct{})}
 	if tb, err := os.ReadFile(transcript.TimesPath(path)); err == nil {
 		es, err := transcript.ParseTimes(tb)
 		if err != nil {
@@ -241,28 +244,9 @@ func (m *Machine) drainInput() {
 	}
 }
 
-func (m *Machine) finish(err error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	select {
-	case <-m.exited:
-	default:
-		m.exitErr = err
-		close(m.exited)
-	}
-}
-
-// Exited is closed once the transcript was written and the harness read all of it (the
-// stream stays open and silent), when writing failed, or at PowerOff. It is not closed
-// by an injected stall.
-func (m *Machine) Exited() <-chan struct{} { return m.exited }
-
-// ExitErr is nil for a replay that played to its end.
-func (m *Machine) ExitErr() error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.exitErr
-}
+// finish ends the replay: Exited closes (hosts.ExitState, as for every host kind), with
+// err nil when the transcript was played to its end.
+func (m *Machine) finish(err error) { m.Exit(err) }
 
 // PowerOff stops the replay and closes both ends of the stream.
 func (m *Machine) PowerOff(ctx context.Context) error {

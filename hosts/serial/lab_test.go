@@ -3,13 +3,11 @@ package serial_test
 import (
 	"bufio"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,76 +19,17 @@ import (
 // power commands start and stop a QEMU running the stand-in (daemonized, with a pidfile):
 // the board is "preinstalled" with the stand-in kernel.
 
-func need(t *testing.T, bins ...string) {
-	t.Helper()
-	for _, b := range bins {
-		if _, err := exec.LookPath(b); err != nil {
-			t.Skipf("%s is not installed (%v); apt-get install %s", b, err, map[string]string{
-				"socat": "socat", "ser2net": "ser2net", "qemu-system-x86_64": "qemu-system-x86"}[b])
-		}
-	}
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// proc is a helper process in its own process group, killed (group) at cleanup.
-type proc struct {
-	cmd  *exec.Cmd
-	done chan struct{}
-}
-
-func start(t *testing.T, logf string, name string, args ...string) *proc {
-	t.Helper()
-	cmd := exec.Command(name, args...)
-	out, err := os.OpenFile(logf, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = out, out
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	out.Close()
-	p := &proc{cmd: cmd, done: make(chan struct{})}
-	go func() { cmd.Wait(); close(p.done) }()
-	t.Cleanup(p.kill)
-	return p
-}
-
-func (p *proc) kill() {
-	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-	<-p.done
-}
-
-func (p *proc) alive() bool {
-	select {
-	case <-p.done:
-		return false
-	default:
-		return true
-	}
-}
-
 type lab struct {
 	dir    string
 	fx     string
 	vmEnd  string // the tty QEMU's UART uses
 	labEnd string // the tty the lab side opens
-	pair   *proc
+	pair   *labproc.Proc
 }
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	need(t, "socat", "qemu-system-x86_64")
+	labproc.Need(t, "socat", "qemu-system-x86_64")
 	fx := fixtures.Require(t)
 	// Short private directory: paths end up in ser2net configs and QEMU arguments.
 	dir, err := os.MkdirTemp("", "rhw-lab-")
@@ -99,7 +38,7 @@ func newLab(t *testing.T) *lab {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	l := &lab{dir: dir, fx: fx}
-	l.pair = start(t, filepath.Join(dir, "socat.log"), "socat", "-d", "-d",
+	l.pair = labproc.Start(t, filepath.Join(dir, "socat.log"), "socat", "-d", "-d",
 		"PTY,rawer,link="+filepath.Join(dir, "vm"), "PTY,rawer,link="+filepath.Join(dir, "lab"))
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -109,7 +48,7 @@ func newLab(t *testing.T) *lab {
 			l.vmEnd, l.labEnd = a, b
 			break
 		}
-		if time.Now().After(deadline) || !l.pair.alive() {
+		if time.Now().After(deadline) || !l.pair.Alive() {
 			log, _ := os.ReadFile(filepath.Join(dir, "socat.log"))
 			t.Fatalf("socat pty pair did not come up: %s", log)
 		}
@@ -120,31 +59,9 @@ func newLab(t *testing.T) *lab {
 }
 
 // vmPID is the stand-in QEMU's pid (0 if not running).
-func (l *lab) vmPID() int {
-	b, err := os.ReadFile(filepath.Join(l.dir, "vm.pid"))
-	if err != nil {
-		return 0
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	if pid <= 0 || syscall.Kill(pid, 0) != nil {
-		return 0
-	}
-	// Only ours: its command line names our directory.
-	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	if !strings.Contains(string(cmdline), l.dir) {
-		return 0
-	}
-	return pid
-}
+func (l *lab) vmPID() int { return labproc.Board{Dir: l.dir}.PID() }
 
-func (l *lab) killVM() {
-	if pid := l.vmPID(); pid != 0 {
-		syscall.Kill(pid, syscall.SIGKILL)
-		for i := 0; i < 100 && l.vmPID() != 0; i++ {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-}
+func (l *lab) killVM() { labproc.Board{Dir: l.dir}.Kill() }
 
 // powerYAML is the host's power block: QEMU (daemonized) is the board; $RHW_BOOT_ARGS
 // reaches the stand-in through fw_cfg. extraArgs go into the fw_cfg string as well.
@@ -165,14 +82,14 @@ type ser2net struct {
 	l            *lab
 	conf         string
 	raw, telnet  int
-	p            *proc
+	p            *labproc.Proc
 	starts, logf string
 }
 
 func startSer2net(t *testing.T, l *lab) *ser2net {
 	t.Helper()
-	need(t, "ser2net")
-	s := &ser2net{t: t, l: l, raw: freePort(t), telnet: freePort(t)}
+	labproc.Need(t, "ser2net")
+	s := &ser2net{t: t, l: l, raw: labproc.FreeTCP(t), telnet: labproc.FreeTCP(t)}
 	s.conf = filepath.Join(l.dir, "ser2net.yaml")
 	s.logf = filepath.Join(l.dir, "ser2net.log")
 	y := fmt.Sprintf(`%%YAML 1.1
@@ -197,7 +114,7 @@ connection: &lab0telnet
 
 func (s *ser2net) start() {
 	s.t.Helper()
-	s.p = start(s.t, s.logf, "ser2net", "-n", "-u", "-c", s.conf)
+	s.p = labproc.Start(s.t, s.logf, "ser2net", "-n", "-u", "-c", s.conf)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.raw))
@@ -207,7 +124,7 @@ func (s *ser2net) start() {
 			time.Sleep(100 * time.Millisecond)
 			return
 		}
-		if time.Now().After(deadline) || !s.p.alive() {
+		if time.Now().After(deadline) || !s.p.Alive() {
 			log, _ := os.ReadFile(s.logf)
 			s.t.Fatalf("ser2net did not come up: %v: %s", err, log)
 		}

@@ -15,11 +15,9 @@ package serial
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
-	"os"
 	"sync"
 	"time"
 
@@ -29,34 +27,53 @@ import (
 )
 
 func init() {
-	hosts.Register("serial", New)
-	hosts.Register("power", New)
 	check := func(h *matrix.Host) error { _, err := DecodeOptions(h); return err }
-	matrix.RegisterOptions("serial", check)
-	matrix.RegisterOptions("power", check)
+	for _, kind := range []string{"serial", "power"} {
+		hosts.Register(kind, New)
+		hosts.RegisterEndpoints(kind, Endpoints)
+		matrix.RegisterOptions(kind, check)
+	}
+}
+
+// Endpoints are what a serial host must have to itself: its console (the tty device with
+// links resolved, the adapter's serial number, or the ser2net address) and its power
+// outlet when the on command names one.
+func Endpoints(h *matrix.Host) ([]string, error) {
+	o, err := DecodeOptions(h)
+	if err != nil {
+		return nil, err
+	}
+	var eps []string
+	switch {
+	case o.Address != "":
+		eps = append(eps, hosts.NetEndpoint("tcp", o.Address))
+	case o.USBSerial != "":
+		eps = append(eps, "usb-serial:"+o.USBSerial)
+		// Plugged in here: the tty it is now, which a device: host could name too.
+		if p, err := FindUSBSerial(SysRoot, o.USBSerial); err == nil {
+			eps = append(eps, hosts.TTYEndpoint(p))
+		}
+	default:
+		eps = append(eps, hosts.TTYEndpoint(o.Device))
+	}
+	if e := o.Power.Endpoint(); e != "" {
+		eps = append(eps, e)
+	}
+	return eps, nil
 }
 
 // SysRoot is where FindUSBSerial looks (tests point it at a fake tree).
 var SysRoot = "/sys"
 
-// Machine is one boot of a real machine on a serial line.
+// Machine is one boot of a real machine on a serial line: the real-machine lifecycle
+// (power.Lifecycle) with a serial console and power by command.
 type Machine struct {
-	host  matrix.Host
-	img   matrix.Image
-	env   hosts.Env
-	o     Options
-	log   io.Writer
-	scale float64
-	pc    *power.Command // nil: powered by hand
+	*power.Lifecycle
+	o  Options
+	pc *power.Command // nil: powered by hand
 
-	stream *Redial
-	prep   *power.Prepared
 	devMu  sync.Mutex
 	device string // the tty a usb_serial resolved to
-	hosts.ExitState
-	stopMon chan struct{}
-	monDone chan struct{}
-	offOnce sync.Once
 }
 
 // New is the serial and power host Factory.
@@ -65,30 +82,29 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	if err != nil {
 		return nil, err
 	}
-	log := env.Log
-	if log == nil {
-		log = io.Discard
-	}
-	m := &Machine{host: h, img: img, env: env, o: o, log: log}
-	m.scale = h.TimeScale
-	if m.scale <= 0 {
-		m.scale = 1 // real hardware runs at full speed
-	}
+	m := &Machine{Lifecycle: power.NewLifecycle(h, img, env), o: o}
+	m.Boot = o.BootOptions
 	if o.Power != nil {
-		pc, err := power.NewCommand(*o.Power, log)
+		pc, err := power.NewCommand(*o.Power, m.Log)
 		if err != nil {
 			return nil, hosts.Infra(fmt.Errorf("host %s: %w", h.Name, err))
 		}
-		m.pc = pc
+		m.pc, m.Power, m.Runner = pc, pc, pc
+		if o.Power.Status != "" {
+			m.Watch = 5 * time.Second // only a status command can tell
+		}
+		// The power commands get what the image needs ($RHW_PXE_URL) in their environment.
+		m.BeforeConsole = func(_ context.Context, p *power.Prepared) error {
+			pc.SetEnv(p.Env...)
+			return nil
+		}
+	}
+	dial, what := m.dialer()
+	m.Console = func(ctx context.Context) (io.ReadWriteCloser, error) {
+		return NewRedial(ctx, what, dial, o.Reconnect, m.Log)
 	}
 	return m, nil
 }
-
-// Exclusive implements hosts.Exclusive: a real machine runs one job at a time.
-func (m *Machine) Exclusive() bool { return true }
-
-// TimeScale implements hosts.Machine.
-func (m *Machine) TimeScale() float64 { return m.scale }
 
 // Facts implements hosts.Machine.
 func (m *Machine) Facts() map[string]string {
@@ -123,7 +139,7 @@ func (m *Machine) dialer() (Dialer, string) {
 			if o.Protocol == "raw" {
 				return c, nil
 			}
-			t, err := newTelnet(c, o, m.log)
+			t, err := newTelnet(c, o, m.Log)
 			if err != nil {
 				c.Close()
 				return nil, err
@@ -150,106 +166,4 @@ func (m *Machine) dialer() (Dialer, string) {
 			return openTTY(path, o)
 		}, what
 	}
-}
-
-// PowerOn implements hosts.Machine.
-func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
-	if err := os.MkdirAll(m.env.Dir, 0o755); err != nil {
-		return nil, hosts.Infra(err)
-	}
-	// A clean start: off (the previous run may have left it on), then the image.
-	if m.pc != nil {
-		if st, err := m.pc.Status(ctx); err == nil {
-			fmt.Fprintf(m.log, "power: status before the run: %s\n", st)
-		}
-		if err := m.pc.Off(ctx); err != nil {
-			return nil, hosts.Infra(err)
-		}
-	}
-	var runner power.CommandRunner
-	if m.pc != nil {
-		runner = m.pc
-	}
-	prep, err := power.Prepare(ctx, m.o.BootOptions, m.host, m.img, m.env, runner)
-	if err != nil {
-		return nil, err
-	}
-	m.prep = prep
-	if m.pc != nil {
-		m.pc.SetEnv(prep.Env...)
-	}
-	dial, what := m.dialer()
-	stream, err := NewRedial(ctx, what, dial, m.o.Reconnect, m.log)
-	if err != nil {
-		prep.Close()
-		return nil, hosts.Infra(fmt.Errorf("console: %w", err))
-	}
-	m.stream = stream
-	if m.pc == nil {
-		fmt.Fprintf(m.log, "power: host %s has no power control; switch it on (or reset it) by hand now\n", m.host.Name)
-		return stream, nil
-	}
-	if err := m.pc.On(ctx); err != nil {
-		stream.Close()
-		prep.Close()
-		m.pc.Off(context.Background())
-		return nil, hosts.Infra(err)
-	}
-	if m.o.Power.Status != "" {
-		m.stopMon, m.monDone = make(chan struct{}), make(chan struct{})
-		go m.monitor()
-	}
-	return stream, nil
-}
-
-// monitor watches the power status while the machine should be on.
-func (m *Machine) monitor() {
-	defer close(m.monDone)
-	fails := 0
-	for {
-		select {
-		case <-m.stopMon:
-			return
-		case <-time.After(5 * time.Second):
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		st, err := m.pc.Status(ctx)
-		cancel()
-		select {
-		case <-m.stopMon:
-			return
-		default:
-		}
-		switch {
-		case err != nil:
-			if fails++; fails >= 3 {
-				m.Exit(hosts.Infra(fmt.Errorf("power status failed %d times: %w", fails, err)))
-				return
-			}
-		case st == power.Off:
-			m.Exit(errors.New("machine powered off (power status reports off)"))
-			return
-		default:
-			fails = 0
-		}
-	}
-}
-
-// PowerOff implements hosts.Machine: power off, console closed, PXE server stopped.
-func (m *Machine) PowerOff(ctx context.Context) error {
-	var err error
-	m.offOnce.Do(func() {
-		if m.stopMon != nil {
-			close(m.stopMon)
-			<-m.monDone
-		}
-		if m.pc != nil && m.stream != nil {
-			err = m.pc.Off(ctx)
-		}
-		if m.stream != nil {
-			m.stream.Close()
-		}
-		m.prep.Close()
-	})
-	return err
 }

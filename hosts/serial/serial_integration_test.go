@@ -3,6 +3,7 @@ package serial_test
 import (
 	"context"
 	"fmt"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,32 +19,11 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-// TCG boots of the stand-in take 7-20 s on this kind of machine; scale 10 turns the 3 s
-// silence window into 30 s and the 12 s deadline into 2 min.
-const labScale = 10
+const labScale = labproc.Scale
 
 func labMatrix(t *testing.T, l *lab, hostName, options string) (*matrix.Matrix, matrix.Job) {
 	t.Helper()
-	y := fmt.Sprintf(`
-settings: {silence: 3s, boot_timeout: 12s}
-images:
-  - {name: standin, arch: x86_64, variant: standin, profile: standin, path: %s/disk-uefi-x86_64.img}
-hosts:
-  - name: %s
-    kind: power
-    arch: x86_64
-    time_scale: %d
-    options: %s
-`, l.fx, hostName, labScale, options)
-	m, err := matrix.Parse("lab.yaml", []byte(y), l.dir)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, y)
-	}
-	jobs := m.Jobs(matrix.Filter{})
-	if len(jobs) != 1 {
-		t.Fatalf("%d jobs", len(jobs))
-	}
-	return m, jobs[0]
+	return labproc.StandinMatrix(t, l.fx, l.dir, hostName, "kind: power\n    options: "+options)
 }
 
 type bootResult struct {
@@ -173,7 +153,7 @@ func TestSer2netRestartMidBootReconnectsAndMarksTheGap(t *testing.T) {
 		once.Do(func() {
 			go func() {
 				t0 := time.Now()
-				s.p.kill()
+				s.p.KillGroup()
 				time.Sleep(1500 * time.Millisecond)
 				s.start()
 				restarted <- time.Since(t0)
@@ -216,7 +196,7 @@ func TestGapThatHidesTheDecidingStageIsInfra(t *testing.T) {
 		}
 		once.Do(func() {
 			go func() {
-				s.p.kill()
+				s.p.KillGroup()
 				time.Sleep(time.Second)
 				s.start()
 			}()
@@ -279,7 +259,8 @@ hosts: [{name: board-busy, kind: power, arch: x86_64, options: {device: /nonexis
 		t.Fatal(err)
 	}
 	lockDir := t.TempDir()
-	held, err := lock.Acquire(context.Background(), "board-busy", lock.Options{Dir: lockDir, Job: "nightly@board-busy/boot"})
+	// The board's console is what is locked (whatever the host is called).
+	held, err := lock.Acquire(context.Background(), "tty:/nonexistent/tty", lock.Options{Dir: lockDir, Job: "nightly@board-busy/boot"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,7 +268,7 @@ hosts: [{name: board-busy, kind: power, arch: x86_64, options: {device: /nonexis
 	b := job.Boot(context.Background(), m, m.Jobs(matrix.Filter{})[0], job.Options{RunDir: t.TempDir(), LockDir: lockDir, LockWait: 700 * time.Millisecond})
 	b.Close()
 	o := b.Outcome
-	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "host board-busy is locked by pid") || !strings.Contains(o.Reason, "job nightly@board-busy/boot") {
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "host board-busy: tty:/nonexistent/tty is locked by pid") || !strings.Contains(o.Reason, "job nightly@board-busy/boot") {
 		t.Fatalf("%s: %s", o.Verdict, o.Reason)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "powered")); err == nil {

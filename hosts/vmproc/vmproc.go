@@ -1,40 +1,17 @@
-// Package vmproc holds what every VMM host kind does with its process: wait for a socket
-// the VMM creates (giving up when the VMM dies), stop its process group with a ladder of
-// signals, and keep the tail of its stderr for the INFRA message. QEMU and Cloud Hypervisor
-// share it, so both treat a dead VMM the same way.
+// Package vmproc is the one lifecycle of a VMM process (Process): its job directory and
+// scratch files, the start in its own process group, the waits for the sockets and APIs it
+// brings up (giving up when it dies), the stop ladder of signals that always reaps it, and
+// its exit state with the tail of its stderr for the INFRA message. QEMU and Cloud
+// Hypervisor embed it, so both treat a dead VMM the same way and report its exit alike.
 package vmproc
 
 import (
 	"bytes"
-	"context"
-	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
 )
-
-// DialUnix connects to a unix socket the VMM creates, retrying until timeout; it gives up at
-// once when exited closes (the VMM died), returning exitErr().
-func DialUnix(ctx context.Context, path string, timeout time.Duration, exited <-chan struct{}, exitErr func() error) (net.Conn, error) {
-	deadline, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	for {
-		var d net.Dialer
-		conn, err := d.DialContext(deadline, "unix", path)
-		if err == nil {
-			return conn, nil
-		}
-		select {
-		case <-exited:
-			return nil, exitErr()
-		case <-deadline.Done():
-			return nil, fmt.Errorf("%s: %w (last error: %v)", path, deadline.Err(), err)
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-}
 
 // StopGroup waits for the process group's leader to exit (closing exited), first on its own
 // (after a polite request the caller already made), then after SIGTERM, then after SIGKILL,

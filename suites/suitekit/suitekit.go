@@ -15,6 +15,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -47,6 +48,9 @@ func Matrix() (*matrix.Matrix, error) {
 			opts.SkipFileChecks = true
 		}
 		loaded, loadErr = opts.Load(path)
+		if loadErr == nil {
+			loadErr = hosts.CheckEndpoints(loaded) // two hosts on one console, BMC or outlet
+		}
 	})
 	return loaded, loadErr
 }
