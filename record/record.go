@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // FormatVersion is bumped on any incompatible change to Record.
@@ -182,6 +184,7 @@ func JobDirName(job string) string {
 // the harness never leaves half a record).
 func Write(runDir string, r *Record) (string, error) {
 	r.Format = FormatVersion
+	redactStrings(r)
 	dir := filepath.Join(runDir, JobsDir, JobDirName(r.Job))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -205,7 +208,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 	}
 	var out []*Record
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := inputfile.ReadFile(p, inputfile.RecordLimit, "a job record")
 		if err != nil {
 			return nil, err
 		}
@@ -225,6 +228,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 // WriteRunInfo stores run.json in a run directory.
 func WriteRunInfo(runDir string, info RunInfo) error {
 	info.Format = FormatVersion
+	redactStrings(&info)
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err

@@ -22,6 +22,7 @@ import (
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/gate"
@@ -308,6 +309,7 @@ func (p *progress) set(i int, stage, comp string) {
 func (p *progress) done(i int, summary string) { p.update(i, "done: "+summary) }
 
 func (p *progress) update(i int, s string) {
+	s = secrets.Redact(s) // a stage or component name could carry console text
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.state[i] == s {

@@ -10,7 +10,17 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("drivers", RunJob) }
+func init() { job.RegisterSuite("drivers", job.SuiteDef{Run: RunJob, Checks: CheckNames}) }
+
+// CheckNames are the checks RunJob writes: drivers/<device> for every device the matrix
+// lists (SKIP on a host without it).
+func CheckNames(m *matrix.Matrix, _ matrix.Job) []string {
+	var names []string
+	for _, d := range Devices(m) {
+		names = append(names, CheckName(d))
+	}
+	return names
+}
 
 // RunJob is the drivers suite's job, shared by suites/drivers and `redox-hwtest run`: boot,
 // judge every device the matrix lists, collect the driver logs, write the record.

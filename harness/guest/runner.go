@@ -9,7 +9,22 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("guest", RunJob) }
+func init() { job.RegisterSuite("guest", job.SuiteDef{Run: RunJob, Checks: CheckNames}) }
+
+// CheckNames are the checks RunJob writes: one per command of the suite, guest/func (the
+// FUNC_TEST protocol; each test a sub-check), and guest/exit-status on a host with the
+// redoxer exit device.
+func CheckNames(_ *matrix.Matrix, j matrix.Job) []string {
+	var names []string
+	for _, c := range j.Suite.Commands {
+		names = append(names, CommandCheck(c.Name))
+	}
+	names = append(names, CheckFunc)
+	if HasExitDevice(j.Host) {
+		names = append(names, CheckExitStatus)
+	}
+	return names
+}
 
 // exitCoder is a machine that reports the guest's exit status (QEMU's isa-debug-exit).
 type exitCoder interface{ ExitCode() (int, bool) }

@@ -13,12 +13,6 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
-// crashKinds are the event kinds the boot's "no crash" check fails on; driver errors are
-// judged by the drivers suite, hangs by the stage checks.
-var crashKinds = map[string]bool{
-	profile.KindKernelPanic: true, profile.KindException: true, profile.KindPanic: true, profile.KindExit: true,
-}
-
 // BootChecks turns the outcome into the boot suite's checks: one per profile stage, login,
 // and "no crash signature in the whole log" (a microkernel boot can reach login with a
 // crashed daemon on the way, so the whole log is scanned, not only its end).
@@ -72,7 +66,7 @@ func (b *Booted) BootChecks() []record.Check {
 	nc := record.Check{Name: "boot/no-crash", Verdict: record.Pass, Message: "no crash signature in the log"}
 	var crashes []string
 	for _, e := range o.Analysis.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			if len(crashes) == 0 {
 				nc = record.Check{Name: "boot/no-crash", Verdict: record.Crash, Title: e.Title,
 					Component: e.Component, Excerpt: b.Excerpt(2048)}

@@ -9,7 +9,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("network", RunJob) }
+func init() {
+	job.RegisterSuite("network", job.SuiteDef{Run: RunJob,
+		Checks: func(*matrix.Matrix, matrix.Job) []string { return Checks }})
+}
 
 // RunJob is the network suite's job, shared by suites/network and `redox-hwtest run`: start
 // the job's HTTP server, boot, check the lease, the gateway and the download, write the record.

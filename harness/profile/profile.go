@@ -139,6 +139,21 @@ const (
 	KindHang        = "hang"
 )
 
+// IsCrash reports whether an event of this kind is a crash: the one definition that
+// `analyze`'s exit status and verdict, the boot suite's boot/no-crash check and the
+// drivers suite's judge all use, so a replayed boot and `analyze` on the same log agree.
+// A kernel panic, a process the kernel killed, a Rust panic and a process that died or
+// never became ready (a microkernel boot can reach login with a daemon dead on the way)
+// are crashes; a driver error is a finding for that driver's check, a hang is judged by
+// the stage checks.
+func IsCrash(kind string) bool {
+	switch kind {
+	case KindKernelPanic, KindException, KindPanic, KindExit:
+		return true
+	}
+	return false
+}
+
 // Signature is one failure string.
 type Signature struct {
 	Kind  string

@@ -581,13 +581,14 @@ func (b *builder) writeTranscript(j *job) error {
 	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))
-		data, err := os.ReadFile(raw)
+		// Only the head is read: a transcript of any size, or a FIFO or device put in its
+		// place, cannot stall or fill the page builder.
+		data, err := readHead(raw, b.opt.MaxTranscript)
 		if err == nil {
 			tp.Raw = escapeRel(t)
 			note := ""
-			if len(data) > b.opt.MaxTranscript {
-				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", len(data)-b.opt.MaxTranscript)
-				data = data[:b.opt.MaxTranscript]
+			if st, err := os.Stat(raw); err == nil && st.Size() > int64(len(data)) {
+				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", st.Size()-int64(len(data)))
 			}
 			tp.Transcript = text.Clean(string(data)) + note
 		}

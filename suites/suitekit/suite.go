@@ -17,46 +17,45 @@ import (
 
 // Suite is one Ginkgo suite over the matrix: each job of the suite is an Ordered container
 // whose BeforeAll runs the job once (the same runner `redox-hwtest run` uses) and whose
-// specs, one per check, read the verdicts.
+// specs, one per check, read the verdicts. The runner and the names of its checks come
+// from the suite's registration (job.RegisterSuite), so a suite cannot list a check its
+// runner never writes; the suite's package imports the package that registers it.
 type Suite struct {
 	Name string
-	Job  job.SuiteRunner
-	// Checks names a job's checks; the tree is built before anything boots, so they must
-	// be known from the matrix alone. Checks a runner adds below one of them
-	// ("guest/func/<test>") are reported as entries of that spec.
-	Checks func(matrix.Job) []string
-	// OncePerImage runs one job per image (suites that boot nothing, like abi).
-	OncePerImage bool
 }
 
 // Run builds the spec tree from the matrix (after flag parsing; deterministic, in matrix
 // order, so every process of a parallel run builds the same tree) and runs it.
 func (s Suite) Run(t *testing.T) {
 	RegisterFailHandler(Fail)
+	def, err := job.LookupSuite(s.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, jobs := MustJobs(s.Name)
 	seen := map[string]bool{}
 	for _, j := range jobs {
-		if s.OncePerImage {
+		if def.OncePerImage {
 			if seen[j.Image.Name] {
 				continue
 			}
 			seen[j.Image.Name] = true
 		}
-		s.describe(m, j)
+		describe(def, m, j)
 	}
 	RunSpecs(t, s.Name)
 }
 
-func (s Suite) describe(m *matrix.Matrix, j matrix.Job) {
+func describe(def job.SuiteDef, m *matrix.Matrix, j matrix.Job) {
 	Describe(j.ID(), Ordered, JobLabels(j), func() {
 		var (
 			checks     = map[string]record.Check{}
 			transcript string
 		)
-		names := s.Checks(j)
+		names := def.Checks(m, j)
 		BeforeAll(func(ctx SpecContext) {
-			runDir := RunDir(s.Name)
-			rec, err := s.Job(ctx, m, j, job.Options{RunDir: runDir})
+			runDir := RunDir(j.Suite.Name)
+			rec, err := def.Run(ctx, m, j, job.Options{RunDir: runDir})
 			Expect(err).NotTo(HaveOccurred())
 			transcript = filepath.Join(runDir, record.JobsDir, record.JobDirName(rec.Job), job.Transcript)
 			for _, c := range rec.Checks {
