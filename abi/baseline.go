@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // A baseline is a Library as JSON: the fields of Library, Symbol, Layout
@@ -166,7 +167,7 @@ var elfMagic = []byte("\x7fELF")
 // Open reads either side of a comparison: an ELF file (through LoadWith)
 // or a baseline file, told apart by the ELF magic number.
 func Open(path string, opts LoadOptions) (*Library, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("abi: %w", err)
 	}
@@ -176,7 +177,7 @@ func Open(path string, opts LoadOptions) (*Library, error) {
 	if n == len(elfMagic) && bytes.Equal(head, elfMagic) {
 		return LoadWith(path, opts)
 	}
-	data, err := os.ReadFile(path)
+	data, err := inputfile.ReadFile(path, inputfile.BaselineLimit, "an ABI baseline")
 	if err != nil {
 		return nil, fmt.Errorf("abi: %w", err)
 	}

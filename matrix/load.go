@@ -1,16 +1,18 @@
 package matrix
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // LoadOptions change how a matrix is loaded. The zero value is the strict default.
@@ -35,7 +37,9 @@ func Parse(name string, data []byte, baseDir string) (*Matrix, error) {
 
 // Load is the package-level Load with these options.
 func (o LoadOptions) Load(path string) (*Matrix, error) {
-	data, err := os.ReadFile(path)
+	// Only a regular file, and no more than MaxFileSize of it (-matrix /dev/zero, a FIFO
+	// or /dev/urandom would otherwise hang or fill memory).
+	data, err := inputfile.ReadFile(path, MaxFileSize, "a matrix file")
 	if err != nil {
 		var pe *fs.PathError
 		if errors.As(err, &pe) {
@@ -77,6 +81,11 @@ func (o LoadOptions) Parse(name string, data []byte, baseDir string) (m *Matrix,
 var matrixType = reflect.TypeFor[Matrix]()
 
 func (o LoadOptions) parse(name string, data []byte, dir string) (*Matrix, *Error) {
+	// A UTF-8 byte-order mark is accepted (some editors write one); it is not content.
+	data = bytes.TrimPrefix(data, utf8BOM)
+	if e := checkBounds(name, data); e != nil {
+		return nil, e
+	}
 	src := newSource(name)
 	f, err := parser.ParseBytes(data, 0)
 	if err != nil {
@@ -133,5 +142,12 @@ func (o LoadOptions) parse(name string, data []byte, dir string) (*Matrix, *Erro
 		}
 	}
 	m.complete()
+	// The host kinds' own options checks run on the completed hosts (defaults filled in,
+	// positions known), as the machine will see them.
+	for i := range m.Hosts {
+		if e := m.kindOptions(&m.Hosts[i]); e != nil {
+			return nil, e
+		}
+	}
 	return m, nil
 }

@@ -392,12 +392,44 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 		}
 		xf[k] = xp
 	}
-	for k := range h.Options {
-		if l := strings.ToLower(k); l == "password" || l == "passwd" {
-			return v.errorf(childPath(childPath(p, "options"), k), true, "options of %s must not hold a password: put it in an environment variable and name that with password_env", ctx)
-		}
+	if key := passwordKey(h.Options, childPath(p, "options")); key != "" {
+		return v.errorf(key, true, "options of %s must not hold a password (key %s): put it in an environment variable and name that with password_env (or a file: password_file)", ctx, strings.TrimPrefix(key, p+"."))
 	}
 	return nil
+}
+
+// passwordKey finds a key under options, at any depth, that names a password held in the
+// matrix ("password", "bmc_password", "passwd", "pass" in a nested mapping), other than
+// password_env and password_file, which name where the password is. The error names the
+// key, never its value.
+func passwordKey(m map[string]any, path string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		l := strings.ToLower(k)
+		if l != "password_env" && l != "password_file" &&
+			(strings.Contains(l, "password") || strings.Contains(l, "passwd") || l == "pass" || l == "pw") {
+			return childPath(path, k)
+		}
+		switch sub := m[k].(type) {
+		case map[string]any:
+			if key := passwordKey(sub, childPath(path, k)); key != "" {
+				return key
+			}
+		case []any:
+			for i, it := range sub {
+				if mm, ok := it.(map[string]any); ok {
+					if key := passwordKey(mm, itemPath(childPath(path, k), i)); key != "" {
+						return key
+					}
+				}
+			}
+		}
+	}
+	return ""
 }
 
 func (v *validator) suite(i int, seen map[string]string) *Error {

@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // FormatVersion is bumped on any incompatible change to Record or RunInfo. Version 2
@@ -91,6 +93,12 @@ type Record struct {
 	// NotRun says why the job never ran (the run was interrupted first); such a record
 	// has no checks.
 	NotRun string `json:"not_run,omitempty"`
+	// Screens are the captures of the machine's display, in order (each file is also in
+	// Artifacts as "screen:<name>"); the last one is the screen at the verdict or the end.
+	Screens []ScreenCapture `json:"screens,omitempty"`
+	// ScreenNote says why there are no captures (a host kind without a display) or what
+	// went wrong taking them; it is not an error of the job.
+	ScreenNote string `json:"screen_note,omitempty"`
 }
 
 // Boot is one power-on of a host with an image, shared by the suites that ran in it.
@@ -104,6 +112,24 @@ type Boot struct {
 	// suite of the pair", "drivers declares a fresh boot", "guest unusable after drivers:
 	// ..."); empty when the suite ran in the boot of the suite before it.
 	Fresh string `json:"fresh,omitempty"`
+}
+
+// ScreenCapture is one look at the machine's display kept as evidence.
+type ScreenCapture struct {
+	// File is the PNG relative to the job directory; an identical screen taken again
+	// names the earlier file (Same).
+	File string        `json:"file"`
+	Why  string        `json:"why"`
+	At   time.Duration `json:"at_ns"`
+	Same bool          `json:"same,omitempty"`
+}
+
+// LastScreen is the file of the last capture ("" when none).
+func (r *Record) LastScreen() string {
+	if len(r.Screens) == 0 {
+		return ""
+	}
+	return r.Screens[len(r.Screens)-1].File
 }
 
 // Image is what was booted.
@@ -195,6 +221,7 @@ func JobDirName(job string) string {
 // the harness never leaves half a record).
 func Write(runDir string, r *Record) (string, error) {
 	r.Format = FormatVersion
+	redactStrings(r)
 	dir := filepath.Join(runDir, JobsDir, JobDirName(r.Job))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
@@ -218,7 +245,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 	}
 	var out []*Record
 	for _, p := range paths {
-		data, err := os.ReadFile(p)
+		data, err := inputfile.ReadFile(p, inputfile.RecordLimit, "a job record")
 		if err != nil {
 			return nil, err
 		}
@@ -238,6 +265,7 @@ func ReadRun(runDir string) ([]*Record, error) {
 // WriteRunInfo stores run.json in a run directory.
 func WriteRunInfo(runDir string, info RunInfo) error {
 	info.Format = FormatVersion
+	redactStrings(&info)
 	data, err := json.MarshalIndent(info, "", "  ")
 	if err != nil {
 		return err

@@ -11,18 +11,12 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 func init() {
 	register("analyze", "analyse a serial log: stages, crashes, last component (docs/analyze.md)", runAnalyze)
-}
-
-// crashKinds are the event kinds that make a CRASH verdict (DESIGN.md section 2); exits
-// and driver errors are reported but are findings for the checks of those components.
-var crashKinds = map[string]bool{
-	profile.KindKernelPanic: true,
-	profile.KindException:   true,
-	profile.KindPanic:       true,
 }
 
 func runAnalyze(args []string) int {
@@ -69,16 +63,15 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	name := files[0]
 	var r io.Reader = stdin
 	if name != "-" {
-		f, err := os.Open(name)
+		// Only a regular file (not /dev/zero, a FIFO, a directory): the log is then
+		// streamed (classify.Analyze holds one line and at most classify.MaxEvents
+		// events), so its size is not bounded.
+		f, err := inputfile.Open(name)
 		if err != nil {
 			fmt.Fprintln(stderr, "analyze:", err)
 			return 2
 		}
 		defer f.Close()
-		if st, err := f.Stat(); err == nil && st.IsDir() {
-			fmt.Fprintf(stderr, "analyze: %s is a directory\n", name)
-			return 2
-		}
 		r = f
 	} else {
 		name = "<stdin>"
@@ -98,7 +91,7 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		status = 1
 	}
 	for _, e := range a.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			status = 1
 		}
 	}
@@ -166,13 +159,15 @@ func verdictOf(a classify.Analysis) string {
 	}
 	var crashes []string
 	for _, e := range a.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			crashes = append(crashes, e.Kind+" in "+orNone(e.Component))
 		}
 	}
 	switch {
 	case !a.ReachedLogin:
 		return "HANG (no login; stopped after stage " + orNone(a.LastStage) + ")"
+	case len(crashes) > 5:
+		return fmt.Sprintf("login reached, but CRASH: %s and %d more", strings.Join(crashes[:5], ", "), len(crashes)-5)
 	case len(crashes) > 0:
 		return "login reached, but CRASH: " + strings.Join(crashes, ", ")
 	}

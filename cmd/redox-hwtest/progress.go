@@ -12,6 +12,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -80,8 +81,9 @@ func (p *progress) event(e schedule.Event) {
 		if l == nil || (l.stage == e.Stage && l.comp == e.Component) {
 			return
 		}
-		l.stage, l.comp = e.Stage, e.Component
-		line = id + ": stage " + stageText(e.Stage, e.Component)
+		// A stage or component name could carry console text: redacted like every line.
+		l.stage, l.comp = secrets.Redact(e.Stage), secrets.Redact(e.Component)
+		line = id + ": stage " + stageText(l.stage, l.comp)
 	case schedule.Finished:
 		var took time.Duration
 		if l := p.running[id]; l != nil {
@@ -104,6 +106,7 @@ func (p *progress) event(e schedule.Event) {
 		p.notRun++
 		line = id + ": not run (" + e.Rec.NotRun + ")"
 	}
+	line = secrets.Redact(line)
 	if !p.tty {
 		// Plain lines: stage progress too, so a CI log shows where a slow job is.
 		fmt.Fprintf(p.w, "%s %s\n", time.Now().UTC().Format("15:04:05"), line)

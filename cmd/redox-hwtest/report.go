@@ -19,6 +19,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
 	"github.com/redox-hwtest/redox-hwtest/reports/site"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 func init() {
@@ -228,7 +230,7 @@ func reportHardwareMD(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	data, err := os.ReadFile(*upstream)
+	data, err := inputfile.ReadFile(*upstream, inputfile.HardwareMDLimit, "upstream's HARDWARE.md")
 	if err != nil {
 		return fail("report hardware-md: %v", err)
 	}

@@ -21,7 +21,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-func init() { job.RegisterSuite("abi", Run) }
+func init() {
+	job.RegisterSuite("abi", job.SuiteDef{Run: Run, OncePerImage: true,
+		Checks: func(*matrix.Matrix, matrix.Job) []string { return CheckNames() }})
+}
 
 // Classes groups break kinds into the checks the suite reports, in report order.
 var Classes = []struct {

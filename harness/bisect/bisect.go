@@ -12,6 +12,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -225,7 +226,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		if len(a.Names) > 0 {
 			// Only a boot that skips something goes through the editor; the others get
 			// through the loader's menu by the profile's own response.
-			jo.BeforeBoot = func(ctx context.Context, con *console.Console) error {
+			jo.BeforeBootScreen = func(ctx context.Context, con *console.Console, scr *screen.Recorder) error {
+				if scr != nil && ed.onScreen(j.Host) {
+					// A BIOS loader draws on VGA and reads the keyboard: the serial
+					// line cannot reach its editor.
+					return ed.TypeKeys(ctx, con, scr, a.Names, scale)
+				}
 				return ed.Type(ctx, con, a.Names, scale)
 			}
 		}

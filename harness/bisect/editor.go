@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -60,6 +62,13 @@ type Editor struct {
 	Delivered func(names []string) string
 	// CharDelay paces typing (a loader redraws its whole line per key).
 	CharDelay time.Duration
+	// The same editor on the screen and keyboard, for a loader the serial line cannot
+	// reach (a BIOS loader that draws on VGA and reads INT 16h): ScreenMenu and
+	// ScreenOpened are phrases read by OCR, Open is pressed as keys, ScreenKeys are the key
+	// chords that skip names and boot, and Typed is checked on the screen. Empty
+	// ScreenMenu: this editor has no screen path.
+	ScreenMenu, ScreenOpened string
+	ScreenKeys               func(names []string) ([]string, error)
 }
 
 // Editors by profile name.
@@ -71,10 +80,10 @@ var Editors = map[string]*Editor{
 	"standin": {
 		Profile: "standin", Menu: "fx stand-in", Open: "e", Opened: "console=",
 		ImageMenu: func(img matrix.Image) (bool, string) {
-			if strings.Contains(filepath.Base(img.Path), "-menu") {
+			if b := filepath.Base(img.Path); strings.Contains(b, "-menu") || strings.Contains(b, "-grub") {
 				return true, ""
 			}
-			return false, "only the stand-in's -menu disks stop in a boot loader menu with an editor"
+			return false, "only the stand-in's -menu disks (systemd-boot) and its BIOS GRUB disk stop in a boot loader menu with an editor"
 		},
 		Units: func(d string) []string {
 			if slices.Contains([]string{"e1000", "nvme", "hda"}, d) {
@@ -88,6 +97,20 @@ var Editors = map[string]*Editor{
 		// init's first lines list the switches in effect, command line first.
 		Delivered: func(n []string) string { return "FX: switches fx.skip=" + strings.Join(n, ",") },
 		CharDelay: 30 * time.Millisecond,
+		// The BIOS GRUB disk (disk-bios-x86_64-grub.img): its menu and editor are on VGA
+		// only. In GRUB's editor the cursor starts on "setparams"; two lines down is the
+		// "linux" line, End goes to its end, Ctrl-x boots the edited entry.
+		ScreenMenu: "Press enter to boot the selected", ScreenOpened: "Minimum Emacs-like screen editing",
+		ScreenKeys: func(n []string) ([]string, error) {
+			if len(n) == 0 {
+				return []string{"ctrl-x"}, nil
+			}
+			typed, err := screen.TextToChords(" fx.skip=" + strings.Join(n, ","))
+			if err != nil {
+				return nil, err
+			}
+			return append(append([]string{"down", "down", "end"}, typed...), "ctrl-x"), nil
+		},
 	},
 	// Redox's bootloader (redox-os/bootloader at b74f53a). select_mode prints "Press e to
 	// edit boot environment" (src/main.rs:165) once per video output with modes
@@ -119,6 +142,16 @@ var Editors = map[string]*Editor{
 			return []string{"Skipping '" + n + " ", "init: skipping '" + n + " "}
 		},
 		CharDelay: 30 * time.Millisecond,
+		// On BIOS the same menu and editor are on VGA only and read the keyboard:
+		// redox-os/bootloader src/main.rs:165 "Press e to edit boot environment",
+		// src/editor.rs:5 "--- Redox Bootloader Environment Editor ---" (b74f53a0).
+		ScreenMenu: "Press e to edit boot environment", ScreenOpened: "Redox Bootloader Environment Editor",
+		ScreenKeys: func(n []string) ([]string, error) {
+			if len(n) == 0 {
+				return []string{"ret"}, nil
+			}
+			return screen.TextToChords("INIT_SKIP=" + strings.Join(n, ",") + "\r\r")
+		},
 	},
 }
 
@@ -135,8 +168,9 @@ func (e *Editor) Names(devices []string) []string {
 	return out
 }
 
-// Reachable says whether the loader's editor can be used over the serial line for an image
-// on a host, and why not.
+// Reachable says whether the loader's editor can be used for an image on a host (over the
+// serial line, or on the screen and keyboard where the editor has a screen path and the VM
+// a display), and why not.
 func (e *Editor) Reachable(h matrix.Host, img matrix.Image) (bool, string) {
 	if e.ImageMenu != nil {
 		if ok, why := e.ImageMenu(img); !ok {
@@ -147,15 +181,25 @@ func (e *Editor) Reachable(h matrix.Host, img matrix.Image) (bool, string) {
 		return true, ""
 	}
 	fw := h.Firmware
+	if fw == "bios" && e.onScreen(h) {
+		return true, ""
+	}
 	if fw == "bios" {
 		// bootloader src/os/bios/macros.rs prints to VGA (COM1 only with the
 		// serial_debug feature, off in the recipe) and reads keys by INT 16h.
-		return false, "the BIOS bootloader draws its menu on VGA and reads the keyboard only, not the serial line"
+		return false, "the BIOS bootloader draws its menu on VGA and reads the keyboard only, not the serial line, and this host has no screen the harness can read (a VM with device vga)"
 	}
 	if isVM(h) && !h.HasDevice("vga") && !h.HasDevice("ramfb") {
 		return false, "the VM has no display (devices vga or ramfb), so the bootloader shows no menu and no editor"
 	}
 	return true, ""
+}
+
+// onScreen: the editor is reached on the screen and keyboard (a BIOS loader that draws on
+// VGA and reads INT 16h) — the editor has a screen path and the host is a VM whose display
+// the harness reads (QMP screendump and send-key on a vga device).
+func (e *Editor) onScreen(h matrix.Host) bool {
+	return e.ScreenMenu != "" && e.ScreenKeys != nil && h.Kind == "qemu" && h.Firmware == "bios" && h.HasDevice("vga")
 }
 
 // Confirmed splits names into those whose skip the boot log confirms and those it does not.
@@ -224,6 +268,96 @@ func (e *Editor) Type(ctx context.Context, con *console.Console, names []string,
 		return fmt.Errorf("the boot editor did not show %q after typing it: %w", e.Typed(names), err)
 	}
 	return e.send(ctx, con, last)
+}
+
+// TypeKeys is Type on the screen and keyboard: it waits for ScreenMenu on the screen,
+// presses Open once (the loader may load the kernel before its editor opens, and a key
+// pressed again would be typed into the editor), waits for ScreenOpened, presses the
+// ScreenKeys but the last, checks Typed on the screen when there is one, and presses the
+// last key.
+func (e *Editor) TypeKeys(ctx context.Context, con *console.Console, scr *screen.Recorder, names []string, scale float64) error {
+	if e.ScreenMenu == "" || e.ScreenKeys == nil {
+		return fmt.Errorf("the %s boot editor has no screen path", e.Profile)
+	}
+	if scale <= 0 {
+		scale = 1
+	}
+	sc := func(d time.Duration) time.Duration { return time.Duration(float64(d) * scale) }
+	waitFor := func(phrase string, within time.Duration) error {
+		wctx, cancel := context.WithTimeout(ctx, within)
+		defer cancel()
+		for {
+			seen, err := scr.LookFor(wctx, [][]profile.ScreenMarker{{{Text: phrase}}})
+			if err == nil && seen[0] {
+				return nil
+			}
+			select {
+			case <-wctx.Done():
+				if err != nil {
+					return fmt.Errorf("%q not seen on the screen: %w (last error: %v)", phrase, wctx.Err(), err)
+				}
+				return fmt.Errorf("%q not seen on the screen: %w", phrase, wctx.Err())
+			case <-time.After(time.Second):
+			}
+		}
+	}
+	press := func(chords []string) error {
+		con.Note(fmt.Sprintf("bisect: pressing %v", chords))
+		for _, c := range chords {
+			if err := scr.Press(ctx, []string{c}); err != nil {
+				return err
+			}
+			if e.CharDelay > 0 {
+				select {
+				case <-time.After(e.CharDelay):
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		return nil
+	}
+	if err := waitFor(e.ScreenMenu, sc(30*time.Second)); err != nil {
+		return fmt.Errorf("boot menu: %w", err)
+	}
+	open, err := screen.TextToChords(e.Open)
+	if err != nil {
+		return err
+	}
+	if err := press(open); err != nil {
+		return err
+	}
+	if err := waitFor(e.ScreenOpened, sc(30*time.Second)); err != nil {
+		return fmt.Errorf("the boot editor did not open: %w", err)
+	}
+	keys, err := e.ScreenKeys(names)
+	if err != nil {
+		return err
+	}
+	if err := press(keys[:len(keys)-1]); err != nil {
+		return err
+	}
+	if typed := ""; e.Typed != nil {
+		if typed = e.Typed(names); typed != "" {
+			// Typed text is checked allowing a misread character in six: OCR reads a
+			// phrase of words well, a string such as "fx.skip=nvme,e1000" less so.
+			tctx, cancel := context.WithTimeout(ctx, sc(5*time.Second))
+			var text string
+			for !screen.HasPhraseNear(text, typed, len(typed)/6) {
+				if tctx.Err() != nil {
+					cancel()
+					return fmt.Errorf("the boot editor did not show %q on the screen (read: %q)", typed, text)
+				}
+				text, _ = scr.ReadText(tctx)
+				select {
+				case <-tctx.Done():
+				case <-time.After(500 * time.Millisecond):
+				}
+			}
+			cancel()
+		}
+	}
+	return press(keys[len(keys)-1:])
 }
 
 func (e *Editor) send(ctx context.Context, con *console.Console, s string) error {

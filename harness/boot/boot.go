@@ -86,6 +86,24 @@ type Config struct {
 	// while nobody was listening. A gap before the last stage seen hid nothing that
 	// matters, so a later silence is still a HANG.
 	Gaps func() []hosts.Gap
+	// Screen, when set, is the machine's display (harness/screen.Recorder): a capture when
+	// a stage is reached and at a HANG, CRASH or INFRA verdict; the profile's screen
+	// markers looked for while their stage is awaited; screen responses answered with keys.
+	Screen Screen
+	// ScreenEvery is how often the screen is looked at while something on it is awaited
+	// (default 1s; not time-scaled: a menu waiting for a key should be answered soon).
+	ScreenEvery time.Duration
+}
+
+// Screen is the stage machine's view of a display.
+type Screen interface {
+	// Look returns which of the given stages and responses (indexes into the profile's
+	// Stages and Responses) show their screen markers now.
+	Look(ctx context.Context, p *profile.Profile, stages, responses []int) (seenStages, seenResponses []int, err error)
+	// Press types key chords on the machine's keyboard.
+	Press(ctx context.Context, chords []string) error
+	// Capture stores the screen as evidence; it never fails the boot.
+	Capture(ctx context.Context, why string)
 }
 
 // Outcome is how a boot ended.
@@ -111,7 +129,8 @@ type lineMsg struct {
 
 // Run follows the boot on con. m may be nil (offline consoles); ctx cancels everything.
 // The boot is a state machine (follower): each event (a line, the grace period's end, the
-// machine's exit, the silence watchdog, the deadline, the stage clock, cancellation) has one
+// machine's exit, the silence watchdog, the deadline, the stage clock, a look at the screen,
+// cancellation) has one
 // method, which either decides the boot (a non-nil Outcome) or updates the state.
 func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) Outcome {
 	ctx, cancel := context.WithCancel(ctx)
@@ -133,6 +152,8 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 			o = f.onDeadline()
 		case <-f.stageTicker.C:
 			o = f.onStageTick()
+		case <-f.screenTick:
+			o = f.onScreenTick()
 		case <-ctx.Done():
 			o = f.finish(record.Infra, "cancelled: "+ctx.Err().Error())
 		}
@@ -145,6 +166,9 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 // withDefaults fills the zero fields of cfg.
 func withDefaults(cfg Config) Config {
 	p := cfg.Profile
+	if cfg.Until == "" {
+		cfg.Until = p.Until
+	}
 	if cfg.Until == "" {
 		cfg.Until = p.Login.Stage
 		if p.Login.User == "" && p.Login.Shell != "" {
@@ -187,6 +211,12 @@ type follower struct {
 	graceWhy   string    // what started the grace period
 	streamEnd  bool      // the console closed
 
+	// The screen: captures as stages are reached, looks while a screen marker is awaited.
+	screenTicker *time.Ticker // nil without a screen or screen markers
+	screenTick   <-chan time.Time
+	captured     int  // stages captured so far
+	screenFailed bool // a look failed (noted once)
+
 	// Pauses (seen on the stage ticker and whenever a timer fires): the time a pause lasts
 	// is added to the deadline and the stage clock, and a watchdog that fired during it is
 	// armed again from the resume.
@@ -207,13 +237,27 @@ func newFollower(ctx context.Context, con *console.Console, m hosts.Machine, cfg
 		f.exited = m.Exited()
 	}
 	go f.readLines()
-	go func() { f.silence <- con.WaitSilence(ctx, cfg.Silence) }()
+	// The window counts from now at the earliest: time the harness spent before following
+	// the boot (typing at a loader's menu that shows only on the screen) is not the
+	// guest's silence.
+	f.armSilence(time.Now())
+	if cfg.Screen != nil && cfg.Profile.HasScreen() {
+		every := cfg.ScreenEvery
+		if every <= 0 {
+			every = time.Second
+		}
+		f.screenTicker = time.NewTicker(every)
+		f.screenTick = f.screenTicker.C
+	}
 	return f
 }
 
 func (f *follower) stop() {
 	f.deadline.Stop()
 	f.stageTicker.Stop()
+	if f.screenTicker != nil {
+		f.screenTicker.Stop()
+	}
 }
 
 // readLines forwards the console's lines (and the error that ends them) to f.lines.
@@ -237,6 +281,11 @@ func (f *follower) finish(v record.Verdict, reason string) *Outcome {
 	out := f.out
 	out.Verdict, out.Reason = v, reason
 	out.Decided = time.Now()
+	if f.cfg.Screen != nil && v != record.Pass {
+		// The last screen of a hung or crashed machine is the first thing a developer
+		// wants to see.
+		capture(f.ctx, f.cfg.Screen, string(v))
+	}
 	out.LastOutput = f.con.LastOutput()
 	out.Analysis = f.an.Snapshot()
 	for _, s := range out.Analysis.Stages {
@@ -295,6 +344,24 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 			return f.finish(record.Infra, "console send: "+err.Error())
 		}
 	}
+	done := f.an.ReachedOrPassed(f.cfg.Until)
+	if done {
+		f.out.Reached = time.Now() // before the stage's capture
+	}
+	f.progressed()
+	if done {
+		lingerOn(f.ctx, f.con, f.an, f.lines, f.cfg.Linger)
+		return f.finish(record.Pass, "reached "+f.cfg.Until)
+	}
+	if f.grace == nil && f.an.FatalEvent() != nil {
+		f.graceWhy = "fatal signature"
+		f.grace = time.After(f.cfg.Grace)
+	}
+	return nil
+}
+
+// progressed reports a new stage or component and captures the screen at each stage reached.
+func (f *follower) progressed() {
 	if st, c := f.an.LastStage(), f.an.LastComponent(); st != f.lastStage || c != f.lastComp {
 		if st != f.lastStage {
 			f.stageSince = time.Now()
@@ -304,16 +371,85 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 			f.cfg.OnProgress(f.lastStage, f.lastComp)
 		}
 	}
+	if f.cfg.Screen != nil && f.an.StagesReached() > f.captured {
+		hits := f.an.Snapshot().Stages
+		for _, h := range hits[f.captured:] {
+			capture(f.ctx, f.cfg.Screen, "stage "+h.Name)
+		}
+		f.captured = len(hits)
+	}
+}
+
+// onScreenTick looks at the screen while a screen marker or a screen response is awaited:
+// answers a menu with keys, marks stages seen on the screen, and ends the boot at the
+// target stage.
+func (f *follower) onScreenTick() *Outcome {
+	p := f.cfg.Profile
+	stages, resps := screenAwaited(p, f.an)
+	if len(stages) == 0 && len(resps) == 0 {
+		return nil
+	}
+	lctx, lcancel := context.WithTimeout(f.ctx, 30*time.Second)
+	seenSt, seenResp, err := f.cfg.Screen.Look(lctx, p, stages, resps)
+	lcancel()
+	if err != nil {
+		if !f.screenFailed {
+			f.screenFailed = true
+			f.con.Note("screen: " + err.Error())
+		}
+		return nil
+	}
+	for _, i := range seenResp {
+		r := p.Responses[i]
+		if !f.an.Respond(i) || len(r.Keys) == 0 {
+			continue
+		}
+		f.con.Note(fmt.Sprintf("screen: %s seen, pressing %v", r.Screen, r.Keys))
+		if err := f.cfg.Screen.Press(f.ctx, r.Keys); err != nil {
+			return f.finish(record.Infra, "keyboard: "+err.Error())
+		}
+	}
+	for _, i := range seenSt {
+		if f.an.ReachOnScreen(p.Stages[i].Name, time.Now()) {
+			f.con.Note("screen: stage " + p.Stages[i].Name + " seen on the screen")
+		}
+	}
 	if f.an.ReachedOrPassed(f.cfg.Until) {
 		f.out.Reached = time.Now()
-		lingerOn(f.ctx, f.con, f.an, f.lines, f.cfg.Linger)
-		return f.finish(record.Pass, "reached "+f.cfg.Until)
+		f.progressed()
+		return f.finish(record.Pass, "reached "+f.cfg.Until+" (on the screen)")
 	}
-	if f.grace == nil && f.an.FatalEvent() != nil {
-		f.graceWhy = "fatal signature"
-		f.grace = time.After(f.cfg.Grace)
-	}
+	f.progressed()
 	return nil
+}
+
+// screenAwaited is what to look for on the screen now: the stages ScreenAwaited names, and
+// the screen responses not yet answered while no non-optional stage has been reached (boot
+// menus come before the kernel).
+func screenAwaited(p *profile.Profile, an *classify.Analyzer) (stages, resps []int) {
+	stages = p.ScreenAwaited(an.Reached)
+	early := true
+	for _, s := range p.Stages {
+		if !s.Optional && an.Reached(s.Name) {
+			early = false
+			break
+		}
+	}
+	if early {
+		for i, r := range p.Responses {
+			if r.Screen != nil && !an.Responded(i) {
+				resps = append(resps, i)
+			}
+		}
+	}
+	return stages, resps
+}
+
+// capture stores the screen with a bound on the time it may take.
+func capture(ctx context.Context, s Screen, why string) {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	s.Capture(cctx, why)
 }
 
 // onConsoleEnd decides the boot when the line reader stops with err.

@@ -501,6 +501,33 @@ func (an *Analyzer) hasFatal() bool {
 // Reached reports whether a stage has been seen.
 func (an *Analyzer) Reached(stage string) bool { return an.reached[stage] }
 
+// ReachOnScreen marks a stage as reached by what the screen showed (profile.ScreenMarker),
+// at time t, after the last line fed; false when it was already reached or is unknown.
+func (an *Analyzer) ReachOnScreen(stage string, t time.Time) bool {
+	i := an.p.StageIndex(stage)
+	if i < 0 || an.reached[stage] {
+		return false
+	}
+	an.reach(i, Line{N: an.lastSeen, Time: t})
+	return true
+}
+
+// Respond marks response row i as answered (on the screen: its keys are pressed by the
+// caller); false when the row was already answered, on either side.
+func (an *Analyzer) Respond(i int) bool {
+	if an.sentResp[i] {
+		return false
+	}
+	an.sentResp[i] = true
+	return true
+}
+
+// Responded reports whether response row i was answered.
+func (an *Analyzer) Responded(i int) bool { return an.sentResp[i] }
+
+// StagesReached counts the stages reached so far.
+func (an *Analyzer) StagesReached() int { return len(an.a.Stages) }
+
 // ReachedOrPassed reports whether a stage, or a stage after it, has been seen: a boot
 // that logs in by itself shows its shell without ever printing the login prompt.
 func (an *Analyzer) ReachedOrPassed(stage string) bool {

@@ -9,11 +9,6 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-// crashKinds are the event kinds that make a driver's check CRASH.
-var crashKinds = map[string]bool{
-	profile.KindKernelPanic: true, profile.KindException: true, profile.KindPanic: true, profile.KindExit: true,
-}
-
 // Input is what the verdicts are computed from: a pure function of it, so every rule is
 // unit-tested without a machine.
 type Input struct {
@@ -101,7 +96,7 @@ func (in Input) Judge(d string) record.Check {
 	ev := in.Evidence[d]
 	// A crash of this driver anywhere in the log decides, whatever came after.
 	for _, e := range o.Analysis.Events {
-		if crashKinds[e.Kind] && spec.is(in.Profile, e.Component) {
+		if profile.IsCrash(e.Kind) && spec.is(in.Profile, e.Component) {
 			c.Verdict, c.Title, c.Component = record.Crash, e.Title, baseComponent(e.Component)
 			c.Message = fmt.Sprintf("%s: %s (boot log line %d); %s", e.Kind, e.Title, e.Line, ev)
 			return c
@@ -138,7 +133,7 @@ func (in Input) Judge(d string) record.Check {
 	case record.Crash:
 		c.Verdict, c.Component = record.Crash, o.Analysis.LastComponent
 		for _, e := range o.Analysis.Events {
-			if e.Kind == profile.KindKernelPanic || crashKinds[e.Kind] {
+			if profile.IsCrash(e.Kind) {
 				c.Title, c.Component = e.Title, e.Component
 				break
 			}

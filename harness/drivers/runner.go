@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	job.RegisterSuite("drivers", RunJob)
+	job.RegisterSuite("drivers", job.SuiteDef{Run: RunJob, Checks: CheckNames})
 	job.RegisterShared("drivers", job.SharedSuite{Order: 10, Judge: judge})
 }
 
@@ -24,6 +24,16 @@ func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o
 		fmt.Fprintf(o.Log, "driver logs: %v\n", err)
 	}
 	return job.Judged{Checks: rep.Checks, Artifacts: arts}, nil
+}
+
+// CheckNames are the checks RunJob writes: drivers/<device> for every device the matrix
+// lists (SKIP on a host without it).
+func CheckNames(m *matrix.Matrix, _ matrix.Job) []string {
+	var names []string
+	for _, d := range Devices(m) {
+		names = append(names, CheckName(d))
+	}
+	return names
 }
 
 // RunJob is the drivers suite's job, shared by suites/drivers and `redox-hwtest run`: boot,

@@ -10,7 +10,7 @@ import (
 )
 
 func init() {
-	job.RegisterSuite("guest", RunJob)
+	job.RegisterSuite("guest", job.SuiteDef{Run: RunJob, Checks: CheckNames})
 	// Last among the suites sharing a boot: a self-testing image may end the VM
 	// (isa-debug-exit).
 	job.RegisterShared("guest", job.SharedSuite{Order: 30, Judge: judge})
@@ -24,6 +24,21 @@ func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o
 		opts.ExitCode = ec.ExitCode
 	}
 	return job.Judged{Checks: Run(ctx, b, opts).Checks}, nil
+}
+
+// CheckNames are the checks RunJob writes: one per command of the suite, guest/func (the
+// FUNC_TEST protocol; each test a sub-check), and guest/exit-status on a host with the
+// redoxer exit device.
+func CheckNames(_ *matrix.Matrix, j matrix.Job) []string {
+	var names []string
+	for _, c := range j.Suite.Commands {
+		names = append(names, CommandCheck(c.Name))
+	}
+	names = append(names, CheckFunc)
+	if HasExitDevice(j.Host) {
+		names = append(names, CheckExitStatus)
+	}
+	return names
 }
 
 // exitCoder is a machine that reports the guest's exit status (QEMU's isa-debug-exit).

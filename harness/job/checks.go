@@ -13,12 +13,6 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
-// crashKinds are the event kinds the boot's "no crash" check fails on; driver errors are
-// judged by the drivers suite, hangs by the stage checks.
-var crashKinds = map[string]bool{
-	profile.KindKernelPanic: true, profile.KindException: true, profile.KindPanic: true, profile.KindExit: true,
-}
-
 // BootChecks turns the outcome into the boot suite's checks: one per profile stage, login,
 // and "no crash signature in the whole log" (a microkernel boot can reach login with a
 // crashed daemon on the way, so the whole log is scanned, not only its end).
@@ -72,7 +66,7 @@ func (b *Booted) BootChecks() []record.Check {
 	nc := record.Check{Name: "boot/no-crash", Verdict: record.Pass, Message: "no crash signature in the log"}
 	var crashes []string
 	for _, e := range o.Analysis.Events {
-		if crashKinds[e.Kind] {
+		if profile.IsCrash(e.Kind) {
 			if len(crashes) == 0 {
 				nc = record.Check{Name: "boot/no-crash", Verdict: record.Crash, Title: e.Title,
 					Component: e.Component, Excerpt: b.Excerpt(2048)}
@@ -92,6 +86,10 @@ func (b *Booted) BootChecks() []record.Check {
 		nc = record.Check{Name: "boot/no-crash", Verdict: record.Infra, Message: why + o.Reason}
 	}
 	checks = append(checks, nc)
+	for _, st := range b.screenSkipped {
+		checks = append(checks, record.Check{Name: "boot/" + st, Verdict: record.Skip, Stage: st,
+			Message: "shows only on the screen: " + b.ScreenNote})
+	}
 	return b.applyXFail(checks)
 }
 
@@ -139,6 +137,17 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 	}
 	for _, e := range b.Outcome.Analysis.Events {
 		r.Events = append(r.Events, record.Event{Kind: e.Kind, Component: e.Component, Title: e.Title, Line: e.Line, Count: e.Count})
+	}
+	if b.Screen != nil {
+		for _, c := range b.Screen.Captures() {
+			r.Screens = append(r.Screens, record.ScreenCapture{File: c.File, Why: c.Why, At: c.At, Same: c.Same})
+			if !c.Same {
+				r.Artifacts["screen:"+strings.TrimSuffix(filepath.Base(c.File), ".png")] = c.File
+			}
+		}
+		r.ScreenNote = b.Screen.Problem()
+	} else {
+		r.ScreenNote = b.ScreenNote
 	}
 	for name, file := range map[string]string{"transcript": Transcript, "transcript-times": transcript.TimesPath(Transcript), "host-log": "host.log"} {
 		if _, err := os.Stat(filepath.Join(b.Dir, file)); err == nil && b.Dir != "" {

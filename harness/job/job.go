@@ -19,6 +19,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/screen"
 	"github.com/redox-hwtest/redox-hwtest/harness/sockdir"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
@@ -54,6 +55,13 @@ type Options struct {
 	// scale: the scheduler sets it when more VMs run than the controller has cores, so a
 	// guest slowed by its neighbours is not called hung.
 	Contention float64
+	// BeforeBootScreen is BeforeBoot for a loader that may have to be reached on the
+	// screen and keyboard (a BIOS loader that reads only the keyboard): it also gets the
+	// machine's screen, nil when it has none. Used instead of BeforeBoot when set.
+	BeforeBootScreen func(ctx context.Context, con *console.Console, scr *screen.Recorder) error
+	// NoScreen turns the screen work off (no captures, no screen markers, no keys): the
+	// baseline of the screen benchmark. Screen-only stages are then not checked.
+	NoScreen bool
 }
 
 // DefaultLockWait bounds the wait for a busy real host.
@@ -75,10 +83,15 @@ type Booted struct {
 	LoggedIn bool
 	// contention multiplies the machine's time scale (Options.Contention).
 	contention float64
-	hostLog    *os.File
-	logw       *secrets.Writer
-	userLogw   *secrets.Writer
-	lock       *lock.Set
+	// Screen is the machine's display when it has one (captures, screen markers, keys);
+	// ScreenNote says why there is none, once, for the record.
+	Screen        *screen.Recorder
+	ScreenNote    string
+	screenSkipped []string
+	hostLog       *os.File
+	logw          *secrets.Writer
+	userLogw      *secrets.Writer
+	lock          *lock.Set
 	// Teardown lists what failed on the way out (power-off, the transcript's last writes,
 	// the lock release): kept in the host log and, as the INFRA check job/teardown, in
 	// the record. Never dropped: a machine left on or a lock that did not hold makes the
@@ -103,6 +116,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err != nil {
 		return b.infra(err)
 	}
+	prof = prof.ForVariant(j.Image.Variant)
 	b.Profile = prof
 	if err := os.MkdirAll(b.Dir, 0o755); err != nil {
 		return b.infra(err)
@@ -181,10 +195,30 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if noter != nil {
 		noter.SetNote(func(s string) { con.Note(secrets.Redact(s)) })
 	}
+	var scr boot.Screen
+	switch s := hosts.ScreenOf(mach); {
+	case o.NoScreen:
+		b.ScreenNote = "screen work turned off for this run"
+	case s == nil:
+		b.ScreenNote = fmt.Sprintf("host kind %s has no screen: nothing captured", j.Host.Kind)
+	case !s.HasDisplay():
+		b.ScreenNote = fmt.Sprintf("host %s has no display device (add vga or ramfb to its devices): nothing captured", j.Host.Name)
+	default:
+		b.Screen = screen.NewRecorder(b.Dir, s, nil, con.Opened())
+		scr = b.Screen
+	}
+	if b.Screen == nil {
+		b.Profile, b.screenSkipped = prof.WithoutScreen()
+		prof = b.Profile
+	}
 	if o.OnPowerOn != nil {
 		o.OnPowerOn(mach)
 	}
-	if o.BeforeBoot != nil {
+	if o.BeforeBootScreen != nil {
+		if err := o.BeforeBootScreen(ctx, con, b.Screen); err != nil {
+			return b.infra(fmt.Errorf("before boot: %w", err))
+		}
+	} else if o.BeforeBoot != nil {
 		if err := o.BeforeBoot(ctx, con); err != nil {
 			return b.infra(fmt.Errorf("before boot: %w", err))
 		}
@@ -197,6 +231,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Linger:     time.Duration(float64(lingerTime) * scale),
 		OnProgress: o.OnProgress,
 		Gaps:       gapsOf(gaps),
+		Screen:     scr,
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	return b
@@ -283,6 +318,11 @@ func (b *Booted) Close() error {
 		return b.teardownErr()
 	}
 	b.closed = true
+	if b.Screen != nil && b.Machine != nil && b.Err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		b.Screen.Capture(ctx, "end")
+		cancel()
+	}
 	if b.Machine != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		b.keep("power off", b.Machine.PowerOff(ctx))

@@ -10,7 +10,8 @@ import (
 )
 
 func init() {
-	job.RegisterSuite("network", RunJob)
+	job.RegisterSuite("network", job.SuiteDef{Run: RunJob,
+		Checks: func(*matrix.Matrix, matrix.Job) []string { return Checks }})
 	job.RegisterShared("network", job.SharedSuite{Order: 20,
 		BootArgs: func(j matrix.Job) string { return BootArgs(j.Image.Profile) },
 		Judge:    judge})

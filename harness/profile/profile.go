@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -75,6 +76,43 @@ type Stage struct {
 	// Timeout bounds the time from the previous stage to this one (before time scaling);
 	// 0 means only the whole-boot deadline and the silence watchdog apply.
 	Timeout time.Duration
+	// Screen marks the stage by what the screen shows, as well as (or instead of) the
+	// serial console: on a host with a display the harness looks for these while the stage
+	// is awaited (see ScreenAwaited), and only then.
+	Screen []ScreenMarker
+	// Variants, when set, keeps the stage only for images of these variants (ForVariant);
+	// such a stage after the login stage is the boot's target for them (a desktop image
+	// has booted when its graphical login shows, not when the serial prompt does).
+	Variants []string
+}
+
+// ScreenMarker is what marks a stage (or calls for a response) on the screen: a phrase read
+// by OCR (Text: matched on the recognised text case-insensitively, every run of characters
+// other than letters and digits counting as one space), or a reference picture (Needle)
+// where text does not fit (a logo, a desktop).
+type ScreenMarker struct {
+	Text   string
+	Needle *Needle
+}
+
+// String names the marker in messages.
+func (m ScreenMarker) String() string {
+	if m.Needle != nil {
+		return "needle " + m.Needle.Name
+	}
+	return "text " + fmt.Sprintf("%q", m.Text)
+}
+
+// Needle is a reference picture region, openQA style: the PNG (a crop of a known-good
+// screen) is expected at (X, Y) of the screen, give or take Search pixels each way, and
+// matches when the mean difference per colour channel is at most Tolerance (0-255; 0 means
+// the default, 12: the same glyphs, with room for scaling and cursor blink).
+type Needle struct {
+	Name      string
+	PNG       []byte
+	X, Y      int
+	Search    int
+	Tolerance float64
 }
 
 // Response is input the harness types when a pattern appears (the Redox bootloader's menu
@@ -82,6 +120,13 @@ type Stage struct {
 type Response struct {
 	On   Pattern
 	Send string
+	// Screen, when set, is the same prompt as seen on the screen (a BIOS menu drawn only on
+	// VGA); Keys are then pressed on the machine's keyboard (QEMU qcode chords such as
+	// "ret", "shift-e"). A row answers once, on whichever side saw its prompt first.
+	// Screen responses are looked for until the first non-optional stage is reached: boot
+	// menus come before the kernel.
+	Screen *ScreenMarker
+	Keys   []string
 }
 
 // Event kinds, the stable vocabulary of `analyze --json` and the reports.
@@ -93,6 +138,21 @@ const (
 	KindDriverError = "driver-error"
 	KindHang        = "hang"
 )
+
+// IsCrash reports whether an event of this kind is a crash: the one definition that
+// `analyze`'s exit status and verdict, the boot suite's boot/no-crash check and the
+// drivers suite's judge all use, so a replayed boot and `analyze` on the same log agree.
+// A kernel panic, a process the kernel killed, a Rust panic and a process that died or
+// never became ready (a microkernel boot can reach login with a daemon dead on the way)
+// are crashes; a driver error is a finding for that driver's check, a hang is judged by
+// the stage checks.
+func IsCrash(kind string) bool {
+	switch kind {
+	case KindKernelPanic, KindException, KindPanic, KindExit:
+		return true
+	}
+	return false
+}
 
 // Signature is one failure string.
 type Signature struct {
@@ -217,6 +277,9 @@ type Profile struct {
 	Components []ComponentRule
 	Normalize  []Rewrite
 	Login      Login
+	// Until is the stage that ends a boot (empty: login, or shell for a profile without
+	// login); ForVariant sets it for a variant whose last stage is on the screen.
+	Until string
 	// DriverComponents maps matrix device names to the component names a profile uses for
 	// their drivers (Redox: nvme -> nvmed), so a hang or crash can be blamed on a device.
 	DriverComponents map[string][]string
@@ -230,6 +293,130 @@ func (p *Profile) StageIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// ForVariant is the profile as it applies to images of a variant: stages kept for other
+// variants only are left out, and a variant's own stage after the login stage becomes the
+// boot's target. A profile without variant stages is returned as is.
+func (p *Profile) ForVariant(variant string) *Profile {
+	return derive(p, "variant:"+variant, func() *Profile { return p.forVariant(variant) })
+}
+
+// derived caches profiles made from registered ones (ForVariant, WithoutScreen), so each
+// is built once: the line analyser compiles a profile once per pointer.
+var derived sync.Map // derivedKey -> *Profile
+
+type derivedKey struct {
+	p   *Profile
+	how string
+}
+
+func derive(p *Profile, how string, make func() *Profile) *Profile {
+	k := derivedKey{p, how}
+	if d, ok := derived.Load(k); ok {
+		return d.(*Profile)
+	}
+	d, _ := derived.LoadOrStore(k, make())
+	return d.(*Profile)
+}
+
+func (p *Profile) forVariant(variant string) *Profile {
+	has := false
+	for _, s := range p.Stages {
+		has = has || len(s.Variants) > 0
+	}
+	if !has {
+		return p
+	}
+	cp := *p
+	cp.Stages = nil
+	login := p.StageIndex(p.Login.Stage)
+	for i, s := range p.Stages {
+		if len(s.Variants) == 0 {
+			cp.Stages = append(cp.Stages, s)
+			continue
+		}
+		for _, v := range s.Variants {
+			if v == variant {
+				cp.Stages = append(cp.Stages, s)
+				if i > login {
+					cp.Until = s.Name
+				}
+				break
+			}
+		}
+	}
+	return &cp
+}
+
+// WithoutScreen is the profile for a host without a display: stages marked only on the
+// screen are left out (they cannot be seen, which says nothing about the image) and are
+// returned by name; the boot's target falls back to login when it was one of them.
+func (p *Profile) WithoutScreen() (*Profile, []string) {
+	var dropped []string
+	for _, s := range p.Stages {
+		if len(s.Markers) == 0 && len(s.Screen) > 0 {
+			dropped = append(dropped, s.Name)
+		}
+	}
+	if len(dropped) == 0 {
+		return p, nil
+	}
+	return derive(p, "without-screen", p.withoutScreen), dropped
+}
+
+func (p *Profile) withoutScreen() *Profile {
+	cp := *p
+	cp.Stages = nil
+	for _, s := range p.Stages {
+		if len(s.Markers) == 0 && len(s.Screen) > 0 {
+			if cp.Until == s.Name {
+				cp.Until = ""
+			}
+			continue
+		}
+		cp.Stages = append(cp.Stages, s)
+	}
+	return &cp
+}
+
+// HasScreen reports whether any stage or response of the profile looks at the screen.
+func (p *Profile) HasScreen() bool {
+	for _, s := range p.Stages {
+		if len(s.Screen) > 0 {
+			return true
+		}
+	}
+	for _, r := range p.Responses {
+		if r.Screen != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// ScreenAwaited lists the stages whose screen markers are worth looking for when the stages
+// in reached have been seen: those not reached yet, up to and including the next
+// non-optional stage after the furthest one reached (an optional stage before it may still
+// show; one behind the boot's progress never will). Nothing else costs OCR time.
+func (p *Profile) ScreenAwaited(reached func(name string) bool) []int {
+	furthest := -1
+	for i, s := range p.Stages {
+		if reached(s.Name) {
+			furthest = i
+		}
+	}
+	var out []int
+	for i := furthest + 1; i < len(p.Stages); i++ {
+		s := p.Stages[i]
+		if len(s.Screen) > 0 {
+			out = append(out, i)
+		}
+		if !s.Optional {
+			break
+		}
+	}
+	return out
 }
 
 // NormalizeTitle strips what differs between two occurrences of the same bug (addresses,

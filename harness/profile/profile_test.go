@@ -81,3 +81,89 @@ func TestNormalizeTitle(t *testing.T) {
 		}
 	}
 }
+
+func stageNames(p *Profile) []string {
+	var n []string
+	for _, s := range p.Stages {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// The desktop variant's last stage is on the screen (Orbital's login for Redox, the
+// stand-in's FX DESKTOP READY); other variants never see it.
+func TestForVariant(t *testing.T) {
+	for _, p := range []*Profile{Redox, Standin} {
+		d := p.ForVariant("desktop")
+		if d.Until != "desktop" || d.Stages[len(d.Stages)-1].Name != "desktop" {
+			t.Errorf("%s desktop: until %q, stages %v", p.Name, d.Until, stageNames(d))
+		}
+		if d != p.ForVariant("desktop") {
+			t.Errorf("%s: the derived profile should be built once", p.Name)
+		}
+		for _, v := range []string{"server", "minimal", ""} {
+			o := p.ForVariant(v)
+			if o.Until != "" || o.StageIndex("desktop") >= 0 {
+				t.Errorf("%s %q: until %q, stages %v", p.Name, v, o.Until, stageNames(o))
+			}
+		}
+		// Without a display the screen-only stage is left out and the target falls back.
+		ns, dropped := d.WithoutScreen()
+		if ns.Until != "" || ns.StageIndex("desktop") >= 0 || len(dropped) != 1 || dropped[0] != "desktop" {
+			t.Errorf("%s without screen: until %q, stages %v, dropped %v", p.Name, ns.Until, stageNames(ns), dropped)
+		}
+		// The bootloader keeps its serial markers and its screen marker.
+		if ns.StageIndex("bootloader") < 0 {
+			t.Errorf("%s without screen lost the bootloader stage", p.Name)
+		}
+	}
+	if srv := Redox.ForVariant("server"); func() bool { p, d := srv.WithoutScreen(); return p != srv || d != nil }() {
+		t.Error("a profile without screen-only stages is returned as is")
+	}
+}
+
+func TestScreenAwaited(t *testing.T) {
+	p := Standin.ForVariant("desktop")
+	reached := map[string]bool{}
+	is := func(n string) bool { return reached[n] }
+	names := func(idx []int) []string {
+		var out []string
+		for _, i := range idx {
+			out = append(out, p.Stages[i].Name)
+		}
+		return out
+	}
+	// From power-on to the kernel: the optional bootloader (GRUB's menu) may show.
+	if got := names(p.ScreenAwaited(is)); len(got) != 1 || got[0] != "bootloader" {
+		t.Errorf("at power-on: %v", got)
+	}
+	reached["kernel"] = true
+	if got := p.ScreenAwaited(is); len(got) != 0 {
+		t.Errorf("after the kernel: %v (nothing on the screen is awaited until the shell)", names(got))
+	}
+	reached["init"], reached["drivers"], reached["shell"] = true, true, true
+	if got := names(p.ScreenAwaited(is)); len(got) != 1 || got[0] != "desktop" {
+		t.Errorf("after the shell: %v", got)
+	}
+}
+
+// The Redox screen rows are applied to the registered profile.
+func TestRedoxScreenRows(t *testing.T) {
+	p, err := Get("redox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := p.Stages[p.StageIndex("bootloader")]; len(b.Screen) != 1 || b.Screen[0].Text != "Arrow keys and enter select mode" {
+		t.Errorf("bootloader screen markers %+v", b.Screen)
+	}
+	if d := p.Stages[len(p.Stages)-1]; d.Name != "desktop" || len(d.Markers) != 0 || len(d.Screen) != 1 {
+		t.Errorf("last stage %+v", d)
+	}
+	keys := false
+	for _, r := range p.Responses {
+		keys = keys || (r.Screen != nil && len(r.Keys) == 1 && r.Keys[0] == "ret")
+	}
+	if !keys {
+		t.Error("the bootloader menu is not answered on the keyboard")
+	}
+}

@@ -1,6 +1,15 @@
 package profile
 
-import "regexp"
+import (
+	_ "embed"
+	"regexp"
+)
+
+// standinGrubTitle is "GNU GRUB" at the top of GRUB 2.06's menu (Debian grub-pc-bin) on
+// QEMU's VGA text screen (720x400), cut from a capture of fixtures' disk-bios-x86_64-grub.img.
+//
+//go:embed needles/standin-grub-title.png
+var standinGrubTitle []byte
 
 // Standin is the boot of the project's own stand-in image (Debian kernel + busybox
 // initramfs, fixtures/): the same shape as a Redox boot (firmware, loader, kernel, init,
@@ -9,15 +18,25 @@ var Standin = &Profile{
 	Name: "standin",
 	Stages: []Stage{
 		{Name: "firmware", Optional: true, Markers: []Pattern{Lit("BdsDxe: starting"), Lit("BdsDxe: loading"), Lit("SeaBIOS (version")}},
-		{Name: "bootloader", Optional: true, Markers: []Pattern{Lit("EFI stub: "), Lit("Booting `")}},
+		{Name: "bootloader", Optional: true, Markers: []Pattern{Lit("EFI stub: "), Lit("Booting `")},
+			// GRUB with the console terminal (the BIOS GRUB disk) draws its menu on VGA only.
+			Screen: []ScreenMarker{
+				{Needle: &Needle{Name: "standin-grub-title", PNG: standinGrubTitle, X: 200, Y: 12, Search: 8}},
+				{Text: "GNU GRUB"},
+			}},
 		{Name: "kernel", Markers: []Pattern{Lit("Linux version ")}},
 		{Name: "init", Markers: []Pattern{Lit("FX: init started")}},
 		{Name: "drivers", Markers: []Pattern{Lit("FX: stage modules")}},
 		{Name: "shell", Markers: []Pattern{Lit("FX: boot complete")}},
+		// fixtures/init writes "FX DESKTOP READY" to /dev/tty0 (the VGA console), never to
+		// the serial line, unless fx.nodesktop=1: the stand-in for Orbital's login screen.
+		{Name: "desktop", Variants: []string{"desktop"}, Screen: []ScreenMarker{{Text: "FX DESKTOP READY"}}},
 	},
 	Responses: []Response{
 		// The "-menu" disks' systemd-boot waits at its menu (timeout menu-force) for a key.
 		{On: Lit("fx stand-in"), Send: "\r"},
+		// The BIOS GRUB disk's menu is on the screen only and waits for a key (no timeout).
+		{Screen: &ScreenMarker{Text: "Press enter to boot the selected"}, Keys: []string{"ret"}},
 	},
 	Signatures: []Signature{
 		{Kind: KindKernelPanic, Fatal: true,

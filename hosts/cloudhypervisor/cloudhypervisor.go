@@ -67,7 +67,30 @@ const Kind = "cloud-hypervisor"
 // the tests' fake VMM needs no KVM).
 var kvmDevice = "/dev/kvm"
 
-func init() { hosts.Register(Kind, New) }
+func init() {
+	hosts.Register(Kind, New)
+	matrix.RegisterOptions(Kind, ValidateOptions)
+}
+
+// ValidateOptions is the cloud-hypervisor kind's options check when the matrix loads
+// (matrix.RegisterOptions): unknown keys, wrong types, a bad serial mode or api_timeout are
+// bad input at their file:line:col. What depends on the controller (the firmware file,
+// the CH_* environment) is checked when the machine is built.
+func ValidateOptions(h *matrix.Host) error {
+	var o Options
+	if err := h.DecodeOptions(&o); err != nil {
+		return err
+	}
+	switch o.Serial {
+	case "", SerialPTY, SerialSocket:
+	default:
+		return optErr(h, "options.serial", "serial in options of host %q must be %q or %q, got %q", h.Name, SerialPTY, SerialSocket, o.Serial)
+	}
+	if o.APITimeout.Duration < 0 {
+		return optErr(h, "options.api_timeout", "api_timeout in options of host %q must be positive, got %s", h.Name, o.APITimeout)
+	}
+	return nil
+}
 
 // Machine is one Cloud Hypervisor VM.
 type Machine struct {
@@ -93,7 +116,7 @@ type Machine struct {
 func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) {
 	var o Options
 	if err := h.DecodeOptions(&o); err != nil {
-		return nil, hosts.Infra(err)
+		return nil, err // a configuration error (bad input), as at load time
 	}
 	plan, err := BuildPlan(h, img, o, env.Dir, env.BootArgs, os.Getenv)
 	if err != nil {

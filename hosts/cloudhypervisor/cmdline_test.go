@@ -316,11 +316,19 @@ func TestPlanErrorsHavePositions(t *testing.T) {
 	if !errors.As(err, &me) || me.File != "hw.yaml" || me.Line != 9 || me.Col != 27 {
 		t.Fatalf("want hw.yaml:9:27 (the e1000), got %v", err)
 	}
-	// Through the registry, an unknown option is a file:line:col INFRA error.
-	h, img = loadHost(t, "  - name: ch\n    kind: cloud-hypervisor\n    arch: x86_64\n    options:\n      firmwre: /fw/CLOUDHV.fd\n")
+	// An unknown option is bad input when the matrix loads (the kind's registered
+	// validator), at its file:line:col; never an INFRA verdict at boot time.
+	src := "images:\n  - name: redox\n    arch: x86_64\n    path: redox.img\nhosts:\n  - name: ch\n    kind: cloud-hypervisor\n    arch: x86_64\n    options:\n      firmwre: /fw/CLOUDHV.fd\n"
+	_, err = matrix.LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte(src), t.TempDir())
+	if hosts.IsInfra(err) || !errors.As(err, &me) || me.Line != 10 || !strings.Contains(err.Error(), "firmwre") {
+		t.Fatalf("want a hw.yaml:10:... load error about firmwre, got %v", err)
+	}
+	// A host built in code (not loaded) gets the same check when its machine is built: a
+	// configuration error, not a lab failure.
+	h = matrix.Host{Name: "ch", Kind: Kind, Arch: "x86_64", Options: map[string]any{"firmwre": "/fw"}}
 	_, err = hosts.New(h, img, hosts.Env{Dir: t.TempDir()})
-	if !hosts.IsInfra(err) || !errors.As(err, &me) || me.Line != 10 || !strings.Contains(err.Error(), "firmwre") {
-		t.Fatalf("want an INFRA hw.yaml:10:... error about firmwre, got %v", err)
+	if err == nil || hosts.IsInfra(err) || !strings.Contains(err.Error(), "firmwre") {
+		t.Fatalf("want a configuration error about firmwre, got %v", err)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 
 func init() {
 	hosts.Register("ipmi", New)
+	matrix.RegisterOptions("ipmi", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
 	hosts.RegisterEndpoints("ipmi", Endpoints)
 }
 

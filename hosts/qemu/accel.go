@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -179,4 +180,21 @@ func runProbe(kernel string) (bool, string) {
 // decodeOptions reads the host's `options:` block strictly.
 func decodeOptions(h matrix.Host, o *Options) error {
 	return h.DecodeOptions(o)
+}
+
+// diskBuses are the buses BuildPlan can put the boot disk on.
+var diskBuses = []string{"nvme", "virtio", "ahci", "ide"}
+
+// ValidateOptions is the qemu kind's options check when the matrix loads
+// (matrix.RegisterOptions): unknown keys, wrong types and an unknown disk_bus are bad
+// input at their file:line:col.
+func ValidateOptions(h *matrix.Host) error {
+	var o Options
+	if err := decodeOptions(*h, &o); err != nil {
+		return err
+	}
+	if o.DiskBus != "" && !slices.Contains(diskBuses, o.DiskBus) {
+		return h.Errorf("options.disk_bus", "disk_bus in options of host %q must be one of %s, got %q", h.Name, strings.Join(diskBuses, ", "), o.DiskBus)
+	}
+	return nil
 }

@@ -17,7 +17,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
-func init() { hosts.Register("qemu", New) }
+func init() {
+	hosts.Register("qemu", New)
+	matrix.RegisterOptions("qemu", ValidateOptions)
+}
 
 // Machine is one QEMU VM.
 type Machine struct {

@@ -31,11 +31,15 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
-func init() { hosts.Register("replay", New) }
+func init() {
+	hosts.Register("replay", New)
+	matrix.RegisterOptions("replay", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
+}
 
 // Machine plays one transcript.
 type Machine struct {
@@ -95,7 +99,8 @@ func Open(path string, opts Options) (*Machine, error) {
 	if opts.Speed <= 0 {
 		return nil, fmt.Errorf("replay: speed must be > 0")
 	}
-	raw, err := os.ReadFile(path)
+	// Only a regular file of bounded size: the replay holds the transcript in memory.
+	raw, err := inputfile.ReadFile(path, inputfile.TranscriptLimit, "a replayed transcript")
 	if err != nil {
 		return nil, hosts.Infra(fmt.Errorf("replay transcript: %w", err))
 	}

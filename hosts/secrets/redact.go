@@ -2,8 +2,13 @@ package secrets
 
 import (
 	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"html"
+	"html/template"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -32,19 +37,20 @@ func New(secrets ...string) *Redactor {
 	return r
 }
 
-// Add registers another secret.
+// Add registers another secret, with every encoding the harness applies to text it writes
+// (Go %q quoting, JSON, XML and HTML escapes), so a password quoted in an error message or
+// escaped in a report is still found.
 func (r *Redactor) Add(secret string) {
 	if secret == "" {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for _, s := range r.secrets {
-		if string(s) == secret {
-			return
+	for _, v := range Encodings(secret) {
+		if !slices.ContainsFunc(r.secrets, func(s []byte) bool { return string(s) == v }) {
+			r.secrets = append(r.secrets, []byte(v))
 		}
 	}
-	r.secrets = append(r.secrets, []byte(secret))
 	slices.SortStableFunc(r.secrets, func(a, b []byte) int { return len(b) - len(a) })
 	for _, m := range maskFallbacks {
 		clean := true
@@ -121,31 +127,155 @@ func (r *Redactor) process(dst, buf []byte, final bool) (out, held []byte) {
 	return append(dst, buf[pos:]...), nil
 }
 
+// Encodings is a secret as it appears after each encoding the harness applies to text:
+// itself, Go's %q and %+q quoting (without the quotes), a JSON string (with and without
+// HTML escaping), XML character data and HTML (html/template and html.EscapeString).
+func Encodings(secret string) []string {
+	out := []string{secret}
+	add := func(v string) {
+		if v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	add(strings.Trim(strconv.Quote(secret), `"`))
+	add(strings.Trim(strconv.QuoteToASCII(secret), `"`))
+	for _, escHTML := range []bool{true, false} {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(escHTML)
+		if enc.Encode(secret) == nil {
+			add(strings.Trim(strings.TrimSpace(b.String()), `"`))
+		}
+	}
+	var x bytes.Buffer
+	if xml.EscapeText(&x, []byte(secret)) == nil {
+		add(x.String())
+	}
+	add(template.HTMLEscapeString(secret))
+	add(html.EscapeString(secret))
+	return out
+}
+
+// maxIgnored bounds the bytes of ignorable sequences inside one occurrence of a secret
+// (so a held-back tail stays small), maxSeq one escape sequence.
+const (
+	maxIgnored = 256
+	maxSeq     = 64
+)
+
+// ignorable is the length of what the console's normaliser removes at buf[i] (an ANSI
+// escape sequence, a CR, a NUL): 0 when buf[i] is text, -1 when buf ends inside what may
+// be one (more input decides). A secret printed with a colour change in the middle
+// ("hunter2-\x1b[1mS3cr3t") is one secret to the reader of the normalised text, so it is
+// one to the redactor too.
+func ignorable(buf []byte, i int) int {
+	switch buf[i] {
+	case '\r', 0:
+		return 1
+	case 0x1b:
+	default:
+		return 0
+	}
+	if i+1 >= len(buf) {
+		return -1
+	}
+	switch buf[i+1] {
+	case '[': // CSI: parameters and intermediates 0x20-0x3f, a final byte 0x40-0x7e
+		for j := i + 2; j < len(buf) && j-i <= maxSeq; j++ {
+			switch c := buf[j]; {
+			case c >= 0x40 && c <= 0x7e:
+				return j - i + 1
+			case c < 0x20 || c > 0x7e:
+				return j - i // a broken sequence ends before the byte that broke it
+			}
+		}
+	case ']': // OSC: up to BEL or ESC \
+		for j := i + 2; j < len(buf) && j-i <= maxSeq; j++ {
+			switch buf[j] {
+			case 0x07:
+				return j - i + 1
+			case '\n':
+				return j - i
+			case 0x1b:
+				if j+1 < len(buf) {
+					return j - i + 2
+				}
+				return -1
+			}
+		}
+	default:
+		return 2
+	}
+	if len(buf)-i <= maxSeq {
+		return -1
+	}
+	return 0
+}
+
+// matchAt matches secret s at buf[i:], passing over ignorable sequences between its bytes.
+// It returns the end of the occurrence, or -1; partial reports that buf ended while the
+// match was still possible.
+func matchAt(buf []byte, i int, s []byte) (end int, partial bool) {
+	j, ignored := i, 0
+	for k := 0; k < len(s); {
+		if j == len(buf) {
+			return -1, true
+		}
+		if buf[j] == s[k] {
+			j, k = j+1, k+1
+			continue
+		}
+		if k == 0 {
+			return -1, false
+		}
+		n := ignorable(buf, j)
+		if n < 0 {
+			return -1, true
+		}
+		if n == 0 || ignored+n > maxIgnored {
+			return -1, false
+		}
+		j, ignored = j+n, ignored+n
+	}
+	return j, false
+}
+
 // nextMatch finds the leftmost occurrence of any secret at or after from; on a tie the
-// longest secret wins. It returns -1 when there is none.
+// longest secret wins. It returns -1 when there is none; n is the occurrence's length in
+// buf (escape sequences inside it included).
 func (r *Redactor) nextMatch(buf []byte, from int) (at, n int) {
 	at = -1
 	for _, s := range r.secrets {
-		i := bytes.Index(buf[from:], s)
-		if i < 0 {
-			continue
-		}
-		i += from
-		if at < 0 || i < at || (i == at && len(s) > n) {
-			at, n = i, len(s)
+		for i := from; i < len(buf) && (at < 0 || i <= at); i++ {
+			k := bytes.IndexByte(buf[i:], s[0])
+			if k < 0 {
+				break
+			}
+			i += k
+			if at >= 0 && i > at {
+				break
+			}
+			if end, _ := matchAt(buf, i, s); end >= 0 {
+				if at < 0 || i < at || end-i > n {
+					at, n = i, end-i
+				}
+				break
+			}
 		}
 	}
 	return at, n
 }
 
-// potential is the first p >= from such that buf[p:] is a proper prefix of a secret (an
-// occurrence that more input may complete), or -1.
+// potential is the first p >= from such that buf[p:] may be the start of a secret that
+// more input completes, or -1.
 func (r *Redactor) potential(buf []byte, from int) int {
 	longest := len(r.secrets[0])
-	for p := max(from, len(buf)-longest+1); p < len(buf); p++ {
-		tail := buf[p:]
+	for p := max(from, len(buf)-longest-maxIgnored); p < len(buf); p++ {
 		for _, s := range r.secrets {
-			if len(tail) < len(s) && bytes.HasPrefix(s, tail) {
+			if buf[p] != s[0] {
+				continue
+			}
+			if _, partial := matchAt(buf, p, s); partial {
 				return p
 			}
 		}

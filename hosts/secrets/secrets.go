@@ -22,6 +22,8 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // Source says where a secret comes from; exactly one of Env and File may be set. It is
@@ -110,6 +112,10 @@ func Active() bool { return global.Len() > 0 }
 func Global() *Redactor { return global }
 
 var global = New()
+
+// Every record and run.json the harness writes passes its strings through the process-wide
+// redactor (record.SetRedaction): the boundary where results leave the harness.
+func init() { record.SetRedaction(Redact) }
 
 // Env returns environ with name=value appended (after removing any earlier name=), the way
 // to hand a secret to a child process without a command line.

@@ -179,6 +179,7 @@ func TestEnvReplaces(t *testing.T) {
 
 func FuzzFilterMatchesWhole(f *testing.F) {
 	f.Add("abcfxpassdef", uint8(3))
+	f.Add("ab fx\x1b[1mpa\r\x00ss\x1b]0;t\x07def fx\x1b[", uint8(2))
 	f.Fuzz(func(t *testing.T, text string, cut uint8) {
 		r := New("fxpass", "xpa", "ssss")
 		want := r.Redact(text)

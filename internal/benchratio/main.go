@@ -79,6 +79,15 @@ func main() {
 		r := m["scheduled/serial"]
 		fmt.Printf("%-60s  %.3f (%.1f s / %.1f s)  goal <= 0.45: %s\n", "P4b make run VM jobs: scheduled vs serial one boot per suite", r, m["scheduled_s"], m["serial_s"], verdict(r <= 0.45))
 	}
+	if r, ok := metrics["BenchmarkScreenOverhead"]["ratio"]; ok {
+		m := metrics["BenchmarkScreenOverhead"]
+		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s; %.0f dumps, %.1f OCR runs per boot)  goal <= 1.05: %s\n", "boot-to-shell, screen work on vs off",
+			r, m["screen-on-s/boot"], m["screen-off-s/boot"], m["dumps/boot"], m["ocr/boot"], verdict(r <= 1.05))
+	}
+	if m, ok := metrics["BenchmarkOCR"]; ok {
+		fmt.Printf("%-60s  %.1f %% found, %.0f false hits, %.0f ms per capture  goal >= 95 %%, 0: %s\n", "OCR on the fixed set of captures",
+			m["recognised-%"], m["false-hits"], m["ms/capture"], verdict(m["recognised-%"] >= 95 && m["false-hits"] == 0))
+	}
 	if m, ok := metrics["BenchmarkImageFetch"]; ok {
 		r := m["ratio"]
 		fmt.Printf("%-60s  %.3f (%.1f / %.1f MB/s of a %.0f MiB image)  goal >= 0.8: %s\n", "image download+decompress+verify vs curl|zstd -d|sha256sum", r, m["fetch-MB/s"], m["curl-zstd-sha256sum-MB/s"], m["image-MiB"], verdict(r >= 0.8))

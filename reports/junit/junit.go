@@ -15,6 +15,11 @@
 //	SKIP, XFAIL         <skipped message="VERDICT: message (reference)">
 //	XPASS               no failure; a testsuite property "xpass:<check>" = reference and
 //	                    a system-out line on the testcase
+//	screen captures     testsuite properties "artifact:screen:<name>" (every stored PNG),
+//	                    "last_screen", "screen_note" (why there are none); a system-out
+//	                    line per capture; on a FAIL/CRASH/HANG/INFRA testcase the last
+//	                    screen as "[[ATTACHMENT|path]]" in its system-out (the form GitLab
+//	                    and Jenkins' attachments plugin show as a screenshot)
 //
 // Everything from the console goes through text.Clean: the output is valid XML 1.0 for
 // any input bytes. The testsuites element carries no skipped/disabled counts because the
@@ -117,13 +122,25 @@ func suite(id int, rec *record.Record, opt Options) gojunit.Testsuite {
 		s.AddTestcase(gojunit.Testcase{Name: "not-run", Classname: strings.ReplaceAll(rec.Job, ".", "_"),
 			Skipped: &gojunit.Result{Message: "not run: " + rec.NotRun}})
 	}
+	lastScreen := ""
+	if f := rec.LastScreen(); f != "" {
+		lastScreen = jobRel + f
+		s.AddProperty("last_screen", lastScreen)
+	}
+	if rec.ScreenNote != "" {
+		s.AddProperty("screen_note", rec.ScreenNote)
+	}
 	for _, c := range rec.Checks {
 		if c.Verdict == record.XPass {
 			s.AddProperty("xpass:"+c.Name, c.Reference)
 		}
 	}
 	for _, c := range rec.Checks {
-		s.AddTestcase(testcase(rec, c))
+		tc := testcase(rec, c)
+		if lastScreen != "" && (tc.Failure != nil || tc.Error != nil) {
+			tc.SystemOut = &gojunit.Output{Data: "[[ATTACHMENT|" + lastScreen + "]]\n"}
+		}
+		s.AddTestcase(tc)
 	}
 	if out := systemOut(rec); out != "" {
 		s.SystemOut = &gojunit.Output{Data: out}
@@ -198,6 +215,9 @@ func systemOut(rec *record.Record) string {
 			fmt.Fprintf(&b, " [%s]", e.Component)
 		}
 		fmt.Fprintf(&b, ": %s (line %d, seen %d times)\n", e.Title, e.Line, e.Count)
+	}
+	for _, c := range rec.Screens {
+		fmt.Fprintf(&b, "screen %s at %.3fs: %s\n", c.Why, c.At.Seconds(), c.File)
 	}
 	return b.String()
 }

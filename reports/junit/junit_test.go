@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	gojunit "github.com/jstemmer/go-junit-report/v2/junit"
 
@@ -205,6 +206,50 @@ func FuzzWrite(f *testing.F) {
 			t.Fatalf("message %q, want %q", tc.Failure.Message, want)
 		}
 	})
+}
+
+// TestScreenCaptures: the captures are listed on the suite and the last screen is attached
+// to a failing testcase, in the form GitLab and Jenkins show as a screenshot.
+func TestScreenCaptures(t *testing.T) {
+	recs := fakerun.Records(0)
+	r := recs[0]
+	r.Screens = []record.ScreenCapture{
+		{File: "screens/01-stage-kernel.png", Why: "stage kernel", At: time.Second},
+		{File: "screens/02-HANG.png", Why: "HANG", At: 3 * time.Second},
+	}
+	r.Artifacts["screen:01-stage-kernel"] = "screens/01-stage-kernel.png"
+	r.Artifacts["screen:02-HANG"] = "screens/02-HANG.png"
+	r.Checks = append(r.Checks, record.Check{Name: "boot/desktop", Verdict: record.Hang, Message: "no output"})
+	ts := Build(fakerun.Info(0), recs, Options{ArtifactBase: "runs/n1/"})
+	var s gojunit.Testsuite
+	for _, x := range ts.Suites {
+		if x.Name == r.Job {
+			s = x
+		}
+	}
+	props := map[string]string{}
+	for _, p := range *s.Properties {
+		props[p.Name] = p.Value
+	}
+	base := "runs/n1/" + runs.JobRel(r) + "/"
+	if props["last_screen"] != base+"screens/02-HANG.png" || props["artifact:screen:01-stage-kernel"] != base+"screens/01-stage-kernel.png" {
+		t.Errorf("screen properties: %v", props)
+	}
+	if s.SystemOut == nil || !strings.Contains(s.SystemOut.Data, "screen HANG at 3.000s: screens/02-HANG.png") {
+		t.Errorf("suite system-out lacks the captures: %+v", s.SystemOut)
+	}
+	attached := false
+	for _, tc := range s.Testcases {
+		if tc.Name == "boot/desktop" {
+			attached = tc.SystemOut != nil && tc.SystemOut.Data == "[[ATTACHMENT|"+base+"screens/02-HANG.png]]\n"
+		}
+		if tc.Failure == nil && tc.Error == nil && tc.SystemOut != nil && strings.Contains(tc.SystemOut.Data, "ATTACHMENT") {
+			t.Errorf("passing testcase %s has an attachment", tc.Name)
+		}
+	}
+	if !attached {
+		t.Error("the failing testcase does not attach the last screen")
+	}
 }
 
 // Suites that shared a boot name it (and a fresh boot says why); a job that never ran is

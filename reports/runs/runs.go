@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // Run is one loaded run directory.
@@ -88,7 +90,7 @@ func checkReadable(jobs string) error {
 // ReadInfo reads <dir>/run.json.
 func ReadInfo(dir string) (record.RunInfo, error) {
 	var info record.RunInfo
-	data, err := os.ReadFile(filepath.Join(dir, record.RunFile))
+	data, err := inputfile.ReadFile(filepath.Join(dir, record.RunFile), inputfile.RecordLimit, "a run's run.json")
 	if err != nil {
 		return info, err
 	}

@@ -2,12 +2,13 @@ package site
 
 import (
 	"fmt"
-	"os"
+	"io"
 	"path/filepath"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 )
@@ -184,19 +185,12 @@ func (b *builder) around(path string, is issue) (string, string) {
 }
 
 func readHead(path string, n int) ([]byte, error) {
-	f, err := os.Open(path)
+	f, err := inputfile.Open(path) // regular files only, never blocks on a FIFO
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	buf := make([]byte, n)
-	k, err := f.Read(buf)
-	for err == nil && k < n {
-		var m int
-		m, err = f.Read(buf[k:])
-		k += m
-	}
-	return buf[:k], nil
+	return io.ReadAll(io.LimitReader(f, int64(n)))
 }
 
 func numbered(lines []string, first int) string {

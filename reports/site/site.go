@@ -440,9 +440,12 @@ type checkView struct {
 type transcriptPage struct {
 	page
 	Job, Run, Host, HostPage, Image, Raw, JUnit string
-	Checks                                      []checkView
-	Events                                      []string
-	Transcript                                  string
+	// Screen is the last capture of the machine's screen, as a data: URL (the page's
+	// content security policy allows no other image source).
+	Screen     template.URL
+	Checks     []checkView
+	Events     []string
+	Transcript string
 }
 
 func (b *builder) writeRun(r *run) error {
@@ -571,15 +574,21 @@ func (b *builder) writeTranscript(j *job) error {
 	for _, e := range rec.Events {
 		tp.Events = append(tp.Events, text.OneLine(fmt.Sprintf("%s [%s] %s (line %d, %d times)", e.Kind, e.Component, e.Title, e.Line, e.Count), 300))
 	}
+	if f := rec.LastScreen(); f != "" {
+		if data, err := readHead(filepath.Join(j.run.JobDir(rec), filepath.FromSlash(f)), 8<<20); err == nil && bytes.HasPrefix(data, []byte("\x89PNG")) {
+			tp.Screen = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(data))
+		}
+	}
 	if t, ok := rec.Artifacts["transcript"]; ok {
 		raw := filepath.Join(j.run.JobDir(rec), filepath.FromSlash(t))
-		data, err := os.ReadFile(raw)
+		// Only the head is read: a transcript of any size, or a FIFO or device put in its
+		// place, cannot stall or fill the page builder.
+		data, err := readHead(raw, b.opt.MaxTranscript)
 		if err == nil {
 			tp.Raw = escapeRel(t)
 			note := ""
-			if len(data) > b.opt.MaxTranscript {
-				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", len(data)-b.opt.MaxTranscript)
-				data = data[:b.opt.MaxTranscript]
+			if st, err := os.Stat(raw); err == nil && st.Size() > int64(len(data)) {
+				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", st.Size()-int64(len(data)))
 			}
 			tp.Transcript = text.Clean(string(data)) + note
 		}

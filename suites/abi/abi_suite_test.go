@@ -6,12 +6,10 @@ package abi_test
 import (
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/abicheck"
-	"github.com/redox-hwtest/redox-hwtest/matrix"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck" // registers the abi suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 
 func TestABI(t *testing.T) {
-	suitekit.Suite{Name: "abi", Job: abicheck.Run, OncePerImage: true,
-		Checks: func(matrix.Job) []string { return abicheck.CheckNames() }}.Run(t)
+	suitekit.Suite{Name: "abi"}.Run(t)
 }

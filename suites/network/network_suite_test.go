@@ -5,13 +5,10 @@ package network_test
 import (
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/matrix"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck" // registers the network suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 
 func TestNetwork(t *testing.T) {
-	suitekit.Suite{Name: "network", Job: netcheck.RunJob, Checks: func(matrix.Job) []string {
-		return netcheck.Checks
-	}}.Run(t)
+	suitekit.Suite{Name: "network"}.Run(t)
 }

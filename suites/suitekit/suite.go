@@ -21,27 +21,26 @@ import (
 
 // Suite is one Ginkgo suite over the matrix: each job of the suite is an Ordered container
 // whose BeforeAll runs the job once (the same runner `redox-hwtest run` uses) and whose
-// specs, one per check, read the verdicts.
+// specs, one per check, read the verdicts. The runner and the names of its checks come
+// from the suite's registration (job.RegisterSuite), so a suite cannot list a check its
+// runner never writes; the suite's package imports the package that registers it.
 type Suite struct {
 	Name string
-	Job  job.SuiteRunner
-	// Checks names a job's checks; the tree is built before anything boots, so they must
-	// be known from the matrix alone. Checks a runner adds below one of them
-	// ("guest/func/<test>") are reported as entries of that spec.
-	Checks func(matrix.Job) []string
-	// OncePerImage runs one job per image (suites that boot nothing, like abi).
-	OncePerImage bool
 }
 
 // Run builds the spec tree from the matrix (after flag parsing; deterministic, in matrix
 // order, so every process of a parallel run builds the same tree) and runs it.
 func (s Suite) Run(t *testing.T) {
 	RegisterFailHandler(Fail)
+	def, err := job.LookupSuite(s.Name)
+	if err != nil {
+		t.Fatal(err)
+	}
 	m, jobs := MustJobs(s.Name)
 	seen := map[string]bool{}
 	var picked []matrix.Job
 	for _, j := range jobs {
-		if s.OncePerImage {
+		if def.OncePerImage {
 			if seen[j.Image.Name] {
 				continue
 			}
@@ -50,12 +49,12 @@ func (s Suite) Run(t *testing.T) {
 		picked = append(picked, j)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	sched := &scheduled{suite: s, m: m, ctx: ctx}
+	sched := &scheduled{def: def, m: m, ctx: ctx}
 	// On an interrupt Ginkgo still runs AfterSuite: the scheduler stops and powers its
 	// machines off.
 	AfterSuite(func() { cancel() })
 	for _, j := range picked {
-		s.describe(m, j, sched)
+		describe(def, m, j, sched)
 	}
 	if cfg, _ := GinkgoConfiguration(); !cfg.DryRun && cfg.ParallelTotal <= 1 {
 		// Which jobs the label filter and focus leave: only those are scheduled.
@@ -69,7 +68,7 @@ func (s Suite) Run(t *testing.T) {
 // Under ginkgo -p (several processes, each with a share of the specs) every job runs on
 // its own in its process instead.
 type scheduled struct {
-	suite   Suite
+	def     job.SuiteDef
 	m       *matrix.Matrix
 	ctx     context.Context
 	jobs    []matrix.Job
@@ -100,11 +99,11 @@ func (sc *scheduled) plan(jobs []matrix.Job, preview types.Report) {
 func (sc *scheduled) result(ctx SpecContext, j matrix.Job, runDir string) (*record.Record, error) {
 	ch := sc.results[j.ID()]
 	if ch == nil {
-		return sc.suite.Job(ctx, sc.m, j, job.Options{RunDir: runDir})
+		return sc.def.Run(ctx, sc.m, j, job.Options{RunDir: runDir})
 	}
 	sc.once.Do(func() {
 		go schedule.Run(sc.ctx, schedule.Config{Matrix: sc.m, Options: job.Options{RunDir: runDir},
-			Runner: func(string) (job.SuiteRunner, error) { return sc.suite.Job, nil },
+			Runner: func(string) (job.SuiteRunner, error) { return sc.def.Run, nil },
 			Events: func(e schedule.Event) {
 				if e.Kind == schedule.Finished {
 					sc.results[e.Job.ID()] <- schedule.Result{Job: e.Job, Rec: e.Rec, Err: e.Err}
@@ -119,15 +118,15 @@ func (sc *scheduled) result(ctx SpecContext, j matrix.Job, runDir string) (*reco
 	}
 }
 
-func (s Suite) describe(m *matrix.Matrix, j matrix.Job, sched *scheduled) {
+func describe(def job.SuiteDef, m *matrix.Matrix, j matrix.Job, sched *scheduled) {
 	Describe(j.ID(), Ordered, JobLabels(j), func() {
 		var (
 			checks     = map[string]record.Check{}
 			transcript string
 		)
-		names := s.Checks(j)
+		names := def.Checks(m, j)
 		BeforeAll(func(ctx SpecContext) {
-			runDir := RunDir(s.Name)
+			runDir := RunDir(j.Suite.Name)
 			rec, err := sched.result(ctx, j, runDir)
 			Expect(err).NotTo(HaveOccurred())
 			transcript = filepath.Join(runDir, record.JobsDir, record.JobDirName(rec.Job), job.Transcript)

@@ -23,6 +23,7 @@ const (
 	X86BIOS     = "x86_64-bios"      // SeaBIOS, -kernel/-initrd (the fastest boot)
 	X86UEFI     = "x86_64-uefi"      // OVMF, systemd-boot disk
 	X86UEFIMenu = "x86_64-uefi-menu" // OVMF, systemd-boot waiting at its menu (editor on)
+	X86BIOSGrub = "x86_64-bios-grub" // SeaBIOS, GRUB whose menu is on VGA only (add the vga device)
 	A64UEFI     = "aarch64-uefi"     // AAVMF, systemd-boot disk
 	A64UEFIMenu = "aarch64-uefi-menu"
 )
@@ -72,6 +73,10 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 		img["arch"], img["firmware"] = "x86_64", "bios"
 		img["kernel"], img["initrd"] = fx+"/vmlinuz-x86_64", fx+"/initrd-x86_64.cpio.gz"
 		img["cmdline"] = "console=ttyS0 panic=-1"
+		host["arch"], host["firmware"], host["machine"] = "x86_64", "bios", "pc"
+	case X86BIOSGrub:
+		img["arch"], img["firmware"] = "x86_64", "bios"
+		img["path"] = fx + "/disk-bios-x86_64-grub.img"
 		host["arch"], host["firmware"], host["machine"] = "x86_64", "bios", "pc"
 	case X86UEFI, X86UEFIMenu:
 		img["arch"], img["firmware"] = "x86_64", "uefi"

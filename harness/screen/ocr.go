@@ -1,0 +1,144 @@
+package screen
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// OCR reads text off a screen with tesseract (see the package comment for why a command).
+type OCR struct {
+	// Bin is the tesseract command (default "tesseract" on PATH).
+	Bin string
+	// PSM is tesseract's page segmentation mode (default 11, "sparse text": boot screens are
+	// a few lines scattered over a black screen, not a page).
+	PSM int
+	// Scale enlarges the screen before recognition (default 2: VGA's 8x16 font at 720x400
+	// is below the glyph size tesseract's English model is trained on).
+	Scale int
+}
+
+// ErrNoOCR is returned when tesseract is not installed.
+var ErrNoOCR = errors.New("tesseract is not installed (Debian: tesseract-ocr tesseract-ocr-eng)")
+
+// Available reports whether the OCR command can be run.
+func (o *OCR) Available() error {
+	if _, err := exec.LookPath(o.bin()); err != nil {
+		return ErrNoOCR
+	}
+	return nil
+}
+
+func (o *OCR) bin() string {
+	if o == nil || o.Bin == "" {
+		return "tesseract"
+	}
+	return o.Bin
+}
+
+// Read returns the text tesseract finds on img.
+func (o *OCR) Read(ctx context.Context, img image.Image) (string, error) {
+	psm, scale := 11, 2
+	if o != nil && o.PSM > 0 {
+		psm = o.PSM
+	}
+	if o != nil && o.Scale > 0 {
+		scale = o.Scale
+	}
+	var in bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&in, Prepare(img, scale)); err != nil {
+		return "", err
+	}
+	cmd := exec.CommandContext(ctx, o.bin(), "stdin", "stdout", "-l", "eng", "--psm", fmt.Sprint(psm))
+	cmd.Stdin = &in
+	// One thread: the machines this runs on are shared, and OpenMP's spinning threads cost
+	// more than they save on a screen of text.
+	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Start()
+	if err == nil {
+		// A lower CPU priority (nice 10, about a tenth of a normal process's share when
+		// the CPU is contended): the guest being watched comes first, but OCR is on the
+		// critical path while a menu waits for its key, so not the lowest.
+		syscall.Setpriority(syscall.PRIO_PROCESS, cmd.Process.Pid, 10)
+		err = cmd.Wait()
+	}
+	if err != nil {
+		if errors.Is(err, exec.ErrNotFound) {
+			return "", ErrNoOCR
+		}
+		return "", fmt.Errorf("tesseract: %v: %s", err, strings.TrimSpace(errb.String()))
+	}
+	return out.String(), nil
+}
+
+// Prepare is the picture tesseract is given: black ink on white, enlarged scale times,
+// with a white margin (text touching the edge is misread). Ink is decided per character
+// cell (9x16 on the 720x400 VGA text screen, else 8x16): a pixel is ink when it differs from
+// the colour most of its cell has, so light text on black, black text on a highlighted menu
+// bar and coloured text all come out the same.
+func Prepare(img image.Image, scale int) *image.Gray {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	g := make([]uint8, w*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			g[y*w+x] = color.GrayModel.Convert(img.At(b.Min.X+x, b.Min.Y+y)).(color.Gray).Y
+		}
+	}
+	cw, ch := 8, 16
+	if w%9 == 0 && w/9 == 80 {
+		cw = 9
+	}
+	ink := make([]bool, w*h)
+	var hist [256]int
+	for cy := 0; cy < h; cy += ch {
+		for cx := 0; cx < w; cx += cw {
+			hist = [256]int{}
+			for y := cy; y < min(cy+ch, h); y++ {
+				for x := cx; x < min(cx+cw, w); x++ {
+					hist[g[y*w+x]]++
+				}
+			}
+			bg := 0
+			for v := range hist {
+				if hist[v] > hist[bg] {
+					bg = v
+				}
+			}
+			for y := cy; y < min(cy+ch, h); y++ {
+				for x := cx; x < min(cx+cw, w); x++ {
+					d := int(g[y*w+x]) - bg
+					ink[y*w+x] = d > 40 || d < -40
+				}
+			}
+		}
+	}
+	if scale < 1 {
+		scale = 1
+	}
+	const margin = 16
+	out := image.NewGray(image.Rect(0, 0, w*scale+2*margin, h*scale+2*margin))
+	for i := range out.Pix {
+		out.Pix[i] = 255
+	}
+	for y := 0; y < h*scale; y++ {
+		dst := out.Pix[(y+margin)*out.Stride+margin:]
+		row := ink[(y/scale)*w:]
+		for x := 0; x < w*scale; x++ {
+			if row[x/scale] {
+				dst[x] = 0
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,36 @@
+package inputfile
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+)
+
+func TestReadFileBounds(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small")
+	os.WriteFile(small, []byte("0123456789"), 0o644)
+	if b, err := ReadFile(small, 10, "a test file"); err != nil || string(b) != "0123456789" {
+		t.Fatalf("at the limit: %q %v", b, err)
+	}
+	var tl *TooLargeError
+	if _, err := ReadFile(small, 9, "a test file"); !errors.As(err, &tl) || !strings.Contains(err.Error(), "larger than the 9-byte limit for a test file") {
+		t.Fatalf("over the limit: %v", err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var nr *NotRegularError
+	for _, p := range []string{fifo, "/dev/zero", "/dev/null", dir} {
+		if _, err := ReadFile(p, 1<<20, "a test file"); !errors.As(err, &nr) || !IsBoundsError(err) {
+			t.Errorf("%s: %v", p, err)
+		}
+	}
+	if _, err := Open(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+}
