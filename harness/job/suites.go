@@ -90,6 +90,9 @@ func BootCheckNames(_ *matrix.Matrix, j matrix.Job) []string {
 	if err != nil {
 		return []string{"boot/login"}
 	}
+	// The stages of this image's variant, as Boot follows them (a desktop image has the
+	// screen-only desktop stage, the others do not).
+	p = p.ForVariant(j.Image.Variant)
 	var names []string
 	for _, st := range p.Stages {
 		if st.Name != p.Login.Stage {
