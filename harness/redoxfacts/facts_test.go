@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
 // factFiles are the tables that document Redox strings.
@@ -133,20 +135,12 @@ func TestNoStaleFactRow(t *testing.T) {
 	}
 }
 
+// moduleRoot is the repository root (matrix.ModuleRoot), failing the test without one.
 func moduleRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	root, err := matrix.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return root
 }
