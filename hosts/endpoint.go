@@ -23,14 +23,6 @@ type EndpointFunc func(h *matrix.Host) ([]string, error)
 
 var endpointFuncs = map[string]EndpointFunc{}
 
-// RegisterEndpoints tells the harness which endpoints the hosts of a kind hold; a kind that
-// registers none (a VM, a replay) is not exclusive.
-func RegisterEndpoints(kind string, f EndpointFunc) {
-	mu.Lock()
-	defer mu.Unlock()
-	endpointFuncs[kind] = f
-}
-
 // Endpoints lists the host's endpoints, sorted (nil for a kind without any).
 func Endpoints(h *matrix.Host) ([]string, error) {
 	mu.Lock()

@@ -54,14 +54,33 @@ var (
 	factories = map[string]Factory{}
 )
 
-// Register makes a host kind available; called from init() of each kind's package.
-func Register(kind string, f Factory) {
+// Kind is everything a host kind's package registers, together, from its init(): how
+// to build its machines, how to check a host's options when the matrix loads, and which
+// lab endpoints its hosts hold.
+type Kind struct {
+	Name string
+	New  Factory
+	// Options checks a host's options when the matrix loads (matrix.RegisterOptions), so a
+	// typo is bad input at file:line:col, not a lab failure at boot time.
+	Options matrix.OptionsValidator
+	// Endpoints is nil for a kind that holds none (a VM, a replay): not exclusive.
+	Endpoints EndpointFunc
+}
+
+// Register makes a host kind available.
+func Register(k Kind) {
 	mu.Lock()
 	defer mu.Unlock()
-	if _, dup := factories[kind]; dup {
-		panic("duplicate host kind " + kind)
+	if _, dup := factories[k.Name]; dup {
+		panic("duplicate host kind " + k.Name)
 	}
-	factories[kind] = f
+	factories[k.Name] = k.New
+	if k.Endpoints != nil {
+		endpointFuncs[k.Name] = k.Endpoints
+	}
+	if k.Options != nil {
+		matrix.RegisterOptions(k.Name, k.Options)
+	}
 }
 
 // New builds the machine for a job.

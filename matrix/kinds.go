@@ -16,8 +16,8 @@ var (
 	validators   = map[string]OptionsValidator{}
 )
 
-// RegisterOptions registers the options validator of a host kind. The host kinds call it
-// from init() (hosts/<kind>), so the matrix never imports them: a program that loads
+// RegisterOptions registers the options validator of a host kind. hosts.Register calls it
+// for each kind from the kind's init() (hosts/<kind>), so the matrix never imports them: a program that loads
 // matrices links hosts/all, and hosts/all's test checks every kind has registered one.
 // A kind with no validator registered has its options checked when the job builds its
 // machine.

@@ -71,3 +71,15 @@ func ResolvePath(p string) (string, error) {
 	}
 	return filepath.Join(root, p), nil
 }
+
+// ReadExample reads one of the repository's example matrices (matrix/examples/name) and
+// returns its text and folder: tests hold the host kinds to what the examples promise.
+func ReadExample(name string) (data []byte, dir string, err error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return nil, "", err
+	}
+	dir = filepath.Join(root, "matrix", "examples")
+	data, err = os.ReadFile(filepath.Join(dir, name))
+	return data, dir, err
+}

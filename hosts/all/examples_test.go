@@ -1,8 +1,6 @@
 package all
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -15,11 +13,7 @@ import (
 // the real host kinds: what a Redox developer copies from the example must be accepted
 // by the code that will drive their lab, not only by the schema.
 func TestExampleHostsBuild(t *testing.T) {
-	root, err := matrix.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "matrix", "examples", "redox.yaml"))
+	data, dir, err := matrix.ReadExample("redox.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +29,7 @@ func TestExampleHostsBuild(t *testing.T) {
 		}
 		out = append(out, line)
 	}
-	m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("redox.yaml", []byte(strings.Join(out, "\n")), filepath.Join(root, "matrix", "examples"))
+	m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("redox.yaml", []byte(strings.Join(out, "\n")), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -68,8 +68,7 @@ const Kind = "cloud-hypervisor"
 var kvmDevice = "/dev/kvm"
 
 func init() {
-	hosts.Register(Kind, New)
-	matrix.RegisterOptions(Kind, ValidateOptions)
+	hosts.Register(hosts.Kind{Name: Kind, New: New, Options: ValidateOptions})
 }
 
 // ValidateOptions is the cloud-hypervisor kind's options check when the matrix loads

@@ -28,11 +28,7 @@ func env(kv ...string) func(string) string {
 // uncommented, as YAML lines of a hosts: list (indented by two spaces).
 func exampleHost(t *testing.T) string {
 	t.Helper()
-	root, err := matrix.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "matrix", "examples", "redox.yaml"))
+	data, _, err := matrix.ReadExample("redox.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}

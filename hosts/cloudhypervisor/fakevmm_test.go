@@ -188,18 +188,6 @@ func (f *fakeVMM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		setState(StateRunning)
 		w.WriteHeader(http.StatusNoContent)
-	case "vm.pause":
-		if !needVM(StateRunning) {
-			return
-		}
-		setState(StatePaused)
-		w.WriteHeader(http.StatusNoContent)
-	case "vm.resume":
-		if !needVM(StatePaused) {
-			return
-		}
-		setState(StateRunning)
-		w.WriteHeader(http.StatusNoContent)
 	case "vm.snapshot":
 		if state == StateRunning {
 			apiErr(http.StatusInternalServerError, "The VM could not be snapshotted: VM is not paused")
@@ -222,15 +210,13 @@ func (f *fakeVMM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.snapshots = append(f.snapshots, sc.DestinationURL)
 		f.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
-	case "vm.shutdown":
-		if !needVM(StateRunning, StatePaused) {
+	case "vm.pause", "vm.resume", "vm.shutdown", "vm.power-button":
+		move := transitions[op]
+		if !needVM(move.from...) {
 			return
 		}
-		setState(StateShutdown)
-		w.WriteHeader(http.StatusNoContent)
-	case "vm.power-button":
-		if !needVM(StateRunning) {
-			return
+		if move.to != "" {
+			setState(move.to)
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case "vmm.shutdown":
@@ -244,6 +230,19 @@ func (f *fakeVMM) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		http.Error(w, "Not Found", http.StatusNotFound)
 	}
+}
+
+// transitions are the state changes of the VM actions that take no body: the states an
+// action is allowed in, and the one it leaves (none: the state stays, as the power button
+// only asks the guest).
+var transitions = map[string]struct {
+	from []string
+	to   string
+}{
+	"vm.pause":        {[]string{StateRunning}, StatePaused},
+	"vm.resume":       {[]string{StatePaused}, StateRunning},
+	"vm.shutdown":     {[]string{StateRunning, StatePaused}, StateShutdown},
+	"vm.power-button": {[]string{StateRunning}, ""},
 }
 
 func (f *fakeVMM) configText() string {

@@ -1,7 +1,6 @@
 package cloudhypervisor
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +11,6 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,33 +19,17 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/internal/syncbuf"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 // These tests run the Machine against the FAKE cloud-hypervisor process of fakech_test.go.
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type fakeRun struct {
 	m   *Machine
 	dir string
-	log *lockedBuffer
+	log *syncbuf.Buffer
 }
 
 // fakeMachine builds a Machine whose binary is the fake VMM in the given mode.
@@ -76,7 +58,7 @@ func fakeMachine(t *testing.T, mode, serial string, opts map[string]any) *fakeRu
 		o[k] = v
 	}
 	h := matrix.Host{Name: "fake", Kind: Kind, Arch: hostArch(), SMP: 2, Memory: "512M", Options: o}
-	log := &lockedBuffer{}
+	log := &syncbuf.Buffer{}
 	mach, err := New(h, matrix.Image{Name: "r", Arch: hostArch(), Path: img}, hosts.Env{Dir: dir, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +71,16 @@ func fakeMachine(t *testing.T, mode, serial string, opts map[string]any) *fakeRu
 		}
 	})
 	return &fakeRun{m: m, dir: dir, log: log}
+}
+
+// powerOn starts the machine and opens its console (closed at cleanup).
+func (r *fakeRun) powerOn(t *testing.T) *console.Console {
+	t.Helper()
+	stream, err := r.m.PowerOn(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openConsole(t, stream)
 }
 
 func openConsole(t *testing.T, rw io.ReadWriteCloser) *console.Console {
@@ -231,11 +223,7 @@ func TestFakeVMMPTYLosesNothing(t *testing.T) {
 
 func TestFakeVMMPauseResumeSnapshot(t *testing.T) {
 	r := fakeMachine(t, "", "pty", nil)
-	stream, err := r.m.PowerOn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	con := openConsole(t, stream)
+	con := r.powerOn(t)
 	expect(t, con, expect(t, con, 0, "FAKE-GUEST done").End, "FAKE-GUEST tick")
 	ctx := t.Context()
 	if err := r.m.Pause(ctx); err != nil {
@@ -253,7 +241,7 @@ func TestFakeVMMPauseResumeSnapshot(t *testing.T) {
 	if after := con.Offset(); after != before {
 		t.Errorf("a paused guest printed %q", con.Text(before, after))
 	}
-	err = r.m.Pause(ctx)
+	err := r.m.Pause(ctx)
 	if !IsStatus(err, http.StatusMethodNotAllowed) || !r.m.Paused() {
 		t.Errorf("pausing twice: %v (paused %v)", err, r.m.Paused())
 	}
@@ -281,11 +269,7 @@ func TestFakeVMMPauseResumeSnapshot(t *testing.T) {
 
 func TestFakeVMMDeathIsInfra(t *testing.T) {
 	r := fakeMachine(t, "die", "pty", nil)
-	stream, err := r.m.PowerOn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	con := openConsole(t, stream)
+	con := r.powerOn(t)
 	out := boot.Run(t.Context(), con, r.m, boot.Config{Profile: profile.Standin, Silence: 20 * time.Second, Deadline: time.Minute})
 	if out.Verdict != record.Infra {
 		t.Fatalf("verdict %s (%s), want INFRA", out.Verdict, out.Reason)
@@ -338,11 +322,7 @@ func TestFakeVMMSocketMode(t *testing.T) {
 	if !reflect.DeepEqual(r.m.Plan().Argv[1:3], []string{"--api-socket", "path=" + filepath.Join(r.dir, "api.sock")}) {
 		t.Fatalf("argv %q", r.m.Plan().Argv)
 	}
-	stream, err := r.m.PowerOn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	con := openConsole(t, stream)
+	con := r.powerOn(t)
 	done := expect(t, con, 0, "FAKE-GUEST done")
 	checkLines(t, con.Text(0, done.End))
 	if err := con.Send(t.Context(), "over the socket\r"); err != nil {
@@ -364,11 +344,7 @@ func TestFakeVMMSocketMode(t *testing.T) {
 
 func TestFakeVMMSocketModeOlderVMM(t *testing.T) {
 	r := fakeMachine(t, "old-socket", "socket", nil)
-	stream, err := r.m.PowerOn(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	con := openConsole(t, stream)
+	con := r.powerOn(t)
 	expect(t, con, 0, "FAKE-GUEST tick")
 	if f := r.m.Facts(); !strings.Contains(f["serial_early_output"], "only at vm.boot") {
 		t.Errorf("facts %v: a VMM that binds the serial socket at vm.boot must be recorded", f)

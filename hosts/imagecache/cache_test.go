@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache/imagecachetest"
+	"github.com/redox-hwtest/redox-hwtest/internal/syncbuf"
 )
 
 // Names as redox mk/ci.mk writes them: redox_$(config)_$(IMG_TAG)_harddrive.img, then zstd.
@@ -47,26 +47,20 @@ func diskLike(seed uint64, size int) []byte {
 	return b
 }
 
-// syncBuffer is a log the cache and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+// heldImage publishes a stand-in image whose download the server holds until release: how a
+// test has one run in the middle of a download while another asks for the same image.
+func heldImage(t *testing.T, seed uint64) (srv *imagecachetest.Server, raw []byte, arrived <-chan struct{}, release func()) {
+	srv = imagecachetest.New()
+	t.Cleanup(srv.Close)
+	raw = diskLike(seed, 2<<20)
+	srv.PublishZstd(newer, raw)
+	arrived, release = srv.Hold(newer)
+	t.Cleanup(release)
+	return srv, raw, arrived, release
 }
 
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func newCache(t *testing.T, dir string) (*imagecache.Cache, *syncBuffer) {
-	log := &syncBuffer{}
+func newCache(t *testing.T, dir string) (*imagecache.Cache, *syncbuf.Buffer) {
+	log := &syncbuf.Buffer{}
 	return &imagecache.Cache{Dir: dir, Log: log, Backoff: 10 * time.Millisecond, Retries: 3}, log
 }
 
@@ -246,12 +240,7 @@ func TestServerIgnoringRangeStillResumes(t *testing.T) {
 }
 
 func TestTwoRunsFetchingAtOnceDownloadOnce(t *testing.T) {
-	srv := imagecachetest.New()
-	defer srv.Close()
-	raw := diskLike(6, 2<<20)
-	srv.PublishZstd(newer, raw)
-	arrived, release := srv.Hold(newer)
-	defer release()
+	srv, raw, arrived, release := heldImage(t, 6)
 	dir := t.TempDir()
 	// Two caches on one directory: two runs (each its own open files, so flock treats them
 	// as two processes would be treated).

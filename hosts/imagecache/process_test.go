@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
-	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache/imagecachetest"
+	"github.com/redox-hwtest/redox-hwtest/internal/syncbuf"
 )
 
 // helperFetch is one "run" in its own process (this test binary started again): it fetches
@@ -32,17 +32,12 @@ func helperFetch(url, dir string) int {
 // Two runs in two processes want the same image at once: one downloads, the other waits for
 // it (flock) and uses the same file.
 func TestTwoProcessesFetchingAtOnceDownloadOnce(t *testing.T) {
-	srv := imagecachetest.New()
-	defer srv.Close()
-	raw := diskLike(10, 2<<20)
-	srv.PublishZstd(newer, raw)
-	arrived, release := srv.Hold(newer)
-	defer release()
+	srv, raw, arrived, release := heldImage(t, 10)
 	dir := t.TempDir()
-	start := func() (*exec.Cmd, *bytes.Buffer, *syncBuffer) {
+	start := func() (*exec.Cmd, *bytes.Buffer, *syncbuf.Buffer) {
 		cmd := exec.Command(os.Args[0], "-test.run", "^$")
 		cmd.Env = append(os.Environ(), "RHW_IMAGECACHE_HELPER_URL="+srv.FileURL(newer), "RHW_IMAGECACHE_HELPER_DIR="+dir)
-		out, errs := &bytes.Buffer{}, &syncBuffer{}
+		out, errs := &bytes.Buffer{}, &syncbuf.Buffer{}
 		cmd.Stdout, cmd.Stderr = out, errs
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)

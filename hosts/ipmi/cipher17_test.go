@@ -2,6 +2,7 @@ package ipmi_test
 
 import (
 	"context"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
@@ -116,6 +118,21 @@ func TestCipherSuite17ChassisControl(t *testing.T) {
 	}
 }
 
+// boot runs the boot suite's boot of the stand-in on an ipmi host named name whose BMC is g,
+// with the console silence limit and options beyond the BMC's address and password.
+func (g *goBMC) boot(t *testing.T, runDir, name string, silence time.Duration, options map[string]any) *job.Booted {
+	t.Setenv("RHW_TEST_GOBMC_PW", g.pw)
+	o := map[string]any{"address": "127.0.0.1:" + itoa(g.port), "password_env": "RHW_TEST_GOBMC_PW", "min_off": "100ms", "poll": "1s"}
+	maps.Copy(o, options)
+	m := &matrix.Matrix{Settings: matrix.Settings{Silence: matrix.Duration{Duration: silence}, BootTimeout: matrix.Duration{Duration: 30 * time.Second}}}
+	j := matrix.Job{
+		Image: matrix.Image{Name: "standin", Arch: "x86_64", Profile: "standin", Path: "/nonexistent/preinstalled.img"},
+		Host:  matrix.Host{Name: name, Kind: "ipmi", Arch: "x86_64", Options: o},
+		Suite: matrix.Suite{Name: "boot"},
+	}
+	return job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
+}
+
 // A whole job over cipher 17 (the default) against go-ipmi's server: its SOL console is
 // fed a stand-in boot when the chassis powers on.
 func TestCipherSuite17BootOverSOL(t *testing.T) {
@@ -129,16 +146,8 @@ func TestCipherSuite17BootOverSOL(t *testing.T) {
 			g.console.FeedRX([]byte(l))
 		}
 	})
-	t.Setenv("RHW_TEST_GOBMC_PW", g.pw)
-	m := &matrix.Matrix{Settings: matrix.Settings{Silence: matrix.Duration{Duration: 5 * time.Second}, BootTimeout: matrix.Duration{Duration: 30 * time.Second}}}
-	j := matrix.Job{
-		Image: matrix.Image{Name: "standin", Arch: "x86_64", Profile: "standin", Path: "/nonexistent/preinstalled.img"},
-		Host: matrix.Host{Name: "gobmc", Kind: "ipmi", Arch: "x86_64", Options: map[string]any{
-			"address": "127.0.0.1:" + itoa(g.port), "password_env": "RHW_TEST_GOBMC_PW", "min_off": "100ms", "poll": "1s"}},
-		Suite: matrix.Suite{Name: "boot"},
-	}
 	runDir := t.TempDir()
-	b := job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
+	b := g.boot(t, runDir, "gobmc", 5*time.Second, nil)
 	b.WriteRecord(runDir, b.BootChecks())
 	b.Close()
 	if b.Outcome.Verdict != record.Pass {
@@ -151,7 +160,7 @@ func TestCipherSuite17BootOverSOL(t *testing.T) {
 	if f := b.Machine.Facts(); !strings.HasSuffix(f["bmc"], "cipher 17") {
 		t.Errorf("facts %v", f)
 	}
-	grepTree(t, runDir, g.pw)
+	labproc.NoSecretIn(t, runDir, g.pw)
 }
 
 // A BMC that drops SOL on a power transition (some do): the console reconnects, the gap is
@@ -168,17 +177,8 @@ func TestSOLDroppedOnPowerOnReconnects(t *testing.T) {
 			g.console.FeedRX([]byte(l))
 		}
 	})
-	t.Setenv("RHW_TEST_GOBMC_PW", g.pw)
-	m := &matrix.Matrix{Settings: matrix.Settings{Silence: matrix.Duration{Duration: 10 * time.Second}, BootTimeout: matrix.Duration{Duration: 30 * time.Second}}}
-	j := matrix.Job{
-		Image: matrix.Image{Name: "standin", Arch: "x86_64", Profile: "standin", Path: "/nonexistent/preinstalled.img"},
-		Host: matrix.Host{Name: "gobmc-drop", Kind: "ipmi", Arch: "x86_64", Options: map[string]any{
-			"address": "127.0.0.1:" + itoa(g.port), "password_env": "RHW_TEST_GOBMC_PW", "min_off": "100ms", "poll": "1s",
-			"timeout": "300ms", "reconnect": map[string]any{"min": "100ms", "max": "500ms", "give_up": "10s"}}},
-		Suite: matrix.Suite{Name: "boot"},
-	}
-	runDir := t.TempDir()
-	b := job.Boot(context.Background(), m, j, job.Options{RunDir: runDir, LockDir: t.TempDir()})
+	b := g.boot(t, t.TempDir(), "gobmc-drop", 10*time.Second, map[string]any{
+		"timeout": "300ms", "reconnect": map[string]any{"min": "100ms", "max": "500ms", "give_up": "10s"}})
 	b.Close()
 	hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
 	if b.Outcome.Verdict != record.Pass {

@@ -24,10 +24,11 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
+// checkOptions is the ipmi kind's options check at matrix load.
+func checkOptions(h *matrix.Host) error { _, err := DecodeOptions(h); return err }
+
 func init() {
-	hosts.Register("ipmi", New)
-	matrix.RegisterOptions("ipmi", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
-	hosts.RegisterEndpoints("ipmi", Endpoints)
+	hosts.Register(hosts.Kind{Name: "ipmi", New: New, Options: checkOptions, Endpoints: Endpoints})
 }
 
 // Endpoints is the BMC an ipmi host is reached through: one BMC, one machine.

@@ -3,7 +3,6 @@ package ipmi_test
 import (
 	"context"
 	"fmt"
-	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -54,24 +54,6 @@ func boot(t *testing.T, m *matrix.Matrix, j matrix.Job, o job.Options) run {
 	return r
 }
 
-func grepTree(t *testing.T, dir, needle string) {
-	t.Helper()
-	n := 0
-	filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		n++
-		if b, _ := os.ReadFile(p); strings.Contains(string(b), needle) {
-			t.Errorf("%s contains the BMC password", p)
-		}
-		return nil
-	})
-	if n == 0 {
-		t.Fatalf("no artifacts under %s", dir)
-	}
-}
-
 // The acceptance run: the harness powers the simulated BMC's machine on, reads the boot
 // through SOL to the shell, powers it off, and the VM is gone. The BMC password is on the
 // guest's kernel command line (so the console prints it), and in no artifact.
@@ -110,7 +92,7 @@ func TestSOLBootToShellAndPowerOff(t *testing.T) {
 	if f := b.Machine.Facts(); f["bmc"] != fmt.Sprintf("ipmi lanplus 127.0.0.1:%d cipher 3", s2.lanPort) {
 		t.Errorf("facts %v", f)
 	}
-	grepTree(t, r.runDir, s2.password)
+	labproc.NoSecretIn(t, r.runDir, s2.password)
 }
 
 // With ipmi_sim killed before the run, the verdict is INFRA after the bounded retries.
@@ -129,7 +111,7 @@ func TestDeadBMCIsInfraAfterBoundedRetries(t *testing.T) {
 		t.Fatalf("INFRA took %v; the retries should bound it to a few seconds", took)
 	}
 	t.Logf("dead BMC -> INFRA in %v", took.Round(time.Millisecond))
-	grepTree(t, r.runDir, s.password)
+	labproc.NoSecretIn(t, r.runDir, s.password)
 }
 
 // ipmi_sim killed mid-boot (the machine keeps running, the BMC is gone): SOL cannot come

@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -18,6 +17,7 @@ import (
 	"github.com/bougou/go-ipmi/pkg/types"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 )
 
 // bmcSim is OpenIPMI's ipmi_sim on loopback whose chassis power starts and stops a QEMU

@@ -46,6 +46,18 @@ type Plan struct {
 	QMPSock    string
 }
 
+// archDefault is what a host of an arch gets when the matrix leaves it out.
+type archDefault struct{ binary, machine, cpu string }
+
+var archDefaults = map[string]archDefault{
+	// redox mk/qemu.mk (81bc5bf): QEMU_CPU?=core2duo without KVM, -cpu host with it.
+	"x86_64": {"qemu-system-x86_64", "q35", "core2duo"},
+	// mk/qemu.mk: QEMU_CPU=max. pauth-impdef=on keeps max but swaps the emulated
+	// pointer-authentication algorithm for QEMU's cheaper one: the QARMA one
+	// makes -cpu max 3x slower under TCG.
+	"aarch64": {"qemu-system-aarch64", "virt", "max,pauth-impdef=on"},
+}
+
 // qemuEscape doubles commas: QEMU option values use ',' as a separator.
 func qemuEscape(s string) string { return strings.ReplaceAll(s, ",", ",,") }
 
@@ -56,38 +68,14 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		QMPSock:    filepath.Join(dir, "qmp.sock"),
 		Scratch:    map[string]int64{},
 	}
-	bin := o.Binary
-	var a []string
-	add := func(args ...string) { a = append(a, args...) }
-	machine, cpu := h.Machine, h.CPU
-	switch h.Arch {
-	case "x86_64":
-		if bin == "" {
-			bin = "qemu-system-x86_64"
-		}
-		if machine == "" {
-			machine = "q35"
-		}
-		if cpu == "" {
-			// redox mk/qemu.mk (81bc5bf): QEMU_CPU?=core2duo without KVM, -cpu host with it.
-			cpu = "core2duo"
-		}
-	case "aarch64":
-		if bin == "" {
-			bin = "qemu-system-aarch64"
-		}
-		if machine == "" {
-			machine = "virt"
-		}
-		if cpu == "" {
-			// mk/qemu.mk: QEMU_CPU=max. pauth-impdef=on keeps max but swaps the emulated
-			// pointer-authentication algorithm for QEMU's cheaper one: the QARMA one
-			// makes -cpu max 3x slower under TCG.
-			cpu = "max,pauth-impdef=on"
-		}
-	default:
+	defaults, ok := archDefaults[h.Arch]
+	if !ok {
 		return nil, fmt.Errorf("qemu: unsupported arch %q", h.Arch)
 	}
+	var a []string
+	add := func(args ...string) { a = append(a, args...) }
+	bin := or(o.Binary, defaults.binary)
+	machine, cpu := or(h.Machine, defaults.machine), or(h.CPU, defaults.cpu)
 	add(bin, "-accel", accel, "-machine", machine, "-cpu", cpu)
 	if accel == "kvm" && h.CPU == "" {
 		a[len(a)-1] = "host"
@@ -266,6 +254,7 @@ func RedoxerExit(h matrix.Host) string {
 	return ""
 }
 
+// or is a, or b when a is empty.
 func or(a, b string) string {
 	if a != "" {
 		return a

@@ -18,8 +18,7 @@ import (
 )
 
 func init() {
-	hosts.Register("qemu", New)
-	matrix.RegisterOptions("qemu", ValidateOptions)
+	hosts.Register(hosts.Kind{Name: "qemu", New: New, Options: ValidateOptions})
 }
 
 // Machine is one QEMU VM.

@@ -37,8 +37,7 @@ import (
 )
 
 func init() {
-	hosts.Register("replay", New)
-	matrix.RegisterOptions("replay", func(h *matrix.Host) error { _, err := DecodeOptions(h); return err })
+	hosts.Register(hosts.Kind{Name: "replay", New: New, Options: func(h *matrix.Host) error { _, err := DecodeOptions(h); return err }})
 }
 
 // Machine plays one transcript.

@@ -6,7 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"io"
 	"io/fs"
 	"os"
@@ -18,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"

@@ -60,17 +60,8 @@ func TestFilterANSISplitAcrossChunks(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(2))
 	for trial := 0; trial < 1000; trial++ {
-		f := r.NewFilter()
-		var out bytes.Buffer
-		rest := []byte(text)
-		for len(rest) > 0 {
-			n := min(len(rest), 1+rng.Intn(9))
-			out.Write(f.Filter(rest[:n]))
-			rest = rest[n:]
-		}
-		out.Write(f.Flush())
-		if out.String() != want {
-			t.Fatalf("trial %d: streamed %q, want %q", trial, out.String(), want)
+		if got := streamInChunks(r, text, func(int) int { return 1 + rng.Intn(9) }); got != want {
+			t.Fatalf("trial %d: streamed %q, want %q", trial, got, want)
 		}
 	}
 }

@@ -60,22 +60,30 @@ func TestFilterSplitAcrossChunks(t *testing.T) {
 	}
 	rng := rand.New(rand.NewSource(1))
 	for trial := 0; trial < 2000; trial++ {
-		f := r.NewFilter()
-		var out bytes.Buffer
-		rest := []byte(text)
-		for len(rest) > 0 {
-			n := 1 + rng.Intn(len(rest))
+		got := streamInChunks(r, text, func(left int) int {
 			if trial < len(text) { // also every single cut point
-				n = min(len(rest), 1+trial%7)
+				return 1 + trial%7
 			}
-			out.Write(f.Filter(rest[:n]))
-			rest = rest[n:]
-		}
-		out.Write(f.Flush())
-		if out.String() != want {
-			t.Fatalf("trial %d: streamed %q, want %q", trial, out.String(), want)
+			return 1 + rng.Intn(left)
+		})
+		if got != want {
+			t.Fatalf("trial %d: streamed %q, want %q", trial, got, want)
 		}
 	}
+}
+
+// streamInChunks filters text through a new Filter of r in chunks of the sizes next gives
+// (told how much is left), and returns what came out.
+func streamInChunks(r *Redactor, text string, next func(left int) int) string {
+	f := r.NewFilter()
+	var out bytes.Buffer
+	for rest := []byte(text); len(rest) > 0; {
+		n := min(len(rest), next(len(rest)))
+		out.Write(f.Filter(rest[:n]))
+		rest = rest[n:]
+	}
+	out.Write(f.Flush())
+	return out.String()
 }
 
 func TestFilterWithoutSecretsPassesThrough(t *testing.T) {

@@ -3,15 +3,14 @@ package serial_test
 import (
 	"bufio"
 	"fmt"
-	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"net"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 )
 
 // A pretend lab board for the integration tests: a socat pty pair is the serial cable
@@ -147,30 +146,4 @@ func transcriptLines(t *testing.T, path string) []string {
 		lines = append(lines, sc.Text())
 	}
 	return lines
-}
-
-// grepTree fails if any file under dir contains needle.
-func grepTree(t *testing.T, dir, needle string) {
-	t.Helper()
-	n := 0
-	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
-		if err != nil || fi.IsDir() {
-			return err
-		}
-		n++
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		if strings.Contains(string(b), needle) {
-			t.Errorf("%s contains the secret", p)
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n == 0 {
-		t.Fatalf("no artifacts under %s", dir)
-	}
 }

@@ -168,16 +168,11 @@ func (t *telnetConn) parse(raw, out []byte) []byte {
 func (t *telnetConn) negotiate(cmd, opt byte) {
 	switch cmd {
 	case tDO:
-		switch opt {
-		case optBinary, optSGA, optComPort:
-			if opt == optComPort && t.line.Protocol != "rfc2217" {
-				t.send([]byte{tIAC, tWONT, opt})
-				break
-			}
-			if !t.will[opt] {
-				t.will[opt] = true
-				t.send([]byte{tIAC, tWILL, opt})
-			}
+		switch {
+		case opt == optComPort && t.line.Protocol != "rfc2217":
+			t.send([]byte{tIAC, tWONT, opt})
+		case opt == optBinary, opt == optSGA, opt == optComPort:
+			t.agree(t.will, opt, true, tWILL)
 			if opt == optComPort && !t.lineOK {
 				t.lineOK = true
 				t.send(t.lineSettings())
@@ -186,29 +181,31 @@ func (t *telnetConn) negotiate(cmd, opt byte) {
 			t.send([]byte{tIAC, tWONT, opt})
 		}
 	case tDONT:
-		if t.will[opt] {
-			t.will[opt] = false
-			t.send([]byte{tIAC, tWONT, opt})
-		}
+		t.agree(t.will, opt, false, tWONT)
 		if opt == optComPort {
 			fmt.Fprintf(t.log, "rfc2217: the server refuses com port control; the line keeps its configured settings\n")
 		}
 	case tWILL:
 		switch opt {
 		case optBinary, optSGA, optEcho:
-			if !t.wantDo[opt] {
-				t.wantDo[opt] = true
-				t.send([]byte{tIAC, tDO, opt})
-			}
+			t.agree(t.wantDo, opt, true, tDO)
 		default:
 			t.send([]byte{tIAC, tDONT, opt})
 		}
 	case tWONT:
-		if t.wantDo[opt] {
-			t.wantDo[opt] = false
-			t.send([]byte{tIAC, tDONT, opt})
-		}
+		t.agree(t.wantDo, opt, false, tDONT)
 	}
+}
+
+// agree moves an option of one side (will: ours, wantDo: the server's) to on and answers
+// with verb, only when that changes the option's state: RFC 854 forbids acknowledging a
+// mode already in effect, which is what keeps two ends from looping on an option.
+func (t *telnetConn) agree(state map[byte]bool, opt byte, on bool, verb byte) {
+	if state[opt] == on {
+		return
+	}
+	state[opt] = on
+	t.send([]byte{tIAC, verb, opt})
 }
 
 // lineSettings is the RFC 2217 subnegotiations that set the line.
@@ -240,27 +237,11 @@ func (t *telnetConn) subneg(sb []byte) {
 		return
 	}
 	var s string
-	switch sb[1] {
-	case 100 + cpSetBaud:
-		if len(sb) >= 6 {
-			s = fmt.Sprintf("baud %d", binary.BigEndian.Uint32(sb[2:6]))
-		}
-	case 100 + cpSetDataSize:
-		if len(sb) >= 3 {
-			s = fmt.Sprintf("data bits %d", sb[2])
-		}
-	case 100 + cpSetParity:
-		if len(sb) >= 3 {
-			s = fmt.Sprintf("parity %d", sb[2])
-		}
-	case 100 + cpSetStopSize:
-		if len(sb) >= 3 {
-			s = fmt.Sprintf("stop size %d", sb[2])
-		}
-	case 100 + cpSetControl:
-		if len(sb) >= 3 {
-			s = fmt.Sprintf("control %d", sb[2])
-		}
+	switch cmd := sb[1] - 100; {
+	case cmd == cpSetBaud && len(sb) >= 6:
+		s = fmt.Sprintf("baud %d", binary.BigEndian.Uint32(sb[2:6]))
+	case ackNames[cmd] != "" && len(sb) >= 3:
+		s = fmt.Sprintf("%s %d", ackNames[cmd], sb[2])
 	}
 	if s != "" {
 		t.amu.Lock()
@@ -269,6 +250,10 @@ func (t *telnetConn) subneg(sb []byte) {
 		fmt.Fprintf(t.log, "rfc2217: server set %s\n", s)
 	}
 }
+
+// ackNames name the one-byte line settings the server confirms, as the log and Acks say them
+// (the baud rate is four bytes).
+var ackNames = map[byte]string{cpSetDataSize: "data bits", cpSetParity: "parity", cpSetStopSize: "stop size", cpSetControl: "control"}
 
 // Acks lists what the server confirmed.
 func (t *telnetConn) Acks() []string {

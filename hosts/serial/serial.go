@@ -29,9 +29,7 @@ import (
 func init() {
 	check := func(h *matrix.Host) error { _, err := DecodeOptions(h); return err }
 	for _, kind := range []string{"serial", "power"} {
-		hosts.Register(kind, New)
-		hosts.RegisterEndpoints(kind, Endpoints)
-		matrix.RegisterOptions(kind, check)
+		hosts.Register(hosts.Kind{Name: kind, New: New, Options: check, Endpoints: Endpoints})
 	}
 }
 

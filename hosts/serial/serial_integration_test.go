@@ -3,7 +3,6 @@ package serial_test
 import (
 	"context"
 	"fmt"
-	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/lock"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -100,7 +100,7 @@ func TestTTYPathBootsToShell(t *testing.T) {
 	if f := b.Machine.Facts(); !strings.HasPrefix(f["console"], "tty ") || f["power"] != "command (with status)" {
 		t.Errorf("facts %v", f)
 	}
-	grepTree(t, r.runDir, pw)
+	labproc.NoSecretIn(t, r.runDir, pw)
 }
 
 func ser2netOptions(l *lab, s *ser2net, extra string) string {

@@ -57,6 +57,33 @@ func FreeUDP(t *testing.T) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
+// NoSecretIn fails the test if a file under dir (a run's artifacts) contains secret, or
+// if there is no file at all (then the check proved nothing).
+func NoSecretIn(t *testing.T, dir, secret string) {
+	t.Helper()
+	n := 0
+	err := filepath.Walk(dir, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		n++
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), secret) {
+			t.Errorf("%s contains the secret", p)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n == 0 {
+		t.Fatalf("no artifacts under %s", dir)
+	}
+}
+
 // Proc is a helper process in its own process group, killed (group) at cleanup.
 type Proc struct {
 	cmd  *exec.Cmd
