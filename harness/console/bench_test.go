@@ -6,11 +6,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
-	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/heappeak"
 )
 
 // benchStreamMB is the synthetic stream size per benchmark op (the goal is stated for
@@ -62,32 +61,6 @@ var benchPatterns = []string{
 	"smoltcpd: no network adapter found", "END-OF-STREAM-NEVER",
 }
 
-// peakHeap samples the heap while f runs; the console must not grow with the stream.
-func peakHeap(f func()) uint64 {
-	var peak atomic.Uint64
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-done
-	return peak.Load()
-}
-
 // BenchmarkPlainRead is the baseline: read the same socket stream and throw it away.
 func BenchmarkPlainRead(b *testing.B) {
 	total := benchStreamMB() << 20
@@ -115,7 +88,7 @@ func BenchmarkConsoleMatch20(b *testing.B) {
 	var peak uint64
 	for i := 0; i < b.N; i++ {
 		h := feed(b, total)
-		p := peakHeap(func() {
+		p := heappeak.During(func() {
 			c, err := Open(h, Options{Transcript: b.TempDir() + "/t.log"})
 			if err != nil {
 				b.Fatal(err)

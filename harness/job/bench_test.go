@@ -1,19 +1,14 @@
 package job_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 )
 
 // BenchmarkBootToShell compares boot-to-shell of the x86_64 stand-in through the whole
@@ -48,41 +43,8 @@ func bootHarness(b *testing.B) time.Duration {
 
 func bootBare(b *testing.B) time.Duration {
 	_, j := standinMatrix(b, "120s")
-	dir, _ := os.MkdirTemp("", "rhw-bench-")
-	defer os.RemoveAll(dir)
-	plan, err := qemu.BuildPlan(j.Host, j.Image, qemu.Options{}, dir, "tcg", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for p, size := range plan.Scratch {
-		os.WriteFile(p, nil, 0o644)
-		os.Truncate(p, size)
-	}
-	start := time.Now()
-	cmd := exec.Command(plan.Argv[0], plan.Argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
-	var conn net.Conn
-	for conn == nil {
-		conn, _ = net.Dial("unix", plan.SerialSock)
-		if conn == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	defer conn.Close()
-	var seen []byte
-	buf := make([]byte, 32<<10)
-	for !bytes.Contains(seen, []byte("FX: boot complete")) {
-		n, err := conn.Read(buf)
-		if err != nil {
-			b.Fatalf("bare read: %v", err)
-		}
-		seen = append(seen, buf[:n]...)
-	}
-	return time.Since(start)
+	took, _ := standin.BareBoot(b, j)
+	return took
 }
 
 // BenchmarkScreenOverhead is the screen goal: boot-to-shell of the x86_64 stand-in (direct

@@ -79,8 +79,10 @@ type Booted struct {
 	// Err is set when the machine could not be started at all (INFRA).
 	Err error
 	// LoggedIn is set once a session logged in on the console: a suite sharing the boot
-	// then only proves the shell answers instead of logging in again.
-	LoggedIn bool
+	// then only proves the shell answers instead of logging in again, as LoginUser (the
+	// account typed at the login prompt; "" for an image that logged in by itself).
+	LoggedIn  bool
+	LoginUser string
 	// contention multiplies the machine's time scale (Options.Contention).
 	contention float64
 	// Screen is the machine's display when it has one (captures, screen markers, keys);

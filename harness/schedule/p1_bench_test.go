@@ -1,18 +1,13 @@
 package schedule
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"os"
-	"os/exec"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
-	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -29,7 +24,7 @@ func BenchmarkBootToShellScheduled(b *testing.B) {
 	var harness, bare, harnessAttach, bareAttach time.Duration
 	for b.Loop() {
 		h, ha := bootScheduled(b, m)
-		r, ra := bootBareReader(b, j)
+		r, ra := standin.BareBoot(b, j)
 		harness, bare, harnessAttach, bareAttach = harness+h, bare+r, harnessAttach+ha, bareAttach+ra
 	}
 	n := float64(b.N)
@@ -55,43 +50,4 @@ func bootScheduled(b *testing.B, m *matrix.Matrix) (toShell, toAttach time.Durat
 		b.Fatalf("scheduled boot did not reach the shell: %+v", res)
 	}
 	return shellAt.Sub(start), attachAt.Sub(start)
-}
-
-func bootBareReader(b *testing.B, j matrix.Job) (toShell, toAttach time.Duration) {
-	dir, _ := os.MkdirTemp("", "rhw-bench-")
-	defer os.RemoveAll(dir)
-	plan, err := qemu.BuildPlan(j.Host, j.Image, qemu.Options{}, dir, "tcg", "")
-	if err != nil {
-		b.Fatal(err)
-	}
-	for p, size := range plan.Scratch {
-		os.WriteFile(p, nil, 0o644)
-		os.Truncate(p, size)
-	}
-	start := time.Now()
-	cmd := exec.Command(plan.Argv[0], plan.Argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); cmd.Wait() }()
-	var conn net.Conn
-	for conn == nil {
-		conn, _ = net.Dial("unix", plan.SerialSock)
-		if conn == nil {
-			time.Sleep(20 * time.Millisecond)
-		}
-	}
-	toAttach = time.Since(start)
-	defer conn.Close()
-	var seen []byte
-	buf := make([]byte, 32<<10)
-	for !bytes.Contains(seen, []byte("FX: boot complete")) {
-		n, err := conn.Read(buf)
-		if err != nil {
-			b.Fatalf("bare read: %v", err)
-		}
-		seen = append(seen, buf[:n]...)
-	}
-	return time.Since(start), toAttach
 }

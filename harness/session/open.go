@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -64,7 +65,8 @@ const (
 // the profile's first account that reaches what the job needs, and runs the dialect's
 // setup commands. On a boot another suite already logged in on (a boot shared by the
 // suites of one image x host, in the fixed order drivers, network, guest, whose needs only
-// shrink) it only proves the shell answers.
+// shrink) it checks that the account logged in reaches this job's needs too, and only
+// proves the shell answers.
 func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error) {
 	if b.Console == nil || b.Profile == nil {
 		return nil, fmt.Errorf("%w: the machine never booted (%s)", ErrNoShell, b.Outcome.Reason)
@@ -77,6 +79,10 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	o.LoggedIn = shellWithoutLogin(b)
 	s := New(b.Console, b.Profile, o)
 	if b.LoggedIn {
+		if err := reaches(b.Profile.Login, b.LoginUser, needs); err != nil {
+			return nil, err
+		}
+		s.user = b.LoginUser
 		if err := s.Sync(ctx); err != nil {
 			return nil, err
 		}
@@ -85,8 +91,25 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	if err := s.Login(ctx); err != nil {
 		return nil, err
 	}
-	b.LoggedIn = true
+	b.LoggedIn, b.LoginUser = true, s.user
 	return s, nil
+}
+
+// reaches checks that user, logged in on a shared boot, reaches what a later suite needs:
+// a boot is never trusted for more than its login gave. An image that logged in by itself
+// ("") or a profile with one account has nothing to check.
+func reaches(l profile.Login, user string, needs []string) error {
+	for _, a := range l.Accounts {
+		if a.User != user || user == "" {
+			continue
+		}
+		for _, n := range needs {
+			if !a.Reaches(n) {
+				return fmt.Errorf("the shared boot is logged in as %s, which does not reach %q: this suite needs its own boot (fresh_boot: true)", user, n)
+			}
+		}
+	}
+	return nil
 }
 
 // CollectJobLogs copies the guest's driver logs (Redox: /scheme/logging) into the job

@@ -322,3 +322,21 @@ func TestRedoxNoiseOnARealTranscript(t *testing.T) {
 		t.Errorf("the echo was not joined again:\n%s", out)
 	}
 }
+
+// A boot shared by suites is never trusted for more than its first login gave: logged in
+// as Redox's "user", a later suite that needs the driver logs is refused with the reason.
+func TestSharedBootAccountMustReachTheNeeds(t *testing.T) {
+	l := profile.Redox.Login
+	if err := reaches(l, "user", []string{NeedLogs}); err == nil || !strings.Contains(err.Error(), `logged in as user, which does not reach "logging"`) {
+		t.Errorf("user for the driver logs: %v", err)
+	}
+	if err := reaches(l, "root", []string{NeedLogs, NeedNetcfg}); err != nil {
+		t.Errorf("root: %v", err)
+	}
+	if err := reaches(l, "user", nil); err != nil {
+		t.Errorf("user with no needs: %v", err)
+	}
+	if err := reaches(profile.Standin.Login, "", []string{NeedLogs}); err != nil {
+		t.Errorf("an image that logged in by itself: %v", err)
+	}
+}

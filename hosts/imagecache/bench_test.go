@@ -15,13 +15,13 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts/imagecache"
+	"github.com/redox-hwtest/redox-hwtest/internal/heappeak"
 )
 
 // benchImageMB is the image size of BenchmarkImageFetch (the goal is stated for 512 MiB;
@@ -134,7 +134,7 @@ func BenchmarkImageFetch(b *testing.B) {
 		var before runtime.MemStats
 		runtime.ReadMemStats(&before)
 		start := time.Now()
-		p := peakHeapDuring(func() {
+		p := heappeak.During(func() {
 			c := &imagecache.Cache{Dir: cacheDir}
 			im, err := c.Fetch(context.Background(), imagecache.Source{URL: url, SHA256: bench.digest})
 			if err != nil {
@@ -177,29 +177,4 @@ func BenchmarkImageFetch(b *testing.B) {
 	b.ReportMetric(base.Seconds()/ours.Seconds(), "ratio")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(mb), "image-MiB")
-}
-
-// peakHeapDuring samples the heap in use while f runs.
-func peakHeapDuring(f func()) uint64 {
-	var peak atomic.Uint64
-	stop, done := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(done)
-		var ms runtime.MemStats
-		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapInuse > peak.Load() {
-				peak.Store(ms.HeapInuse)
-			}
-			select {
-			case <-stop:
-				return
-			case <-time.After(20 * time.Millisecond):
-			}
-		}
-	}()
-	f()
-	close(stop)
-	<-done
-	return peak.Load()
 }
