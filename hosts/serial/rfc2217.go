@@ -197,9 +197,9 @@ func (t *telnetConn) negotiate(cmd, opt byte) {
 	}
 }
 
-// agree moves an option of one side (will: ours, wantDo: the server's) to on and answers
-// with verb, only when that changes the option's state: RFC 854 forbids acknowledging a
-// mode already in effect, which is what keeps two ends from looping on an option.
+// agree sets an option of one side (will: ours, wantDo: the server's) to on (enabled or
+// not) and answers with verb, only when that changes the option's state: RFC 854 forbids
+// acknowledging a mode already in effect, which is what keeps two ends from looping.
 func (t *telnetConn) agree(state map[byte]bool, opt byte, on bool, verb byte) {
 	if state[opt] == on {
 		return
