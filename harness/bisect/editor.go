@@ -307,12 +307,8 @@ func (e *Editor) TypeKeys(ctx context.Context, con *console.Console, scr *screen
 			if err := scr.Press(ctx, []string{c}); err != nil {
 				return err
 			}
-			if e.CharDelay > 0 {
-				select {
-				case <-time.After(e.CharDelay):
-				case <-ctx.Done():
-					return ctx.Err()
-				}
+			if err := e.pace(ctx); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -377,13 +373,22 @@ func (e *Editor) send(ctx context.Context, con *console.Console, s string) error
 			return err
 		}
 		i += n
-		if e.CharDelay > 0 {
-			select {
-			case <-time.After(e.CharDelay):
-			case <-ctx.Done():
-				return ctx.Err()
-			}
+		if err := e.pace(ctx); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// pace waits CharDelay after a key (a loader redraws its whole line per key).
+func (e *Editor) pace(ctx context.Context) error {
+	if e.CharDelay <= 0 {
+		return nil
+	}
+	select {
+	case <-time.After(e.CharDelay):
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }

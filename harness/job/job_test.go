@@ -40,6 +40,12 @@ hosts:
 suites:
   - {name: boot}
 `, silence, bootTimeout, fx, fx, scale)
+	return parse(t, y)
+}
+
+// parse loads a matrix of one job.
+func parse(t testing.TB, y string) (*matrix.Matrix, matrix.Job) {
+	t.Helper()
 	m, err := matrix.Parse("test.yaml", []byte(y), t.TempDir())
 	if err != nil {
 		t.Fatal(err)

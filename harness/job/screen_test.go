@@ -49,15 +49,7 @@ hosts:
 suites:
   - {name: boot}
 `, screenSilence, image, scale)
-	m, err := matrix.Parse("test.yaml", []byte(y), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs := m.Jobs(matrix.Filter{})
-	if len(jobs) != 1 {
-		t.Fatalf("%d jobs", len(jobs))
-	}
-	return m, jobs[0]
+	return parse(t, y)
 }
 
 func bootScreen(t *testing.T, image, args string) (*job.Booted, []record.Check, *record.Record, string) {

@@ -27,19 +27,6 @@ func cleanLog(t *testing.T) string {
 	return filepath.Join(root, "fixtures", "transcripts", "clean-uefi-boot.log")
 }
 
-func parse(t *testing.T, y string) (*matrix.Matrix, matrix.Job) {
-	t.Helper()
-	m, err := matrix.Parse("test.yaml", []byte(y), t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	jobs := m.Jobs(matrix.Filter{})
-	if len(jobs) != 1 {
-		t.Fatalf("%d jobs", len(jobs))
-	}
-	return m, jobs[0]
-}
-
 func teardownCheck(t *testing.T, r *record.Record) record.Check {
 	t.Helper()
 	for _, c := range r.Checks {

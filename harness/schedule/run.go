@@ -250,10 +250,7 @@ func (s *scheduler) runUnit(ctx context.Context, u *Unit, contention float64) {
 		return
 	}
 	for i, j := range u.Jobs {
-		if ctx.Err() != nil {
-			for _, rest := range u.Jobs[i:] {
-				s.notRun(rest, "the run was interrupted before this job started")
-			}
+		if s.interrupted(ctx, u.Jobs[i:]) {
 			return
 		}
 		s.emit(Event{Kind: Started, Job: j})
@@ -265,6 +262,18 @@ func (s *scheduler) runUnit(ctx context.Context, u *Unit, contention float64) {
 		rec, err := run(ctx, s.cfg.Matrix, j, s.options(j, contention))
 		s.emit(Event{Kind: Finished, Job: j, Rec: rec, Err: err})
 	}
+}
+
+// interrupted reports whether the run was interrupted, and records the jobs that will not
+// start then as not run.
+func (s *scheduler) interrupted(ctx context.Context, rest []matrix.Job) bool {
+	if ctx.Err() == nil {
+		return false
+	}
+	for _, j := range rest {
+		s.notRun(j, "the run was interrupted before this job started")
+	}
+	return true
 }
 
 // runShared runs a unit's suites in as few boots as possible: the next suite boots afresh
@@ -282,10 +291,7 @@ func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) 
 		}
 	}()
 	for i, j := range u.Jobs {
-		if ctx.Err() != nil {
-			for _, rest := range u.Jobs[i:] {
-				s.notRun(rest, "the run was interrupted before this job started")
-			}
+		if s.interrupted(ctx, u.Jobs[i:]) {
 			return
 		}
 		s.emit(Event{Kind: Started, Job: j})
