@@ -120,7 +120,12 @@ func TestReplayPlaysTheBodyAndStaysOpen(t *testing.T) {
 	if err := m.ExitErr(); err != nil {
 		t.Fatal(err)
 	}
-	// Exited means delivered: the console has read every byte.
+	// Exited means delivered: the kernel has handed every byte to the console's read. The
+	// console's reader goroutine counts them a moment after that read returns (on a loaded
+	// machine, not at once), so the count is awaited, then must be exactly the body.
+	for deadline := time.Now().Add(5 * time.Second); c.RawBytes() < int64(len(body)) && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
 	if c.RawBytes() != int64(len(body)) {
 		t.Fatalf("console read %d bytes, transcript body has %d", c.RawBytes(), len(body))
 	}
