@@ -99,7 +99,45 @@ type Record struct {
 	// ScreenNote says why there are no captures (a host kind without a display) or what
 	// went wrong taking them; it is not an error of the job.
 	ScreenNote string `json:"screen_note,omitempty"`
+	// Devices is the boot's device inventory: every function the OS enumerated, the
+	// driver that claimed it and how far that driver got (see Device). Empty where the
+	// profile prints no device table (the stand-in's own dialect) or the boot never
+	// reached enumeration.
+	Devices []Device `json:"devices,omitempty"`
 }
+
+// Device states, in the order a driver goes through them. A device ends in exactly one.
+const (
+	DeviceEnumerated = "enumerated"  // the bus driver listed it; nothing claimed it yet
+	DeviceNoDriver   = "no-driver"   // the boot went on past driver start and nothing claimed it
+	DeviceSpawned    = "spawned"     // a driver was started for it
+	DeviceInit       = "initialised" // the driver printed a line that needs the device to answer
+	DeviceError      = "error"       // the driver printed an error line for it
+	DeviceExited     = "exited"      // the driver crashed or exited
+	DeviceStalled    = "stalled"     // the boot stalled with this driver printing last
+)
+
+// Device is one function of the machine's device table as the boot's transcript shows
+// it. The fields are only ever added to (docs/analyze.md documents them): results of
+// past nights stay readable.
+type Device struct {
+	Bus       string `json:"bus"`                 // "pci" or "usb"
+	Address   string `json:"address"`             // as the OS printed it, e.g. "0000:00:02.0" or "00-00:02.0"
+	VendorID  string `json:"vendor_id"`           // four lower-case hex digits, e.g. "8086"
+	DeviceID  string `json:"device_id"`           // four lower-case hex digits, e.g. "100e"
+	Subsystem string `json:"subsystem,omitempty"` // "vvvv:dddd" where the OS printed it
+	Class     string `json:"class,omitempty"`     // "cc.ss.pp" class, subclass, prog-if (hex)
+	Driver    string `json:"driver,omitempty"`    // the driver that claimed it, e.g. "e1000d"
+	State     string `json:"state"`               // one of the Device* constants
+	// Evidence are the transcript lines (1-based) that decided State, first the
+	// enumeration line, last the line that set the state.
+	Evidence []int `json:"evidence,omitempty"`
+	// Note says in words why the state is what it is ("ihdad: IHDA: No output pins?!").
+	Note string `json:"note,omitempty"`
+}
+
+// ID is "vendor:device", the key a device is known by across machines.
+func (d Device) ID() string { return d.VendorID + ":" + d.DeviceID }
 
 // Boot is one power-on of a host with an image, shared by the suites that ran in it.
 type Boot struct {
