@@ -369,6 +369,22 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 	if e := v.labels(p, "features", h.Features, ctx, false); e != nil {
 		return e
 	}
+	settings := map[string]bool{}
+	for j, f := range h.Features {
+		fp := itemPath(childPath(p, "features"), j)
+		if err := checkFeature(f); err != nil {
+			return v.errorf(fp, false, "%v in %s", err, ctx)
+		}
+		if k, _, ok := strings.Cut(f, "="); ok {
+			if settings[k] {
+				return v.errorf(fp, false, "feature %s is set twice in %s", k, ctx)
+			}
+			settings[k] = true
+		}
+		if f == FeatureISADebugExit && h.Arch != "" && h.Arch != "x86_64" {
+			return v.errorf(fp, false, "feature %s in %s needs an x86_64 machine (an ISA bus); an %s redoxer image exits through semihosting: use %s", f, ctx, h.Arch, FeatureRedoxerExit)
+		}
+	}
 	xf := map[[2]string]string{}
 	for j := range h.XFail {
 		x := &h.XFail[j]

@@ -24,19 +24,15 @@ import (
 //	redoxer-exit            (bare word) the VM has redoxer's exit device: isa-debug-exit at
 //	                        QEMU's default port 0x501 on x86_64, semihosting on aarch64
 //	                        (isa-debug-exit, the older name, still works on x86_64)
+//
+// The names and their value checks are matrix.KnownFeatures: a misspelt feature or a bad
+// value is refused when the matrix loads.
 const (
-	SettingCharDelay = "char-delay"
+	SettingCharDelay = matrix.SettingCharDelay
 )
 
 // HostSetting returns the value of a "key=value" feature of h.
-func HostSetting(h *matrix.Host, key string) (string, bool) {
-	for _, f := range h.Features {
-		if k, v, ok := strings.Cut(f, "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
-}
+func HostSetting(h *matrix.Host, key string) (string, bool) { return h.Setting(key) }
 
 // OptionsFor are the session options for a booted job: the machine's time scale and the
 // host's char-delay setting.
