@@ -35,7 +35,7 @@ func bisectMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	m, err := matrix.Load(*matrixPath)
+	m, _, err := loadMatrix(*matrixPath, "", "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2

@@ -31,14 +31,9 @@ func fetchMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	m, err := matrix.Load(*matrixPath)
+	m, f, err := loadMatrix(*matrixPath, *filter, "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
-		return 2
-	}
-	f, err := matrix.ParseFilter(*filter)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "-filter:", err)
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -121,12 +121,17 @@ func TestLayers(t *testing.T) {
 // The leaves import nothing of the module, so every layer can read them.
 func TestLeaves(t *testing.T) {
 	for _, p := range graph(t) {
-		// internal/inputfile (bounded reads of regular files) is itself a leaf.
+		// internal/inputfile (bounded reads of regular files) is itself a leaf, and so is
+		// record/redact (the secrets every record is redacted of, by the writer).
 		var deps []string
 		for _, d := range p.deps {
-			if !under(d, "internal/inputfile") || under(p.path, "internal/inputfile") {
-				deps = append(deps, d)
+			if under(d, "internal/inputfile") && !under(p.path, "internal/inputfile") {
+				continue
 			}
+			if d == "record/redact" && p.path == "record" {
+				continue
+			}
+			deps = append(deps, d)
 		}
 		if (under(p.path, "record") || under(p.path, "transcript") || under(p.path, "internal/inputfile")) && len(deps) > 0 {
 			t.Errorf("%s is a leaf but depends on %v", p.path, deps)
