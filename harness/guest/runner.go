@@ -20,7 +20,7 @@ func init() {
 // (harness/schedule).
 func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
 	var opts Options
-	if ec, ok := unwrap(b.Machine).(exitCoder); ok {
+	if ec, ok := hosts.As[exitCoder](b.Machine); ok {
 		opts.ExitCode = ec.ExitCode
 	}
 	return job.Judged{Checks: Run(ctx, b, opts).Checks}, nil
@@ -58,22 +58,10 @@ func RunJob(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) 
 	b := job.Boot(ctx, m, j, o)
 	defer b.Close()
 	var opts Options
-	if ec, ok := unwrap(mach).(exitCoder); ok {
+	if ec, ok := hosts.As[exitCoder](mach); ok {
 		opts.ExitCode = ec.ExitCode
 	}
 	rep := Run(ctx, b, opts)
 	b.Close() // the record lists the complete transcript
 	return b.WriteRecord(o.RunDir, rep.Checks)
-}
-
-// unwrap reaches the host kind's own machine through the job's wrapper.
-func unwrap(m hosts.Machine) hosts.Machine {
-	for m != nil {
-		u, ok := m.(interface{ Unwrap() hosts.Machine })
-		if !ok {
-			return m
-		}
-		m = u.Unwrap()
-	}
-	return m
 }
