@@ -198,7 +198,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		}
 	}
 	find(b.BootLog())
-	s, err := session.Open(ctx, b, session.NeedNetcfg)
+	s, err := session.Open(ctx, b, Needs...)
 	if err != nil {
 		for _, n := range Checks {
 			rep.Checks = append(rep.Checks, mk(n, record.Infra, "no shell: "+err.Error()))

@@ -143,7 +143,8 @@ func unitSpan(recs map[string]*record.Record, pair string) *record.Record {
 const crashSuite = "test-crash"
 
 func init() {
-	job.RegisterShared(crashSuite, job.SharedSuite{Order: 15,
+	job.RegisterSuite(crashSuite, job.SuiteDef{Order: 15,
+		Checks: func(*matrix.Matrix, matrix.Job) []string { return []string{crashSuite + "/trigger"} },
 		Judge: func(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
 			s, err := session.Open(ctx, b)
 			if err != nil {

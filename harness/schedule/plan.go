@@ -3,7 +3,7 @@
 // host.
 //
 // Plan groups the jobs into units: the suites of one image x host that can share a boot
-// (job.RegisterShared) form one unit run in one boot, in a fixed order (boot, drivers,
+// (job.RegisterSuite with a Judge) form one unit run in one boot, in a fixed order (boot, drivers,
 // network, guest); a suite that declares a fresh boot, or has no shared form (abi), is a
 // unit of its own. Run then starts units longest-first (by the last run's recorded
 // durations) whenever their host has a free slot and, for VM hosts, the controller has a
