@@ -21,6 +21,10 @@ var Needs = []string{session.NeedLogs, session.NeedNetcfg, "audiohw"}
 // suites of the image x host, harness/schedule): every device the matrix lists, and the
 // driver logs.
 func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
+	if b.Profile != nil && Tables[b.Profile.Name] == nil {
+		// An OS the harness has no driver table for is a harness error, never a SKIP.
+		return job.Judged{}, fmt.Errorf("profile %s has no driver table (harness/drivers; docs/extending.md)", b.Profile.Name)
+	}
 	rep := Run(ctx, b, Devices(m))
 	arts, err := session.CollectJobLogs(ctx, b, rep.Session)
 	if err != nil && o.Log != nil {

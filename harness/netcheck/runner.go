@@ -2,6 +2,7 @@ package netcheck
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
@@ -22,6 +23,10 @@ var Needs = []string{session.NeedNetcfg}
 // suites of the image x host, harness/schedule; the boot carries BootArgs): the job's HTTP
 // server, then the lease, the gateway and the download.
 func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
+	if b.Profile != nil && Dialects[b.Profile.Name] == nil {
+		// An OS the harness has no network dialect for is a harness error, never a SKIP.
+		return job.Judged{}, fmt.Errorf("profile %s has no network dialect (harness/netcheck.Dialects; docs/extending.md)", b.Profile.Name)
+	}
 	cfg := ConfigFor(&j.Host)
 	srv, err := Start(cfg.Listen+":0", cfg.Size)
 	if err != nil {
