@@ -75,11 +75,9 @@ type Booted struct {
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
 	Err error
-	// LoggedIn is set once a session logged in on the console: a suite sharing the boot
-	// then only proves the shell answers instead of logging in again, as LoginUser (the
-	// account typed at the login prompt; "" for an image that logged in by itself).
-	LoggedIn  bool
-	LoginUser string
+	// guest is the guest's state (powered, at login, logged in as whom, unusable and
+	// why): read with Guest, moved by Boot, SetLoggedIn and SetUnusable only (guest.go).
+	guest guest
 	// contention multiplies the machine's time scale (Options.Contention).
 	contention float64
 	// Screen is the machine's display when it has one (captures, screen markers, keys);
@@ -229,6 +227,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Screen:     scr,
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
+	b.booted()
 	return b
 }
 

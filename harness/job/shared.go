@@ -41,10 +41,7 @@ func Shared(name string) (SharedSuite, bool) {
 // The boot's artifacts (transcript, host log) are listed relative to j's own job directory,
 // so every suite of a shared boot links the same transcript.
 func (b *Booted) RecordFor(j matrix.Job, checks []record.Check, arts map[string]string, bootRef record.Boot) *record.Record {
-	own := b.Job
-	b.Job = j
-	r := b.Record(checks)
-	b.Job = own
+	r := b.recordOf(j, checks)
 	if rel := record.JobDirName(j.ID()); rel != bootRef.Dir {
 		for k, v := range r.Artifacts {
 			r.Artifacts[k] = path.Join("..", bootRef.Dir, v)

@@ -74,11 +74,13 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	o.Needs = needs
 	o.LoggedIn = shellWithoutLogin(b)
 	s := New(b.Console, b.Profile, o)
-	if b.LoggedIn {
-		if err := reaches(b.Profile.Login, b.LoginUser, needs); err != nil {
+	if g := b.Guest(); g.State == job.GuestUnusable {
+		return nil, fmt.Errorf("%w: %s", ErrNoShell, g.Why)
+	} else if g.LoggedIn() {
+		if err := reaches(b.Profile.Login, g.User, needs); err != nil {
 			return nil, err
 		}
-		s.user = b.LoginUser
+		s.user = g.User
 		if err := s.Sync(ctx); err != nil {
 			return nil, err
 		}
@@ -87,7 +89,9 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	if err := s.Login(ctx); err != nil {
 		return nil, err
 	}
-	b.LoggedIn, b.LoginUser = true, s.user
+	if err := b.SetLoggedIn(s.user); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
