@@ -9,7 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -89,11 +90,7 @@ func Register(k Kind) {
 func OptionChecks() map[string]matrix.OptionsValidator {
 	mu.Lock()
 	defer mu.Unlock()
-	m := make(map[string]matrix.OptionsValidator, len(options))
-	for k, v := range options {
-		m[k] = v
-	}
-	return m
+	return maps.Clone(options)
 }
 
 // New builds the machine for a job.
@@ -111,12 +108,7 @@ func New(h matrix.Host, img matrix.Image, env Env) (Machine, error) {
 func Kinds() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	var k []string
-	for n := range factories {
-		k = append(k, n)
-	}
-	sort.Strings(k)
-	return k
+	return slices.Sorted(maps.Keys(factories))
 }
 
 // InfraError marks a lab failure: the machine could not be started or reached. It is never

@@ -3,7 +3,8 @@ package job
 import (
 	"context"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -110,12 +111,7 @@ func LookupSuite(name string) (SuiteDef, error) {
 	defer suitesMu.Unlock()
 	d, ok := suites[name]
 	if !ok {
-		var names []string
-		for n := range suites {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		return SuiteDef{}, fmt.Errorf("suite %q has no runner in this harness (have: %v)", name, names)
+		return SuiteDef{}, fmt.Errorf("suite %q has no runner in this harness (have: %v)", name, slices.Sorted(maps.Keys(suites)))
 	}
 	return d, nil
 }
@@ -124,12 +120,7 @@ func LookupSuite(name string) (SuiteDef, error) {
 func SuiteNames() []string {
 	suitesMu.Lock()
 	defer suitesMu.Unlock()
-	var names []string
-	for n := range suites {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(suites))
 }
 
 func init() {
