@@ -11,6 +11,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers"
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
@@ -27,7 +28,7 @@ func standinMatrix(t testing.TB, images []string, hosts []string, suites ...stri
 	var b strings.Builder
 	b.WriteString("settings: {silence: 6s, boot_timeout: 60s}\nimages:\n")
 	for _, im := range images {
-		fmt.Fprintf(&b, "  - {name: %s, arch: x86_64, firmware: bios, profile: standin, variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: console=ttyS0 panic=-1}\n", im, fx, fx)
+		fmt.Fprintf(&b, "  - {name: %s, arch: x86_64, firmware: bios, profile: standin, variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: %s}\n", im, fx, fx, standin.KernelCmdline)
 	}
 	b.WriteString("hosts:\n")
 	for _, h := range hosts {
