@@ -116,10 +116,10 @@ func reaches(l profile.Login, user string, needs []string) error {
 // directory's logs/ folder and returns them as record artifacts ("driver-log:<name>" ->
 // path relative to the job directory). Profiles without such logs return nothing.
 func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]string, error) {
-	if b.Profile == nil || b.Profile.Name != "redox" || s == nil {
+	if s == nil || s.d.Logs == "" {
 		return nil, nil
 	}
-	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
+	logs, err := CollectLogs(ctx, s, s.d, s.d.Logs, filepath.Join(b.Dir, "logs"))
 	if err != nil {
 		// Since userutils 3bdd1d9 (2026-01-20) a login gets only the schemes
 		// /etc/login_schemes.toml lists for its user; say so rather than fail silently.
