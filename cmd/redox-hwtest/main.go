@@ -4,9 +4,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
@@ -55,6 +58,12 @@ func loadMatrix(path, filter, shard string) (*matrix.Matrix, matrix.Filter, erro
 		return nil, matrix.Filter{}, err
 	}
 	return m, f, nil
+}
+
+// interruptible is the context of a command that boots or downloads: cancelled by SIGINT or
+// SIGTERM, so a run stops starting work and powers its machines off (exit 4 for run).
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func main() {

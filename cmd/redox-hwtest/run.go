@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
@@ -45,7 +43,7 @@ func runMain(args []string) int {
 	if status := r.plan(); status != 0 {
 		return status
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	r.ctx = ctx
 	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
