@@ -53,7 +53,7 @@ func startVNCVM(t *testing.T, extraArgs string) *vncVM {
 		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
 		// to=99: QEMU takes the first free display from :0, so parallel tests and other
 		// users' VNC servers do not collide; query-vnc says which it took.
-		"-vnc", "127.0.0.1:0,to=99,password=on"}
+		"-vnc", "127.0.0.1:0,to=99,password=on,lossy=on"}
 	cmd := exec.Command("qemu-system-x86_64", args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stderr = os.Stderr

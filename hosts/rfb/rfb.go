@@ -65,8 +65,8 @@ type Client struct {
 	mu      sync.Mutex
 	fb      *image.RGBA // published: the last complete update
 	spare   *image.RGBA // the one before, reused for decoding (reader goroutine only)
-	updates int64 // complete FramebufferUpdate messages applied
-	resizes int64 // DesktopSize changes seen
+	updates int64       // complete FramebufferUpdate messages applied
+	resizes int64       // DesktopSize changes seen
 	counts  map[string]int64
 	err     error // why the reader stopped
 	changed chan struct{}
