@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,14 +162,34 @@ func TestLiveQEMU(t *testing.T) {
 	// (input typed before the shell opens the console is dropped).
 	for !vm.serialHas("rfb-key-42") {
 		if time.Now().After(deadline) {
-			t.Fatalf("the typed command never ran; stats %+v", c.Stats())
+			t.Fatalf("the typed command never ran; stats %+v; last screen %s", c.Stats(), saveScreen(t, c))
 		}
 		kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
 		if err := c.SendKeys(kctx, typeChords(t, "echo rfb-key-$((6*7)) >/dev/ttyS0\n")); err != nil {
-			t.Fatal(err)
+			t.Fatalf("%v (connection: %v)", err, c.Err())
 		}
 		kcancel()
 		time.Sleep(3 * time.Second)
+	}
+	// Tight/JPEG: QEMU sends JPEG for an area that changes often (lossy=on keeps the update
+	// statistics; a rarely updated area stays lossless) and has many colours, which a text
+	// console never has. Random bytes written to the framebuffer over and over are both.
+	before := c.Stats().Rects["tight-jpeg"]
+	kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+	if err := c.SendKeys(kctx, typeChords(t, "while :; do cat /dev/urandom >/dev/fb0; done 2>/dev/null &\n")); err != nil {
+		t.Fatal(err)
+	}
+	kcancel()
+	for c.Stats().Rects["tight-jpeg"] == before {
+		if time.Now().After(deadline) {
+			t.Fatalf("no Tight/JPEG rectangle: %+v", c.Stats())
+		}
+		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c.WaitUpdate(wctx, c.Stats().Updates)
+		wcancel()
+		if err := c.Err(); err != nil {
+			t.Fatal(err)
+		}
 	}
 	im, err := c.Screendump(context.Background())
 	if err != nil {
@@ -191,4 +212,22 @@ func typeChords(t *testing.T, s string) []string {
 		t.Fatal(err)
 	}
 	return chords
+}
+
+// saveScreen writes the client's framebuffer as a PNG beside the test's output, for a
+// failure's message.
+func saveScreen(t *testing.T, c *rfb.Client) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	im, err := c.Screendump(ctx)
+	if err != nil {
+		return err.Error()
+	}
+	f, err := os.CreateTemp("", "rfb-screen-*.png")
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	png.Encode(f, im)
+	return f.Name()
 }

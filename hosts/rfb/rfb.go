@@ -47,6 +47,11 @@ type Options struct {
 	// JPEGQuality 0..9 asks for Tight/JPEG at that quality level (default 6); -1 asks for no
 	// JPEG (lossless Tight only).
 	JPEGQuality int
+	// KeyDelay is the pause after each chord (default 30 ms): keys sent in a burst can
+	// overflow the queue of the keyboard behind the server (QEMU's PS/2 queue holds 256
+	// scancode bytes; a KVM device's USB HID report queue is shorter), which drops keys
+	// silently, so SendKeys types at a steady pace as a person would.
+	KeyDelay time.Duration
 	// Timeout bounds the handshake and every later read of a message part (default 30 s);
 	// a server silent longer than IdleTimeout (default: none, QEMU answers an incremental
 	// request only when something changed) is not an error.
@@ -95,6 +100,9 @@ func Dial(ctx context.Context, addr string, o Options) (*Client, error) {
 func NewClient(ctx context.Context, conn net.Conn, o Options) (*Client, error) {
 	if o.Timeout <= 0 {
 		o.Timeout = 30 * time.Second
+	}
+	if o.KeyDelay <= 0 {
+		o.KeyDelay = 30 * time.Millisecond
 	}
 	if o.JPEGQuality == 0 {
 		o.JPEGQuality = 6
@@ -562,11 +570,15 @@ func (c *Client) SendKeys(ctx context.Context, chords []string) error {
 		for i := len(syms) - 1; i >= 0; i-- {
 			b = append(b, keyEvent(false, syms[i])...)
 		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
 		if err := c.write(b); err != nil {
 			return gone("key event", err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.done:
+			return c.Err()
+		case <-time.After(c.opts.KeyDelay):
 		}
 	}
 	return nil

@@ -43,11 +43,15 @@ type tightState struct {
 }
 
 // zstream is one of Tight's zlib streams. The inflater reads through chunk, an
-// io.ByteReader over the current rectangle's compressed bytes, so it never reads ahead into
-// the next rectangle (flate reads byte by byte from an io.ByteReader, and the server's sync
-// flush ends every rectangle's data on a block boundary).
+// io.ByteReader over the rectangle's compressed bytes, so it never reads ahead of what has
+// arrived (flate reads byte by byte from an io.ByteReader). It may stop short of the end of
+// a rectangle's bytes: the rectangle's pixels can be complete before the inflater has read
+// the end-of-block code and the empty stored block of the server's sync flush (when its
+// 32 KiB window fills on the last pixel). Those bytes are the start of the stream's next
+// input, so they are kept (in) and the next rectangle's bytes appended to them.
 type zstream struct {
 	chunk bytes.Reader
+	in    []byte // the unread rest of the stream's input, then the next rectangle's bytes
 	z     io.ReadCloser
 }
 
@@ -217,7 +221,8 @@ func (t *tightState) inflate(r *bufio.Reader, stream, size int) ([]byte, error) 
 	z := t.streams[stream]
 	if z == nil {
 		z = &zstream{}
-		z.chunk.Reset(data)
+		z.in = append(z.in, data...)
+		z.chunk.Reset(z.in)
 		zr, err := zlib.NewReader(&z.chunk)
 		if err != nil {
 			return nil, fmt.Errorf("rfb: tight zlib stream %d: %w", stream, err)
@@ -225,11 +230,18 @@ func (t *tightState) inflate(r *bufio.Reader, stream, size int) ([]byte, error) 
 		z.z = zr
 		t.streams[stream] = z
 	} else {
-		z.chunk.Reset(data)
+		if len(z.in)+len(data) > 2*maxCompact {
+			return nil, fmt.Errorf("rfb: tight zlib stream %d: %d bytes left unread", stream, len(z.in))
+		}
+		z.in = append(z.in, data...)
+		z.chunk.Reset(z.in)
 	}
 	if _, err := io.ReadFull(z.z, out); err != nil {
 		return nil, fmt.Errorf("rfb: tight zlib stream %d: %v", stream, err)
 	}
+	rest := z.chunk.Len()
+	copy(z.in, z.in[len(z.in)-rest:])
+	z.in = z.in[:rest]
 	return out, nil
 }
 
