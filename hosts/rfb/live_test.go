@@ -231,3 +231,32 @@ func saveScreen(t *testing.T, c *rfb.Client) string {
 	png.Encode(f, im)
 	return f.Name()
 }
+
+// TestLiveServerGone: QEMU (and so its VNC server) dies in the middle of the boot; the
+// client ends with an error that says the server went away (ErrGone: INFRA for a host, never
+// a stalled screen judged as a HANG), within a bounded time, and so does a Screendump.
+func TestLiveServerGone(t *testing.T) {
+	vm := startVNCVM(t, "")
+	c := dial(t, vm.addr, rfb.Options{Password: vncPassword})
+	vm.cont(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := c.WaitUpdate(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	vm.kill()
+	select {
+	case <-c.Done():
+	case <-ctx.Done():
+		t.Fatal("the client did not notice the server went away")
+	}
+	if err := c.Err(); !errors.Is(err, rfb.ErrGone) {
+		t.Fatalf("err %v, want ErrGone", err)
+	}
+	if _, err := c.Screendump(ctx); !errors.Is(err, rfb.ErrGone) {
+		t.Fatalf("Screendump: %v, want ErrGone", err)
+	}
+	if err := c.SendKeys(ctx, []string{"ret"}); !errors.Is(err, rfb.ErrGone) {
+		t.Fatalf("SendKeys: %v, want ErrGone", err)
+	}
+}
