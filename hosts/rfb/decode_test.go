@@ -168,7 +168,10 @@ func TestEncodings(t *testing.T) {
 	// JPEG
 	jr := image.Rect(40, 32, 64, 48)
 	e.tightJPEG(src, jr, 95)
-	setRect(jr, func(x, y int) [3]byte { o := src.PixOffset(x, y); return [3]byte{src.Pix[o], src.Pix[o+1], src.Pix[o+2]} })
+	setRect(jr, func(x, y int) [3]byte {
+		o := src.PixOffset(x, y)
+		return [3]byte{src.Pix[o], src.Pix[o+1], src.Pix[o+2]}
+	})
 	c.r = newReader(e.buf.Bytes())
 	applyAll(t, c)
 	samePixels(t, "tight lossless", c.fb, want, image.Rect(0, 0, 64, 32), 0)
@@ -215,7 +218,11 @@ func TestBadInput(t *testing.T) {
 		"huge desktop":     mk(func(e *testEncoder) { e.update(1); e.desktopSize(60000, 60000) }),
 		"unknown encoding": mk(func(e *testEncoder) { e.update(1); e.rect(image.Rect(0, 0, 1, 1), 16) }),
 		"png":              mk(func(e *testEncoder) { e.update(1); e.rect(image.Rect(0, 0, 1, 1), encTight); e.buf.WriteByte(0xA0) }),
-		"bad filter":       mk(func(e *testEncoder) { e.update(1); e.rect(image.Rect(0, 0, 1, 1), encTight); e.buf.Write([]byte{0x40, 7}) }),
+		"bad filter": mk(func(e *testEncoder) {
+			e.update(1)
+			e.rect(image.Rect(0, 0, 1, 1), encTight)
+			e.buf.Write([]byte{0x40, 7})
+		}),
 		"jpeg size": mk(func(e *testEncoder) {
 			e.update(1)
 			im := testImage(8, 8)
@@ -230,7 +237,11 @@ func TestBadInput(t *testing.T) {
 			e.update(1)
 			e.tightBasic(image.Rect(0, 0, 2, 2), 0, filterPalette, [][3]byte{{0, 0, 0}, {1, 1, 1}, {2, 2, 2}}, []byte{0, 1, 2, 9})
 		}),
-		"truncated": mk(func(e *testEncoder) { e.update(1); e.raw(testImage(16, 16), image.Rect(0, 0, 16, 16)); e.buf.Truncate(e.buf.Len() - 5) }),
+		"truncated": mk(func(e *testEncoder) {
+			e.update(1)
+			e.raw(testImage(16, 16), image.Rect(0, 0, 16, 16))
+			e.buf.Truncate(e.buf.Len() - 5)
+		}),
 		"zlib garbage": mk(func(e *testEncoder) {
 			e.update(1)
 			e.rect(image.Rect(0, 0, 8, 8), encTight)
