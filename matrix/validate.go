@@ -251,6 +251,9 @@ func (v *validator) image(i int, seen map[string]string) *Error {
 			return e
 		}
 	}
+	if img.Console != "" && img.Console != "serial" && img.Console != "screen" {
+		return v.errorf(childPath(p, "console"), false, "console in %s must be serial or screen (or left out: both), got %q", ctx, img.Console)
+	}
 	if img.Variant != "" && !reLabel.MatchString(img.Variant) {
 		return v.errorf(childPath(p, "variant"), false, "invalid variant %q in %s: use letters, digits and . _ : = + @ -", img.Variant, ctx)
 	}
@@ -525,6 +528,10 @@ func fit(img *Image, h *Host) (ok bool, why, key string) {
 		return false, "a kernel image boots only on " + strings.Join(VirtualKinds, " or ") + " hosts, or real ones with boot: pxe", "kernel"
 	case img.Firmware != "" && h.Firmware != "" && img.Firmware != h.Firmware:
 		return false, "firmware " + h.Firmware, "firmware"
+	case img.Console == "screen" && h.Options["console"] != "screen":
+		return false, "an image that shows its boot only on the screen runs only on hosts without a serial console (options.console: screen)", "console"
+	case img.Console == "serial" && h.Options["console"] == "screen":
+		return false, "an image that shows its boot only on the serial line cannot be judged on a host without one", "console"
 	}
 	return true, "", ""
 }
