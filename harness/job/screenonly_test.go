@@ -7,9 +7,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -18,9 +20,10 @@ import (
 // from the text OCR reads off the screen; the screen through QMP or through QEMU's VNC
 // server and the RFB client (options.screen: vnc).
 
-func bootScreenOnly(t *testing.T, screenFrom, args string) (*job.Booted, []record.Check, *record.Record) {
+// screenOnlyMatrix is one job: the stand-in with its console on the screen, on a QEMU host
+// with no serial device whose screen comes from screenFrom (qmp or vnc).
+func screenOnlyMatrix(t testing.TB, screenFrom string) (*matrix.Matrix, matrix.Job) {
 	t.Helper()
-	requireOCR(t)
 	fx := fixtures.Require(t)
 	y := fmt.Sprintf(`
 settings: {silence: %s, boot_timeout: 120s}
@@ -33,7 +36,13 @@ hosts:
 suites:
   - {name: boot}
 `, screenSilence, fx, fx, scale, screenFrom)
-	m, j := parse(t, y)
+	return parse(t, y)
+}
+
+func bootScreenOnly(t *testing.T, screenFrom, args string) (*job.Booted, []record.Check, *record.Record) {
+	t.Helper()
+	requireOCR(t)
+	m, j := screenOnlyMatrix(t, screenFrom)
 	run := t.TempDir()
 	b := job.Boot(context.Background(), m, j, job.Options{RunDir: run, BootArgs: args})
 	checks := b.BootChecks()
@@ -82,5 +91,58 @@ func TestScreenOnlyStallIsHangAtTheStageShownLast(t *testing.T) {
 	}
 	if !hang || rec.LastScreen() == "" {
 		t.Fatalf("no capture at the HANG verdict: %+v", rec.Screens)
+	}
+}
+
+// BenchmarkScreenOnly: the stand-in booted to its shell judged from the screen alone (no
+// serial device; the screen through QMP, OCR at every change) vs the same kernel and initrd
+// judged from the serial line, one after the other in the same run (alternating which goes
+// first). Goal: screen-only <= 1.3x serial. Metrics: seconds to the verdict each, the ratio,
+// and OCR's milliseconds per capture read (goal <= 500).
+func BenchmarkScreenOnly(b *testing.B) {
+	requireOCR(b)
+	fx := fixtures.Require(b)
+	serialImg := fmt.Sprintf(`variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"`, fx, fx)
+	var scr, ser, ocrTime time.Duration
+	var ocrs int
+	boot := func(screenOnly bool) time.Duration {
+		var m *matrix.Matrix
+		var j matrix.Job
+		if screenOnly {
+			m, j = screenOnlyMatrix(b, "qmp")
+		} else {
+			m, j = screenMatrix(b, serialImg)
+		}
+		start := time.Now()
+		bt := job.Boot(context.Background(), m, j, job.Options{RunDir: b.TempDir(), NoScreen: !screenOnly})
+		took := bt.Outcome.Reached.Sub(start)
+		ok := bt.Outcome.Verdict == record.Pass
+		if screenOnly && bt.Screen != nil {
+			st := bt.Screen.Stats()
+			ocrs += st.OCRRuns
+			ocrTime += st.OCRTime
+		}
+		bt.Close()
+		if !ok {
+			b.Fatalf("boot (screen-only: %v): %s", screenOnly, bt)
+		}
+		return took
+	}
+	for i := 0; i < b.N; i++ {
+		if i%2 == 0 {
+			ser += boot(false)
+			scr += boot(true)
+		} else {
+			scr += boot(true)
+			ser += boot(false)
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(scr.Seconds()/n, "screen-only-s/boot")
+	b.ReportMetric(ser.Seconds()/n, "serial-s/boot")
+	b.ReportMetric(float64(scr)/float64(ser), "ratio")
+	if ocrs > 0 {
+		b.ReportMetric(float64(ocrTime.Milliseconds())/float64(ocrs), "ocr-ms/capture")
+		b.ReportMetric(float64(ocrs)/n, "ocr/boot")
 	}
 }
