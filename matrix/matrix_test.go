@@ -84,7 +84,7 @@ var malformed = []struct {
 	{"unknown firmware", okImage + "    firmware: efi\n" + okHost, false,
 		`hw.yaml:5:15: unknown firmware "efi" in image "a" (known: bios, uefi)`},
 	{"unknown host kind", okImage + "hosts:\n  - name: q35\n    kind: vmware\n    arch: x86_64\n", false,
-		`hw.yaml:7:11: unknown host kind "vmware" in host "q35" (known: qemu, cloud-hypervisor, serial, ipmi, replay, power)`},
+		`hw.yaml:7:11: unknown host kind "vmware" in host "q35" (known: qemu, cloud-hypervisor, serial, ipmi, replay, power, pikvm)`},
 	{"unknown device", ok + "    devices: [nvme, e1000, hdaa]\n", false,
 		`hw.yaml:9:28: unknown device "hdaa" in host "q35" (known: nvme,`},
 	{"duplicate device", ok + "    devices: [nvme, nvme]\n", false,

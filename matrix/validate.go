@@ -23,7 +23,7 @@ var (
 	KnownArches   = []string{"x86_64", "aarch64"}
 	KnownFirmware = []string{"bios", "uefi"}
 	// KnownKinds are the ways to reach a machine, one file each under hosts/.
-	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power"}
+	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power", "pikvm"}
 	// VirtualKinds are the kinds that start the machine themselves (accel, direct
 	// kernel boot and the virtual-machine defaults apply to them only).
 	VirtualKinds = []string{"qemu", "cloud-hypervisor"}
