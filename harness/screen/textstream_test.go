@@ -61,4 +61,3 @@ func (blankScreen) Screendump(ctx context.Context) (image.Image, error) {
 }
 func (blankScreen) SendKeys(ctx context.Context, chords []string) error { return nil }
 func (blankScreen) HasDisplay() bool                                    { return true }
-
