@@ -6,6 +6,7 @@ import (
 	"errors"
 	"image/color"
 	"io"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,10 +14,20 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/pikvm/kvmdstandin"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
 const testPW = "kvmd-test-pw"
+
+// standin starts a stand-in kvmd (kvmdstandin) wired to an in-memory machine.
+func newKVMDStandin(t *testing.T, passwd string) (*kvmdstandin.Server, *kvmdstandin.Model, *httptest.Server) {
+	mach := kvmdstandin.NewModel()
+	k := kvmdstandin.New(passwd, mach)
+	srv := httptest.NewServer(k.Handler())
+	t.Cleanup(srv.Close)
+	return k, mach, srv
+}
 
 func machine(t *testing.T, url string, opts map[string]any, img matrix.Image) *Machine {
 	t.Helper()
@@ -36,7 +47,7 @@ func machine(t *testing.T, url string, opts map[string]any, img matrix.Image) *M
 // The machine powers on (LED read back), its screen and keys go through kvmd, and it powers
 // off (LED read back); its console is screen-only.
 func TestPowerScreenKeys(t *testing.T) {
-	k, srv := newKVMDStandin(t, testPW)
+	k, mach, srv := newKVMDStandin(t, testPW)
 	m := machine(t, srv.URL, nil, matrix.Image{Name: "i"})
 	ctx := context.Background()
 	s, err := m.PowerOn(ctx)
@@ -46,10 +57,10 @@ func TestPowerScreenKeys(t *testing.T) {
 	if _, ok := s.(*hosts.ScreenOnly); !ok {
 		t.Fatalf("console %T, want hosts.ScreenOnly", s)
 	}
-	if p, _, _, _, _, _ := k.state(); !p {
+	if !mach.Powered() {
 		t.Fatal("power LED off after PowerOn")
 	}
-	k.paint(color.RGBA{200, 10, 10, 255})
+	mach.Paint(color.RGBA{200, 10, 10, 255})
 	im, err := hosts.ScreenOf(m).Screendump(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -60,14 +71,16 @@ func TestPowerScreenKeys(t *testing.T) {
 	if err := m.SendKeys(ctx, []string{"shift-a", "ret", "ctrl-alt-delete", "f2"}); err != nil {
 		t.Fatal(err)
 	}
-	_, _, _, _, sc, _ := k.state()
+	k.Lock()
+	sc := append([]string(nil), k.Shortcuts...)
+	k.Unlock()
 	if got := strings.Join(sc, " | "); got != "ShiftLeft,KeyA | Enter | ControlLeft,AltLeft,Delete | F2" {
 		t.Errorf("shortcuts %q", got)
 	}
 	if err := m.PowerOff(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if p, _, _, _, _, _ := k.state(); p {
+	if mach.Powered() {
 		t.Fatal("power LED on after PowerOff")
 	}
 	if _, err := s.Read(make([]byte, 1)); err != io.EOF {
@@ -78,18 +91,24 @@ func TestPowerScreenKeys(t *testing.T) {
 // A machine whose power does not respond is INFRA naming the power method, on the way up
 // and on the way down.
 func TestPowerNotChangingIsInfra(t *testing.T) {
-	k, srv := newKVMDStandin(t, testPW)
-	k.stuck = true
+	k, _, srv := newKVMDStandin(t, testPW)
+	k.Lock()
+	k.Stuck = true
+	k.Unlock()
 	m := machine(t, srv.URL, map[string]any{"power_timeout": "300ms"}, matrix.Image{Name: "i"})
 	_, err := m.PowerOn(context.Background())
 	if !hosts.IsInfra(err) || !strings.Contains(err.Error(), "power method pikvm-atx") || !strings.Contains(err.Error(), "did not change state") {
 		t.Fatalf("PowerOn of a machine that stays off: %v", err)
 	}
-	k.stuck = false
+	k.Lock()
+	k.Stuck = false
+	k.Unlock()
 	if _, err := m.PowerOn(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	k.stuck = true
+	k.Lock()
+	k.Stuck = true
+	k.Unlock()
 	if err := m.PowerOff(context.Background()); !hosts.IsInfra(err) || !strings.Contains(err.Error(), "power LED still on") {
 		t.Fatalf("PowerOff of a machine that stays on: %v", err)
 	}
@@ -98,7 +117,7 @@ func TestPowerNotChangingIsInfra(t *testing.T) {
 // boot: msd uploads the image, selects it and plugs the drive in before power on; power
 // off unplugs it.
 func TestMassStorageBoot(t *testing.T) {
-	k, srv := newKVMDStandin(t, testPW)
+	k, _, srv := newKVMDStandin(t, testPW)
 	path := filepath.Join(t.TempDir(), "redox.img")
 	data := bytes.Repeat([]byte("redox-disk "), 5000)
 	os.WriteFile(path, data, 0o644)
@@ -106,14 +125,19 @@ func TestMassStorageBoot(t *testing.T) {
 	if _, err := m.PowerOn(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, conn, atOn, sel, _, imgs := k.state()
-	if !conn || !atOn || sel != "redox.img" || !bytes.Equal(imgs["redox.img"], data) {
-		t.Fatalf("drive: connected %v (at power on %v), selected %q, %d bytes", conn, atOn, sel, len(imgs["redox.img"]))
+	k.Lock()
+	conn, atOn, sel, img := k.Connected, k.ConnectedAtPowerOn, k.Selected, k.Images["redox.img"]
+	k.Unlock()
+	if !conn || !atOn || sel != "redox.img" || !bytes.Equal(img, data) {
+		t.Fatalf("drive: connected %v (at power on %v), selected %q, %d bytes", conn, atOn, sel, len(img))
 	}
 	if err := m.PowerOff(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, conn, _, _, _, _ := k.state(); conn {
+	k.Lock()
+	conn = k.Connected
+	k.Unlock()
+	if conn {
 		t.Error("drive still connected after power off")
 	}
 }
@@ -121,15 +145,13 @@ func TestMassStorageBoot(t *testing.T) {
 // A machine that powers off by itself ends the boot (Exited); a PiKVM that stops answering
 // ends the console as INFRA; bad credentials are INFRA naming kvmd's refusal.
 func TestMachineOffAndPiKVMGone(t *testing.T) {
-	k, srv := newKVMDStandin(t, testPW)
+	_, mach, srv := newKVMDStandin(t, testPW)
 	m := machine(t, srv.URL, nil, matrix.Image{Name: "i"})
 	s, err := m.PowerOn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	k.mu.Lock()
-	k.power = false
-	k.mu.Unlock()
+	mach.Press(false)
 	select {
 	case <-m.Exited():
 	case <-time.After(10 * time.Second):
@@ -142,13 +164,12 @@ func TestMachineOffAndPiKVMGone(t *testing.T) {
 		t.Errorf("console: %v", err)
 	}
 
-	k2, srv2 := newKVMDStandin(t, testPW)
+	_, _, srv2 := newKVMDStandin(t, testPW)
 	m2 := machine(t, srv2.URL, nil, matrix.Image{Name: "i"})
 	s2, err := m2.PowerOn(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = k2
 	srv2.CloseClientConnections()
 	srv2.Close()
 	done := make(chan error, 1)
@@ -165,7 +186,7 @@ func TestMachineOffAndPiKVMGone(t *testing.T) {
 		t.Errorf("Screendump: %v, want INFRA", err)
 	}
 
-	_, srv3 := newKVMDStandin(t, "other")
+	_, _, srv3 := newKVMDStandin(t, "other")
 	m3 := machine(t, srv3.URL, nil, matrix.Image{Name: "i"})
 	_, err = m3.PowerOn(context.Background())
 	var ae *APIError
