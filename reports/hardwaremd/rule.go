@@ -182,11 +182,15 @@ func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 // (harness/job.ScreenOnlyNote; reports read records, not the harness).
 const screenOnlyNote = "no serial console:"
 
+// ScreenJudged reports whether r's boot was judged from the screen alone (the Report of a
+// failed boot then uses upstream's words for what the screen showed).
+func ScreenJudged(r *record.Record) bool { return strings.HasPrefix(r.ScreenNote, screenOnlyNote) }
+
 // screenEvidence returns the last screen of the pair's boot (relative to the run
 // directory) and whether the boot was judged from the screen alone.
 func screenEvidence(recs []*record.Record) (capture string, screenOnly bool) {
 	for _, r := range recs {
-		if strings.HasPrefix(r.ScreenNote, screenOnlyNote) {
+		if ScreenJudged(r) {
 			screenOnly = true
 			if f := r.LastScreen(); f != "" && capture == "" {
 				capture = path.Join(record.JobsDir, record.JobDirName(r.Job), f)
