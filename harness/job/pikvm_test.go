@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts/pikvm/kvmdstandin"
 	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -160,16 +159,7 @@ suites:
   - {name: boot}
 `, fx, srv.URL)
 	m, j := parse(t, y)
-	run := t.TempDir()
-	b := job.Boot(context.Background(), m, j, job.Options{RunDir: run})
-	checks := b.BootChecks()
-	b.Close()
-	rec, err := b.WriteRecord(run, checks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, _ := os.ReadFile(filepath.Join(b.Dir, job.Transcript))
-	t.Logf("%s; note %q\ntranscript (from the PiKVM's snapshots):\n%s", b, rec.ScreenNote, tr)
+	b, checks, rec := bootAndLog(t, m, j, "")
 	if b.Outcome.Verdict != record.Pass {
 		t.Fatalf("want PASS judged from the PiKVM's screen, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
 	}

@@ -43,17 +43,7 @@ func bootScreenOnly(t *testing.T, screenFrom, args string) (*job.Booted, []recor
 	t.Helper()
 	requireOCR(t)
 	m, j := screenOnlyMatrix(t, screenFrom)
-	run := t.TempDir()
-	b := job.Boot(context.Background(), m, j, job.Options{RunDir: run, BootArgs: args})
-	checks := b.BootChecks()
-	b.Close()
-	rec, err := b.WriteRecord(run, checks)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr, _ := os.ReadFile(filepath.Join(b.Dir, job.Transcript))
-	hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
-	t.Logf("%s; screens %d; note %q\ntranscript (from the screen):\n%s\nhost log:\n%s", b, len(rec.Screens), rec.ScreenNote, tr, hl)
+	b, checks, rec := bootAndLog(t, m, j, args)
 	if !b.ScreenOnly || !strings.Contains(rec.ScreenNote, "no serial console") {
 		t.Errorf("the record does not say the boot was judged from the screen: %q", rec.ScreenNote)
 	}
@@ -145,4 +135,22 @@ func BenchmarkScreenOnly(b *testing.B) {
 		b.ReportMetric(float64(ocrTime.Milliseconds())/float64(ocrs), "ocr-ms/capture")
 		b.ReportMetric(float64(ocrs)/n, "ocr/boot")
 	}
+}
+
+// bootAndLog boots the job, writes its record and logs the transcript (the text read off
+// the screen) and the host log.
+func bootAndLog(t *testing.T, m *matrix.Matrix, j matrix.Job, args string) (*job.Booted, []record.Check, *record.Record) {
+	t.Helper()
+	run := t.TempDir()
+	b := job.Boot(context.Background(), m, j, job.Options{RunDir: run, BootArgs: args})
+	checks := b.BootChecks()
+	b.Close()
+	rec, err := b.WriteRecord(run, checks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, _ := os.ReadFile(filepath.Join(b.Dir, job.Transcript))
+	hl, _ := os.ReadFile(filepath.Join(b.Dir, "host.log"))
+	t.Logf("%s; screens %d; note %q\ntranscript (from the screen):\n%s\nhost log:\n%s", b, len(rec.Screens), rec.ScreenNote, tr, hl)
+	return b, checks, rec
 }

@@ -99,17 +99,23 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		return nil, hosts.Infra(fmt.Errorf("serial socket: %w", err))
 	}
 	m.serial = conn
-	if err := m.dialQMP(ctx); err != nil {
-		m.PowerOff(context.Background())
+	if err := m.attachControl(ctx); err != nil {
 		return nil, err
 	}
-	if m.plan.VNC {
-		if err := m.attachVNC(ctx); err != nil {
-			m.PowerOff(context.Background())
-			return nil, err
-		}
-	}
 	return conn, nil
+}
+
+// attachControl connects QMP and, for options.screen vnc, the VNC screen; on failure the VM
+// is powered off.
+func (m *Machine) attachControl(ctx context.Context) error {
+	err := m.dialQMP(ctx)
+	if err == nil && m.plan.VNC {
+		err = m.attachVNC(ctx)
+	}
+	if err != nil {
+		m.PowerOff(context.Background())
+	}
+	return err
 }
 
 // dialQMP waits (bounded) for QEMU's QMP socket and connects.

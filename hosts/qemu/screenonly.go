@@ -20,15 +20,8 @@ import (
 // ends when QEMU exits, or with an INFRA error when the VNC server goes away under a
 // running VM.
 func (m *Machine) powerOnScreenOnly(ctx context.Context) (io.ReadWriteCloser, error) {
-	if err := m.dialQMP(ctx); err != nil {
-		m.PowerOff(context.Background())
+	if err := m.attachControl(ctx); err != nil {
 		return nil, err
-	}
-	if m.plan.VNC {
-		if err := m.attachVNC(ctx); err != nil {
-			m.PowerOff(context.Background())
-			return nil, err
-		}
 	}
 	s := hosts.NewScreenOnly()
 	m.screenOnly = s
