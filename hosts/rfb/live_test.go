@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"image/png"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -259,4 +262,99 @@ func TestLiveServerGone(t *testing.T) {
 	if err := c.SendKeys(ctx, []string{"ret"}); !errors.Is(err, rfb.ErrGone) {
 		t.Fatalf("SendKeys: %v, want ErrGone", err)
 	}
+}
+
+// tcpProxy forwards a loopback port to QEMU's VNC server; stopping it and starting it again
+// on the same port is the RFB server restarting, as a KVM device's VNC service can (QEMU's
+// own server cannot be restarted under a running VM).
+type tcpProxy struct {
+	addr, to string
+	mu       sync.Mutex
+	ln       net.Listener
+	conns    []net.Conn
+}
+
+func (p *tcpProxy) start(t *testing.T) {
+	t.Helper()
+	addr := p.addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	p.ln, p.addr = ln, ln.Addr().String()
+	p.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s, err := net.Dial("tcp", p.to)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, c, s)
+			p.mu.Unlock()
+			go func() { io.Copy(s, c); s.Close() }()
+			go func() { io.Copy(c, s); c.Close() }()
+		}
+	}()
+}
+
+func (p *tcpProxy) stop() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.ln.Close()
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// TestLiveServerRestart: the RFB server goes away and comes back on the same address; the
+// Redialer reconnects and the screen is there again. A server that does not come back
+// within the window is gone (ErrGone).
+func TestLiveServerRestart(t *testing.T) {
+	vm := startVNCVM(t, "")
+	p := &tcpProxy{to: vm.addr}
+	p.start(t)
+	defer p.stop()
+	r := &rfb.Redialer{Addr: p.addr, Opts: rfb.Options{Password: vncPassword}, Window: 60 * time.Second}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if err := r.Dial(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	vm.cont(t)
+	if _, err := r.Screendump(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	time.Sleep(time.Second)
+	p.start(t)
+	im, err := r.Screendump(ctx)
+	if err != nil || r.Redials != 1 {
+		t.Fatalf("after the restart: %v, %d redials", err, r.Redials)
+	}
+	if b := im.Bounds(); b.Dx() == 0 {
+		t.Fatalf("screen %v", b)
+	}
+	if err := r.SendKeys(ctx, []string{"ret"}); err != nil {
+		t.Fatal(err)
+	}
+	p.stop()
+	time.Sleep(time.Second) // until the client has seen its connection close (before that, the last frame is the screen)
+	r.Window = 2 * time.Second
+	start := time.Now()
+	if _, err := r.Screendump(ctx); !errors.Is(err, rfb.ErrGone) {
+		t.Fatalf("a server that stays away: %v, want ErrGone", err)
+	}
+	t.Logf("gone reported after %s", time.Since(start).Round(time.Millisecond))
 }
