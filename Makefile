@@ -61,6 +61,8 @@ bench: fixtures
 	$(GO) test -run '^$$' -bench 'PlainRead|ConsoleMatch20' -benchtime 3x ./harness/console > out-bench.txt
 	$(GO) test -run '^$$' -bench 'BootToShell|ScreenOverhead' -benchtime 3x -timeout 30m ./harness/job >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'OCR' -benchtime 2x ./harness/screen >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'RFB' -benchtime 20x ./hosts/rfb >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'ScreenOnly' -benchtime 2x -timeout 30m ./harness/job >> out-bench.txt
 	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
 	$(GO) test -run '^$$' -bench 'Lab20|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
 	cd internal/peerbench && $(GO) test -run '^$$' -bench Peer -benchtime 3x -timeout 30m . >> ../../out-bench.txt

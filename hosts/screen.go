@@ -2,7 +2,10 @@ package hosts
 
 import (
 	"context"
+	"errors"
 	"image"
+	"io"
+	"sync"
 )
 
 // Screen is a machine's display and keyboard, an optional ability of a Machine (QEMU has it
@@ -44,3 +47,52 @@ func As[T any](m Machine) (T, bool) {
 	var zero T
 	return zero, false
 }
+
+// ScreenOnly is the console stream of a machine with no serial console at all (a laptop, a
+// VM started without a serial device): it carries no bytes, and the harness reads the boot
+// off the machine's Screen instead (harness/screen.TextStream). Reads block until Close or
+// until the machine is gone (Gone, with the reason).
+type ScreenOnly struct {
+	once   sync.Once
+	closed chan struct{}
+	mu     sync.Mutex
+	err    error
+}
+
+// NewScreenOnly returns an open ScreenOnly stream.
+func NewScreenOnly() *ScreenOnly { return &ScreenOnly{closed: make(chan struct{})} }
+
+// Read blocks until the stream ends.
+func (s *ScreenOnly) Read(p []byte) (int, error) {
+	<-s.closed
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return 0, s.err
+	}
+	return 0, io.EOF
+}
+
+// Write has nowhere to go: input reaches such a machine as keys on its Screen.
+func (s *ScreenOnly) Write(p []byte) (int, error) {
+	return 0, errors.New("no serial console: input goes to the screen's keyboard")
+}
+
+// Close ends the stream (io.EOF to readers).
+func (s *ScreenOnly) Close() error {
+	s.once.Do(func() { close(s.closed) })
+	return nil
+}
+
+// Gone ends the stream with err (the machine or its screen went away).
+func (s *ScreenOnly) Gone(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+	s.Close()
+}
+
+// Done is closed when the stream has ended.
+func (s *ScreenOnly) Done() <-chan struct{} { return s.closed }

@@ -99,6 +99,11 @@ type Image struct {
 	Kernel  string `yaml:"kernel"`
 	Initrd  string `yaml:"initrd"`
 	Cmdline string `yaml:"cmdline"`
+	// Console is where the image shows its boot: "" (on the serial line and on the screen,
+	// as Redox does: it runs on every host), "serial" (on the serial line only: not on a
+	// host without one) or "screen" (on the screen only: only on a host with no serial
+	// console, qemu options.console: screen).
+	Console string `yaml:"console"`
 	// Transcript is a recorded serial log, booted by replay hosts (and only by them: a
 	// transcript image runs only on replay hosts, a replay host only runs transcript images).
 	Transcript string `yaml:"transcript"`

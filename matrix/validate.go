@@ -23,7 +23,7 @@ var (
 	KnownArches   = []string{"x86_64", "aarch64"}
 	KnownFirmware = []string{"bios", "uefi"}
 	// KnownKinds are the ways to reach a machine, one file each under hosts/.
-	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power"}
+	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power", "pikvm"}
 	// VirtualKinds are the kinds that start the machine themselves (accel, direct
 	// kernel boot and the virtual-machine defaults apply to them only).
 	VirtualKinds = []string{"qemu", "cloud-hypervisor"}
@@ -252,6 +252,9 @@ func (v *validator) image(i int, seen map[string]string) *Error {
 		if e != nil {
 			return e
 		}
+	}
+	if img.Console != "" && img.Console != "serial" && img.Console != "screen" {
+		return v.errorf(childPath(p, "console"), false, "console in %s must be serial or screen (or left out: both), got %q", ctx, img.Console)
 	}
 	if img.Variant != "" && !reLabel.MatchString(img.Variant) {
 		return v.errorf(childPath(p, "variant"), false, "invalid variant %q in %s: use letters, digits and . _ : = + @ -", img.Variant, ctx)
@@ -543,6 +546,10 @@ func fit(img *Image, h *Host) (ok bool, why, key string) {
 		return false, "a kernel image boots only on " + strings.Join(VirtualKinds, " or ") + " hosts, or real ones with boot: pxe", "kernel"
 	case img.Firmware != "" && h.Firmware != "" && img.Firmware != h.Firmware:
 		return false, "firmware " + h.Firmware, "firmware"
+	case img.Console == "screen" && h.Options["console"] != "screen":
+		return false, "an image that shows its boot only on the screen runs only on hosts without a serial console (options.console: screen)", "console"
+	case img.Console == "serial" && h.Options["console"] == "screen":
+		return false, "an image that shows its boot only on the serial line cannot be judged on a host without one", "console"
 	}
 	return true, "", ""
 }

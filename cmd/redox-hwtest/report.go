@@ -270,6 +270,13 @@ func reportHardwareMD(args []string) int {
 		for _, n := range notes {
 			fmt.Fprintf(os.Stderr, "no row: %s\n", n)
 		}
+		for _, e := range entries {
+			if e.Capture != "" {
+				// The screen a screen fact ("Boots to Orbital") was decided on, relative
+				// to the run directory.
+				fmt.Fprintf(os.Stderr, "screen evidence: %s: %s: %s\n", e.From, e.Row.Report, e.Capture)
+			}
+		}
 		changes, err := doc.Merge(entries)
 		if err != nil {
 			return fail("report hardware-md: %v", err)

@@ -14,6 +14,12 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
+// ScreenOnlyNote is what a boot judged from the screen alone cannot tell, in its record.
+const ScreenOnlyNote = "no serial console: judged from the screen alone (OCR of its text at every change, needles); " +
+	"a line that scrolls off between two looks is not read (its stage is SKIP when a later one is seen), " +
+	"a crash is CRASH only when its text is readable on the screen (a black or frozen screen is a HANG at the last stage shown), " +
+	"and a picture without text counts as progress only through a needle"
+
 // BootChecks turns the outcome into the boot suite's checks: one per profile stage, login,
 // and "no crash signature in the whole log" (a microkernel boot can reach login with a
 // crashed daemon on the way, so the whole log is scanned, not only its end).
@@ -48,8 +54,11 @@ func (b *Booted) BootChecks() []record.Check {
 		case i < furthest || (o.Verdict == record.Pass && (st.Optional || i > furthest)):
 			// Not printed on this boot path (a direct kernel boot has no firmware lines),
 			// or beyond the target of this boot.
-			checks = append(checks, record.Check{Name: name, Verdict: record.Skip, Stage: st.Name,
-				Message: "not printed on this boot path"})
+			msg := "not printed on this boot path"
+			if b.ScreenOnly && i < furthest {
+				msg = "not seen on the screen (passed: a later stage was; text that scrolls off between two looks is never read)"
+			}
+			checks = append(checks, record.Check{Name: name, Verdict: record.Skip, Stage: st.Name, Message: msg})
 		default:
 			checks = append(checks, failed(name))
 		}
@@ -156,6 +165,9 @@ func (b *Booted) recordOf(j matrix.Job, checks []record.Check) *record.Record {
 			}
 		}
 		r.ScreenNote = b.Screen.Problem()
+		if b.ScreenOnly {
+			r.ScreenNote = strings.TrimSuffix(ScreenOnlyNote+"; "+r.ScreenNote, "; ")
+		}
 	} else {
 		r.ScreenNote = b.ScreenNote
 	}

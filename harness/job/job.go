@@ -82,8 +82,11 @@ type Booted struct {
 	contention float64
 	// Screen is the machine's display when it has one (captures, screen markers, keys);
 	// ScreenNote says why there is none, once, for the record.
-	Screen        *screen.Recorder
-	ScreenNote    string
+	Screen     *screen.Recorder
+	ScreenNote string
+	// ScreenOnly: the machine has no serial console; the boot was judged from the screen
+	// alone (ScreenOnlyNote says what that cannot tell).
+	ScreenOnly    bool
 	screenSkipped []string
 	hostLog       *os.File
 	logw          *secrets.Writer
@@ -176,6 +179,21 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	if err != nil {
 		return b.infra(err)
 	}
+	var screenOnly *screen.Recorder
+	if _, ok := stream.(*hosts.ScreenOnly); ok {
+		// No serial console: the screen is the console (its text read by OCR), and so
+		// is used whatever NoScreen says.
+		s := hosts.ScreenOf(mach)
+		if s == nil || !s.HasDisplay() {
+			stream.Close()
+			return b.infra(fmt.Errorf("host %s has no serial console and no screen to read the boot from", j.Host.Name))
+		}
+		// Page segmentation 6 (one uniform block of text): a console's lines come out
+		// whole, where the sparse-text mode the screen markers use splits "FX:" from the
+		// rest of its line.
+		screenOnly = screen.NewRecorder(b.Dir, s, &screen.OCR{PSM: 6}, time.Now())
+		stream = screen.NewTextStream(screenOnly, stream, 0)
+	}
 	gaps, _ := stream.(hosts.GapReporter)
 	noter, _ := stream.(hosts.Noter)
 	if secrets.Active() {
@@ -194,6 +212,9 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	}
 	var scr boot.Screen
 	switch s := hosts.ScreenOf(mach); {
+	case screenOnly != nil:
+		b.Screen, scr, b.ScreenOnly = screenOnly, screenOnly, true
+		con.Note("no serial console: this transcript is the text read off the screen (OCR), a look every " + screen.DefaultInterval.String())
 	case o.NoScreen:
 		b.ScreenNote = "screen work turned off for this run"
 	case s == nil:

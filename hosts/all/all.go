@@ -4,6 +4,7 @@ package all
 import (
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/cloudhypervisor"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/pikvm"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/replay"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/serial"

@@ -196,5 +196,18 @@ func ValidateOptions(h *matrix.Host) error {
 	if o.DiskBus != "" && !slices.Contains(diskBuses, o.DiskBus) {
 		return h.Errorf("options.disk_bus", "disk_bus in options of host %q must be one of %s, got %q", h.Name, strings.Join(diskBuses, ", "), o.DiskBus)
 	}
+	if o.Console != "" && o.Console != "serial" && o.Console != "screen" {
+		return h.Errorf("options.console", "console in options of host %q must be serial or screen, got %q", h.Name, o.Console)
+	}
+	if o.Screen != "" && o.Screen != "qmp" && o.Screen != "vnc" {
+		return h.Errorf("options.screen", "screen in options of host %q must be qmp or vnc, got %q", h.Name, o.Screen)
+	}
+	if (o.Console == "screen" || o.Screen == "vnc") && !slices.Contains(h.Devices, "vga") && !slices.Contains(h.Devices, "ramfb") {
+		key := "options.console"
+		if o.Console != "screen" {
+			key = "options.screen"
+		}
+		return h.Errorf(key, "host %q takes its screen from the display, but its devices list none (add vga or ramfb)", h.Name)
+	}
 	return nil
 }

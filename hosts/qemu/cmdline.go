@@ -24,6 +24,14 @@ type Options struct {
 	// KVMProbeKernel is a Linux kernel booted under KVM to prove KVM really runs guests
 	// (default: the stand-in kernel when built, else the controller's /boot/vmlinuz).
 	KVMProbeKernel string `yaml:"kvm_probe_kernel"`
+	// Console is "serial" (default) or "screen": no serial device at all, the boot is
+	// judged from the screen alone (as on a laptop without a serial port). Needs a display
+	// device (vga or ramfb) in the host's devices.
+	Console string `yaml:"console"`
+	// Screen is where the harness takes the screen and keyboard from: "qmp" (default:
+	// screendump and send-key) or "vnc" (QEMU's own VNC server on loopback with a password
+	// set over QMP, read by the RFB client as a KVM-over-IP device is).
+	Screen string `yaml:"screen"`
 }
 
 // Firmware file defaults (Debian's ovmf and qemu-efi-aarch64 packages).
@@ -44,6 +52,9 @@ type Plan struct {
 	Scratch    map[string]int64
 	SerialSock string
 	QMPSock    string
+	// ScreenOnly: no serial device; the VM starts paused (-S) and runs once the harness
+	// looks at its screen. VNC: QEMU serves its display over RFB (-vnc).
+	ScreenOnly, VNC bool
 }
 
 // archDefault is what a host of an arch gets when the matrix leaves it out.
@@ -96,8 +107,22 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 	// guest until the harness has connected, so no byte of the boot is lost.
 	add("-chardev", "socket,id=qmp0,path="+qemuEscape(p.QMPSock)+",server=on,wait=off",
 		"-mon", "chardev=qmp0,mode=control")
-	add("-chardev", "socket,id=ser0,path="+qemuEscape(p.SerialSock)+",server=on,wait=on",
-		"-serial", "chardev:ser0")
+	if o.Console == "screen" {
+		// No serial device: nothing holds the guest until a socket is connected, so it
+		// starts paused and PowerOn continues it once the screen is being watched.
+		p.ScreenOnly = true
+		add("-S")
+	} else {
+		add("-chardev", "socket,id=ser0,path="+qemuEscape(p.SerialSock)+",server=on,wait=on",
+			"-serial", "chardev:ser0")
+	}
+	if o.Screen == "vnc" {
+		// Display :0 to :99 on loopback, the first free one (query-vnc says which);
+		// password=on refuses every client until PowerOn sets one over QMP. lossy=on lets
+		// QEMU send Tight/JPEG for areas that change often, as a KVM device does.
+		p.VNC = true
+		add("-vnc", "127.0.0.1:0,to=99,password=on,lossy=on")
+	}
 
 	fw := img.Firmware
 	if fw == "" {

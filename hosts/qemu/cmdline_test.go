@@ -103,3 +103,23 @@ func TestUnknownDeviceIsAnError(t *testing.T) {
 		t.Fatal("want an error for an unknown device")
 	}
 }
+
+// A screen-only host has no serial device and starts paused (PowerOn continues it once the
+// screen is watched); screen: vnc serves the display on loopback with a password.
+func TestScreenOnlyAndVNC(t *testing.T) {
+	h := matrix.Host{Name: "laptop", Kind: "qemu", Arch: "x86_64", Firmware: "bios", Machine: "pc", Devices: []string{"vga"}}
+	img := matrix.Image{Name: "s", Arch: "x86_64", Kernel: "/fx/vmlinuz", Cmdline: "console=tty0"}
+	p, err := BuildPlan(h, img, Options{Console: "screen", Screen: "vnc"}, "/run/j", "tcg", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := strings.Join(p.Argv, " ")
+	mustContain(t, s, " -S ", "-vnc 127.0.0.1:0,to=99,password=on,lossy=on", "-vga std")
+	if strings.Contains(s, "-serial") || strings.Contains(s, "ser0") || !p.ScreenOnly || !p.VNC {
+		t.Errorf("screen-only plan %+v:\n%s", p, s)
+	}
+	s = argv(t, h, img, Options{}, "")
+	if strings.Contains(s, "-vnc") || strings.Contains(s, " -S ") || !strings.Contains(s, "-serial chardev:ser0") {
+		t.Errorf("default plan:\n%s", s)
+	}
+}

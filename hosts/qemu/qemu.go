@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/rfb"
 	"github.com/redox-hwtest/redox-hwtest/hosts/vmproc"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
@@ -34,6 +35,8 @@ type Machine struct {
 	vmproc.Process // QEMU's process: PGID, Exited, ExitErr
 	qmp            *QMP
 	serial         net.Conn
+	vnc            *rfb.Client       // the screen, when options.screen is vnc
+	screenOnly     *hosts.ScreenOnly // the console stream, when options.console is screen
 }
 
 // New is the qemu host Factory.
@@ -87,21 +90,44 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 	if err := m.Start("qemu", m.plan.Argv, nil, nil, m.env.Log); err != nil {
 		return nil, hosts.Infra(err)
 	}
+	if m.plan.ScreenOnly {
+		return m.powerOnScreenOnly(ctx)
+	}
 	conn, err := m.DialUnix(ctx, m.plan.SerialSock, 30*time.Second)
 	if err != nil {
 		m.PowerOff(context.Background())
 		return nil, hosts.Infra(fmt.Errorf("serial socket: %w", err))
 	}
 	m.serial = conn
-	err = m.WaitFor(ctx, m.plan.QMPSock, 30*time.Second, func(ctx context.Context) (err error) {
+	if err := m.attachControl(ctx); err != nil {
+		return nil, err
+	}
+	return conn, nil
+}
+
+// attachControl connects QMP and, for options.screen vnc, the VNC screen; on failure the VM
+// is powered off.
+func (m *Machine) attachControl(ctx context.Context) error {
+	err := m.dialQMP(ctx)
+	if err == nil && m.plan.VNC {
+		err = m.attachVNC(ctx)
+	}
+	if err != nil {
+		m.PowerOff(context.Background())
+	}
+	return err
+}
+
+// dialQMP waits (bounded) for QEMU's QMP socket and connects.
+func (m *Machine) dialQMP(ctx context.Context) error {
+	err := m.WaitFor(ctx, m.plan.QMPSock, 30*time.Second, func(ctx context.Context) (err error) {
 		m.qmp, err = DialQMP(ctx, m.plan.QMPSock)
 		return err
 	})
 	if err != nil {
-		m.PowerOff(context.Background())
-		return nil, hosts.Infra(fmt.Errorf("qmp: %w", err))
+		return hosts.Infra(fmt.Errorf("qmp: %w", err))
 	}
-	return conn, nil
+	return nil
 }
 
 // PowerOff asks QEMU to quit over QMP, then terminates and kills its process group, and
@@ -117,6 +143,12 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 	}
 	if m.serial != nil {
 		m.serial.Close()
+	}
+	if m.vnc != nil {
+		m.vnc.Close()
+	}
+	if m.screenOnly != nil {
+		m.screenOnly.Close()
 	}
 	return err
 }

@@ -101,6 +101,10 @@ func (q *QMP) SendKeys(ctx context.Context, chords []string) error {
 
 // Screendump implements hosts.Screen.
 func (m *Machine) Screendump(ctx context.Context) (image.Image, error) {
+	if m.vnc != nil {
+		im, err := m.vnc.Screendump(ctx)
+		return im, vncErr(err)
+	}
 	if m.qmp == nil {
 		return nil, errors.New("qemu: not powered on")
 	}
@@ -109,6 +113,9 @@ func (m *Machine) Screendump(ctx context.Context) (image.Image, error) {
 
 // SendKeys implements hosts.Screen.
 func (m *Machine) SendKeys(ctx context.Context, chords []string) error {
+	if m.vnc != nil {
+		return vncErr(m.vnc.SendKeys(ctx, chords))
+	}
 	if m.qmp == nil {
 		return errors.New("qemu: not powered on")
 	}

@@ -84,6 +84,22 @@ func main() {
 		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s; %.0f dumps, %.1f OCR runs per boot)  goal <= 1.05: %s\n", "boot-to-shell, screen work on vs off",
 			r, m["screen-on-s/boot"], m["screen-off-s/boot"], m["dumps/boot"], m["ocr/boot"], verdict(r <= 1.05))
 	}
+	if m, ok := metrics["BenchmarkScreenOnly"]; ok {
+		r := m["ratio"]
+		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s)  goal <= 1.3: %s\n", "boot to shell judged from the screen alone vs from serial",
+			r, m["screen-only-s/boot"], m["serial-s/boot"], verdict(r > 0 && r <= 1.3))
+		fmt.Printf("%-60s  %.0f ms (%.1f reads per boot)  goal <= 500 ms: %s\n", "screen-only boot: OCR per capture read",
+			m["ocr-ms/capture"], m["ocr/boot"], verdict(m["ocr-ms/capture"] > 0 && m["ocr-ms/capture"] <= 500))
+	}
+	for _, enc := range []struct{ name, base string }{{"Raw", "Copy"}, {"TightJPEG", "JPEG"}} {
+		m, ok := metrics["BenchmarkRFBDecode"+enc.name]
+		if !ok {
+			continue
+		}
+		ms, base := m["ms/update"], metrics["BenchmarkRFBBaseline"+enc.base]["ms/update"]
+		fmt.Printf("%-60s  %.1f ms (baseline %s %.1f ms), peak heap %.1f MiB  goal <= 50 ms: %s\n", "RFB full-screen 1024x768 update, "+enc.name,
+			ms, enc.base, base, m["peak-heap-MiB"], verdict(ms > 0 && ms <= 50))
+	}
 	if m, ok := metrics["BenchmarkOCR"]; ok {
 		fmt.Printf("%-60s  %.1f %% found, %.0f false hits, %.0f ms per capture  goal >= 95 %%, 0: %s\n", "OCR on the fixed set of captures",
 			m["recognised-%"], m["false-hits"], m["ms/capture"], verdict(m["recognised-%"] >= 95 && m["false-hits"] == 0))

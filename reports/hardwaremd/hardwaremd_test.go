@@ -344,3 +344,49 @@ func TestDailyImageVersionAndDate(t *testing.T) {
 		t.Errorf("version %q", v)
 	}
 }
+
+// Screen facts: a boot judged from the screen alone gets upstream's words for what its
+// screen showed, with the capture the status was decided on.
+func TestScreenFacts(t *testing.T) {
+	host := record.Host{Name: "laptop", Kind: "pikvm", Vendor: "Lenovo", Model: "IdeaPad"}
+	img := record.Image{Name: "desktop", Arch: "x86_64", Variant: "desktop", Version: "0.9.0", Date: "2026-01-02"}
+	screenOnly := "no serial console: judged from the screen alone"
+	for _, tc := range []struct {
+		name, note string
+		checks     []record.Check
+		screens    []record.ScreenCapture
+		report     string
+		capture    string
+	}{
+		{"orbital", screenOnly,
+			[]record.Check{{Name: "boot/login", Verdict: record.Pass}, {Name: "boot/desktop", Verdict: record.Pass}},
+			[]record.ScreenCapture{{File: "screens/01-stage-desktop.png", Why: "stage desktop"}, {File: "screens/01-stage-desktop.png", Why: "end", Same: true}},
+			"Boots to Orbital, sound, input and Ethernet not tested", "jobs/desktop_at_laptop__boot/screens/01-stage-desktop.png"},
+		{"orbital seen with serial too", "",
+			[]record.Check{{Name: "boot/login", Verdict: record.Pass}, {Name: "boot/desktop", Verdict: record.Pass}},
+			[]record.ScreenCapture{{File: "screens/03-stage-desktop.png", Why: "stage desktop"}},
+			"Boots to Orbital, sound, input and Ethernet not tested", "jobs/desktop_at_laptop__boot/screens/03-stage-desktop.png"},
+		{"resolution menu and nothing after", screenOnly,
+			[]record.Check{{Name: "boot/login", Verdict: record.Hang, Stage: "bootloader"}},
+			[]record.ScreenCapture{{File: "screens/02-HANG.png", Why: "HANG"}},
+			"Gets to resolution selection", "jobs/desktop_at_laptop__boot/screens/02-HANG.png"},
+		{"kernel lines then nothing", screenOnly,
+			[]record.Check{{Name: "boot/login", Verdict: record.Hang, Stage: "kernel"}},
+			[]record.ScreenCapture{{File: "screens/04-HANG.png", Why: "HANG"}},
+			"Some kernel messages displayed, then locks up", "jobs/desktop_at_laptop__boot/screens/04-HANG.png"},
+		{"kernel hang read from serial", "",
+			[]record.Check{{Name: "boot/login", Verdict: record.Hang, Stage: "kernel"}}, nil,
+			"Hangs after kernel start", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := &record.Record{Job: "desktop@laptop/boot", Image: img, Host: host, Checks: tc.checks, Screens: tc.screens, ScreenNote: tc.note}
+			es, notes := DefaultRule.Entries([]*record.Record{r})
+			if len(es) != 1 {
+				t.Fatalf("entries %v notes %v", es, notes)
+			}
+			if es[0].Row.Report != tc.report || es[0].Capture != tc.capture {
+				t.Errorf("got %q %q, want %q %q", es[0].Row.Report, es[0].Capture, tc.report, tc.capture)
+			}
+		})
+	}
+}

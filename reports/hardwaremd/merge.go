@@ -13,6 +13,10 @@ type Entry struct {
 	Row    Row
 	// From says which results the row came from (host, images), for messages.
 	From string
+	// Capture is the screen the status was decided on, relative to the run directory
+	// (jobs/<job>/screens/NN-<why>.png), when the boot was judged from the screen: the
+	// evidence for a screen fact ("Boots to Orbital") in the row's Report.
+	Capture string
 }
 
 // Change is one thing Merge did.

@@ -2,6 +2,7 @@ package hardwaremd
 
 import (
 	"fmt"
+	"path"
 	"regexp"
 	"slices"
 	"sort"
@@ -53,7 +54,7 @@ type Feature struct {
 var DefaultRule = Rule{
 	Login: []string{"boot/login"},
 	Features: []Feature{
-		{Name: "display", Required: true, Checks: []string{"drivers/vesa", "drivers/bga", "drivers/ihdg", "drivers/ihdgd", "drivers/virtio-gpu", "drivers/ramfb", "boot/orbital", "display/"}},
+		{Name: "display", Required: true, Checks: []string{"drivers/vesa", "drivers/bga", "drivers/ihdg", "drivers/ihdgd", "drivers/virtio-gpu", "drivers/ramfb", "boot/orbital", "boot/desktop", "display/"}},
 		{Name: "sound", Required: true, Checks: []string{"drivers/hda", "drivers/ihda", "drivers/ihdad", "drivers/ac97", "drivers/sb16", "audio/"}},
 		{Name: "input", Required: true, Checks: []string{"drivers/ps2", "drivers/xhci", "drivers/usb-hid", "drivers/usbhid", "input/"}},
 		{Name: "Ethernet", Required: true, Checks: []string{"drivers/e1000", "drivers/rtl8168", "drivers/rtl8139", "drivers/ixgbe", "drivers/alx", "drivers/virtio-net", "network/"}},
@@ -66,7 +67,7 @@ var DefaultRule = Rule{
 		"ps2": "PS/2", "xhci": "xHCI USB", "usb-hid": "USB HID", "usbhid": "USB HID",
 		"vesa": "VESA display", "bga": "BGA display", "ihdg": "Intel graphics", "ihdgd": "Intel graphics",
 		"virtio-gpu": "virtio-gpu", "ramfb": "ramfb display",
-		"network/dhcp": "DHCP", "network/ping": "ping", "boot/orbital": "Orbital",
+		"network/dhcp": "DHCP", "network/ping": "ping", "boot/orbital": "Orbital", "boot/desktop": "Orbital",
 	},
 }
 
@@ -158,13 +159,75 @@ func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 		Firmware: Cell(firmware(img, h)),
 	}
 	from := h.Name + " / " + img.Name
+	capture, screenOnly := screenEvidence(recs)
 	if !rank.Passed(login.Verdict) {
-		row.Report = Cell(brokenReport(login))
-		return Entry{Status: Broken, Row: row, From: from}, ""
+		report := brokenReport(login)
+		if screenOnly {
+			report = screenBrokenReport(login, report)
+		}
+		row.Report = Cell(report)
+		return Entry{Status: Broken, Row: row, From: from, Capture: capture}, ""
 	}
 	status, report := rule.bootingReport(checks, login)
+	if d, ok := checks["boot/desktop"]; ok && rank.Passed(d.Verdict) {
+		// Orbital's login screen was read on the screen: upstream's own words for it.
+		report = "Boots to Orbital" + strings.TrimPrefix(report, "Boots to login")
+	}
 	row.Report = Cell(report)
-	return Entry{Status: status, Row: row, From: from}, ""
+	if capture == "" {
+		capture = desktopCapture(recs)
+	}
+	return Entry{Status: status, Row: row, From: from, Capture: capture}, ""
+}
+
+// screenOnlyNote starts the screen note of a record judged from the screen alone
+// (harness/job.ScreenOnlyNote; reports read records, not the harness).
+const screenOnlyNote = "no serial console:"
+
+// ScreenJudged reports whether r's boot was judged from the screen alone (the Report of a
+// failed boot then uses upstream's words for what the screen showed).
+func ScreenJudged(r *record.Record) bool { return strings.HasPrefix(r.ScreenNote, screenOnlyNote) }
+
+// screenEvidence returns the last screen of the pair's boot (relative to the run
+// directory) and whether the boot was judged from the screen alone.
+func screenEvidence(recs []*record.Record) (capture string, screenOnly bool) {
+	for _, r := range recs {
+		if ScreenJudged(r) {
+			screenOnly = true
+			if f := r.LastScreen(); f != "" && capture == "" {
+				capture = path.Join(record.JobsDir, record.JobDirName(r.Job), f)
+			}
+		}
+	}
+	return capture, screenOnly
+}
+
+// desktopCapture is the capture taken when the desktop stage was reached, if any.
+func desktopCapture(recs []*record.Record) string {
+	for _, r := range recs {
+		for _, c := range r.Screens {
+			if c.Why == "stage desktop" {
+				return path.Join(record.JobsDir, record.JobDirName(r.Job), c.File)
+			}
+		}
+	}
+	return ""
+}
+
+// screenBrokenReport words a failed boot judged from the screen as upstream's HARDWARE.md
+// words screen facts: the mode menu shown and nothing after it, kernel lines shown and
+// then nothing.
+func screenBrokenReport(login record.Check, report string) string {
+	if login.Verdict != record.Hang {
+		return report
+	}
+	switch login.Stage {
+	case "bootloader":
+		return "Gets to resolution selection"
+	case "kernel":
+		return "Some kernel messages displayed, then locks up"
+	}
+	return report
 }
 
 func (rule Rule) feature(check string) int {

@@ -85,13 +85,17 @@ var unCell = strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`)
 func unMarkdown(s string) string { return unCell.Replace(s) }
 
 // statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
-// class and the Report text (the checks; the host's kind and identity), so a year of
+// class and the Report text (the checks; the host's kind and identity; whether the boot
+// was judged from the screen alone), so a year of
 // nightlies with the same outcome costs one rule evaluation per distinct outcome.
 func statusKey(recs []*record.Record) string {
 	var sb strings.Builder
 	h := recs[0].Host
 	sb.WriteString(h.Kind + "\x00" + h.Vendor + "\x00" + h.Model + "\x01")
 	for _, r := range recs {
+		if hardwaremd.ScreenJudged(r) {
+			sb.WriteString("screen\x00")
+		}
 		for _, c := range r.Checks {
 			for _, f := range []string{c.Name, string(c.Verdict), c.Stage, c.Component, c.Title, c.Message, c.Reference} {
 				sb.WriteString(f)
