@@ -162,17 +162,19 @@ func Grade(recs []*record.Record) []Seen {
 		}
 		s.Check, s.CheckRec = check, from[check]
 	}
-	// A working device proves its controller: a USB device that works marks the xHCI
-	// controller (the PCI function xhcid drives) working.
+	// A working device proves its controller: a USB device that works, or whose driver
+	// initialised it (descriptors and reports went through the controller both ways),
+	// marks the xHCI controller (the PCI function xhcid drives) working.
 	for _, s := range out {
-		if s.Bus != "usb" || s.Grade != Works {
+		if s.Bus != "usb" || (s.Grade != Works && s.State != record.DeviceInit) {
 			continue
 		}
 		for i := range out {
 			c := &out[i]
 			if c.Bus == "pci" && strings.HasSuffix(c.Driver, "xhcid") && c.Grade == Detected {
-				c.Grade, c.Why = Works, "USB device "+s.ID()+" on it works ("+s.Why+")"
+				c.Grade, c.Why = Works, "USB device "+s.ID()+" on it answered its driver ("+s.Why+")"
 				c.Check, c.CheckRec = s.Check, s.CheckRec
+				c.Evidence = append(append([]int(nil), c.Evidence...), s.Evidence...)
 			}
 		}
 	}
