@@ -12,6 +12,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -92,24 +93,39 @@ func Slug(key string) string {
 	return b.String()
 }
 
-// exercise names, per driver, the check that exercises its device and whether that
+// ExerciseCheck names the check that exercises a driver's device and whether that
 // check's pass means the device worked (the drivers suite's Work step: NVMe write + read
 // back, e1000 DHCP lease + ping, HDA audiohw + a PCM write; harness/drivers' Redox
 // table). A check without a Work step only proves the driver bound: detected.
-func exercise(driver string) (check string, works bool) {
-	t := drivers.Tables["redox"]
-	if t == nil || driver == "" {
-		return "", false
-	}
-	base := driver[strings.LastIndex(driver, "/")+1:]
-	for _, name := range slices.Sorted(maps.Keys(t.Specs)) {
-		s := t.Specs[name]
-		if slices.Contains(s.Components, base) {
-			return drivers.CheckName(s.Device), s.Work != nil
+func ExerciseCheck(driver string) (check string, works bool) {
+	exerciseOnce.Do(func() {
+		exercise = map[string]exercised{}
+		t := drivers.Tables["redox"]
+		if t == nil {
+			return
 		}
-	}
-	return "", false
+		for _, name := range slices.Sorted(maps.Keys(t.Specs)) {
+			s := t.Specs[name]
+			for _, c := range s.Components {
+				if _, dup := exercise[c]; !dup {
+					exercise[c] = exercised{drivers.CheckName(s.Device), s.Work != nil}
+				}
+			}
+		}
+	})
+	e := exercise[driver[strings.LastIndex(driver, "/")+1:]]
+	return e.check, e.works
 }
+
+type exercised struct {
+	check string
+	works bool
+}
+
+var (
+	exerciseOnce sync.Once
+	exercise     map[string]exercised // driver -> its check
+)
 
 // Grade grades the devices of one boot from the records of its suites (one run, host and
 // image): the inventory of the records (the first record listing a device gives its
@@ -145,7 +161,7 @@ func Grade(recs []*record.Record) []Seen {
 		s := &out[i]
 		s.Grade = baseGrade(s.State)
 		s.Why = inventoryWhy(s.Device)
-		check, works := exercise(s.Driver)
+		check, works := ExerciseCheck(s.Driver)
 		c, ok := checks[check]
 		if check == "" || !ok || s.Grade == NoDriver || s.Grade == Listed {
 			continue

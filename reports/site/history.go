@@ -326,6 +326,11 @@ func (b *builder) marks(ir *imageRun, h record.Host, root string) []mark {
 		} else {
 			m.Title = "no check ran"
 		}
+		// The mark links the device's row in the Devices view when the boot's inventory
+		// names the device the check's driver drove.
+		if dh := b.deviceHref(h.Name, d, root); dh != "" {
+			m.Href = dh
+		}
 		m.Symbol = symbols[m.State]
 		out = append(out, m)
 	}

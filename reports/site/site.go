@@ -46,6 +46,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
@@ -98,6 +99,9 @@ type Options struct {
 	EvidenceRuns int
 	// RecentVersions bounds the rows of a machine's device table (0 = 12).
 	RecentVersions int
+	// IDs names devices in the Devices view; nil reads Debian's pci.ids and usb.ids
+	// (devices.LoadIDs) when the site is built.
+	IDs *devices.IDs
 }
 
 // run is one run with the names it has in the site.
@@ -143,6 +147,10 @@ type builder struct {
 	opt  Options
 	runs []*run
 	jobs map[*record.Record]*job
+
+	ids          *devices.IDs
+	devs         []*devices.Entry            // every device ID, in the Devices view's order
+	devByMachine map[string][]*devices.Entry // machine name -> the devices it carries
 }
 
 // Build writes the site for runs into out (created if needed; files are overwritten).
@@ -162,7 +170,14 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if err := checkOutside(out, in); err != nil {
 		return err
 	}
-	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}}
+	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}, ids: opt.IDs}
+	if b.ids == nil {
+		ids, err := devices.LoadIDs()
+		if err != nil {
+			return err
+		}
+		b.ids = ids
+	}
 	used := map[string]bool{}
 	for _, r := range in {
 		s := slug(r.Info.ID)
@@ -191,7 +206,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 			j.slug = "runs/" + r.slug + "/jobs/" + js
 		}
 	}
-	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs")} {
+	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs"), filepath.Join(out, "devices")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -209,6 +224,10 @@ func Build(out string, in []*runs.Run, opt Options) error {
 		return err
 	}
 	ms := b.machines()
+	b.collectDevices()
+	if err := b.writeDevices(); err != nil {
+		return err
+	}
 	if err := b.writeIndex(ms); err != nil {
 		return err
 	}
@@ -445,7 +464,9 @@ type transcriptPage struct {
 	Screen     template.URL
 	Checks     []checkView
 	Events     []string
-	Transcript string
+	// Transcript is the escaped transcript, each line an element with id "L<n>" (1-based,
+	// as the analyser counts them) so evidence links can point at the deciding lines.
+	Transcript template.HTML
 }
 
 func (b *builder) writeRun(r *run) error {
@@ -590,10 +611,29 @@ func (b *builder) writeTranscript(j *job) error {
 			if st, err := os.Stat(raw); err == nil && st.Size() > int64(len(data)) {
 				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", st.Size()-int64(len(data)))
 			}
-			tp.Transcript = text.Clean(string(data)) + note
+			tp.Transcript = anchoredLines(text.Clean(string(data))) + template.HTML(template.HTMLEscapeString(note))
 		}
 	}
 	return b.render(j.page(), "transcript", tp)
+}
+
+// anchoredLines escapes the (cleaned) transcript and gives every line an id "L<n>".
+func anchoredLines(s string) template.HTML {
+	var sb strings.Builder
+	sb.Grow(len(s) + len(s)/4)
+	n := 0
+	for len(s) > 0 {
+		line, rest, found := strings.Cut(s, "\n")
+		n++
+		fmt.Fprintf(&sb, `<span id="L%d">`, n)
+		template.HTMLEscape(&sb, []byte(line))
+		sb.WriteString("</span>")
+		if found {
+			sb.WriteByte('\n')
+		}
+		s = rest
+	}
+	return template.HTML(sb.String())
 }
 
 // escapeRel escapes the segments of a relative artifact path for an href.
