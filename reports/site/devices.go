@@ -44,9 +44,9 @@ type devView struct {
 
 type devMachineRow struct {
 	Machine, Page, Label, State, Symbol, Word, Driver, Address string
-	Image, Date, Since, Why                                   string
-	Evidence, Check, CheckHref                                string
-	Lines                                                     []int
+	Image, Date, Since, Why                                    string
+	Evidence, Check, CheckHref                                 string
+	Lines                                                      []int
 }
 
 type devExcerpt struct {

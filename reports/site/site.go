@@ -461,9 +461,9 @@ type transcriptPage struct {
 	Job, Run, Host, HostPage, Image, Raw, JUnit string
 	// Screen is the last capture of the machine's screen, as a data: URL (the page's
 	// content security policy allows no other image source).
-	Screen     template.URL
-	Checks     []checkView
-	Events     []string
+	Screen template.URL
+	Checks []checkView
+	Events []string
 	// Transcript is the escaped transcript, each line an element with id "L<n>" (1-based,
 	// as the analyser counts them) so evidence links can point at the deciding lines.
 	Transcript template.HTML
