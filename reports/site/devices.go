@@ -117,7 +117,7 @@ func (b *builder) devView(e *devices.Entry, root string) devView {
 	if v.TopClass == "" {
 		v.TopClass = "unknown class"
 	}
-	v.ClassSlug = strings.ToLower(slug(v.TopClass))
+	v.ClassSlug = devices.Slug(strings.ToLower(v.TopClass))
 	if e.Subsystem != "" {
 		v.ID += " (subsystem " + e.Subsystem + ")"
 	}
