@@ -126,3 +126,43 @@ func siteSize(tb testing.TB, dir string) (largest, total int64, files int) {
 	}
 	return
 }
+
+// BenchmarkSiteDevices is `report site` over a year of nightlies of a bigger lab with
+// device inventories: 365 runs x 50 machines x 40 devices (two suites a machine: boot,
+// carrying the inventory, and drivers), loading and building fresh as the command does.
+// It reports the build time and the largest page (goals: <= 10 s, <= 2 MB) beside
+// BenchmarkSite's.
+func BenchmarkSiteDevices(b *testing.B) {
+	dirs := writeDeviceHistory(b, b.TempDir(), 365, 50, 40)
+	out := filepath.Join(b.TempDir(), "site")
+	var cpu time.Duration
+	var peak uint64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		os.RemoveAll(out)
+		runtime.GC()
+		stop := sampleHeap(&peak)
+		c0 := cpuTime()
+		b.StartTimer()
+		rs, err := LoadRuns(dirs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := Build(out, rs, Options{}); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		cpu += cpuTime() - c0
+		stop()
+	}
+	largest, total, files := siteSize(b, out)
+	b.ReportMetric(float64(largest)/1e6, "MB-largest-page")
+	b.ReportMetric(float64(total)/1e6, "MB-site")
+	b.ReportMetric(float64(files), "files")
+	b.ReportMetric(float64(peak)/1e6, "MB-peak-heap")
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/build")
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/build")
+	if largest > 2e6 {
+		b.Errorf("largest page is %d bytes, goal <= 2 MB", largest)
+	}
+}

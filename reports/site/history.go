@@ -86,7 +86,7 @@ var unCell = strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`)
 func unMarkdown(s string) string { return unCell.Replace(s) }
 
 // statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
-// class and the Report text (the checks; the host's kind and identity), so a year of
+// class and the Report text (the checks, the device inventory; the host's kind and identity), so a year of
 // nightlies with the same outcome costs one rule evaluation per distinct outcome.
 func statusKey(recs []*record.Record) string {
 	var sb strings.Builder
@@ -99,6 +99,14 @@ func statusKey(recs []*record.Record) string {
 				sb.WriteByte(0)
 			}
 			sb.WriteByte(1)
+		}
+		// The rule also reads the device inventory (upstream's "No Ethernet driver").
+		for _, d := range r.Devices {
+			for _, f := range []string{d.Bus, d.Address, d.Class, d.Driver, d.State, d.Note} {
+				sb.WriteString(f)
+				sb.WriteByte(0)
+			}
+			sb.WriteByte(3)
 		}
 		sb.WriteByte(2)
 	}
