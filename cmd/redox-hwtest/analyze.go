@@ -28,8 +28,9 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the analysis as JSON (the stable format in docs/analyze.md)")
 	profName := fs.String("profile", "redox", "what the log is a boot of: "+strings.Join(profile.Names(), ", "))
+	known := fs.String("known", "", "add what is known about each device elsewhere: a site's devices.json, a run directory or a directory of runs")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: redox-hwtest analyze [--json] [--profile NAME] FILE|-")
+		fmt.Fprintln(stderr, "usage: redox-hwtest analyze [--json] [--profile NAME] [--known DIR|FILE] FILE|-")
 		fmt.Fprintln(stderr, "\nReads a serial transcript (leading '# ' comment lines ignored) and prints the stages")
 		fmt.Fprintln(stderr, "reached, whether login was reached, the failure events and the component that printed")
 		fmt.Fprintln(stderr, "last. Exit status: 0 login reached without crash events, 1 otherwise, 2 bad input.")
@@ -96,16 +97,35 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
+	var out any = a
+	var ks []knownDevice
+	var idsVersion string
+	if *known != "" {
+		devs, err := devicesOf(a)
+		if err == nil {
+			ks, idsVersion, err = knownAbout(devs, *known)
+		}
+		if err == nil && *asJSON {
+			out, err = withKnown(a, ks)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "analyze: --known:", err)
+			return 2
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(a); err != nil {
+		if err := enc.Encode(out); err != nil {
 			fmt.Fprintln(stderr, "analyze:", err)
 			return 2
 		}
 		return status
 	}
 	printAnalysis(stdout, name, a, in)
+	if *known != "" {
+		printKnown(stdout, *known, idsVersion, ks)
+	}
 	return status
 }
 

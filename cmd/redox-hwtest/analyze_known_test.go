@@ -1,0 +1,102 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
+)
+
+// knownRuns writes two nights in which two machines carry an e1000 (8086:100e) that the
+// drivers suite exercised: it works on both.
+func knownRuns(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for n := 0; n < 2; n++ {
+		var recs []*record.Record
+		for _, h := range []record.Host{fakerun.ThinkPad, fakerun.OptiPlex} {
+			img := fakerun.UEFI
+			img.Date = fakerun.Base.Add(time.Duration(n) * 24 * time.Hour).Format("2006-01-02")
+			recs = append(recs,
+				&record.Record{Format: record.FormatVersion, Job: img.Name + "@" + h.Name + "/boot", Suite: "boot", Host: h, Image: img,
+					Checks:  []record.Check{{Name: "boot/login", Verdict: record.Pass}},
+					Devices: []record.Device{{Bus: "pci", Address: "0000:00:03.0", VendorID: "8086", DeviceID: "100e", Class: "02.00.00", Driver: "e1000d", State: record.DeviceInit, Evidence: []int{2}}}},
+				&record.Record{Format: record.FormatVersion, Job: img.Name + "@" + h.Name + "/drivers", Suite: "drivers", Host: h, Image: img,
+					Checks: []record.Check{{Name: "drivers/e1000", Verdict: record.Pass, Message: "lease and ping"}}})
+		}
+		if err := fakerun.WriteRun(filepath.Join(dir, "night"+string(rune('0'+n))), fakerun.Info(n), recs); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestKnownAbout(t *testing.T) {
+	hist := knownRuns(t)
+	devs := []record.Device{
+		{Bus: "pci", Address: "00-00:03.0", VendorID: "8086", DeviceID: "100e", Class: "02.00.00", Driver: "e1000d", State: record.DeviceInit},
+		{Bus: "pci", Address: "00-00:05.0", VendorID: "10ec", DeviceID: "8168", Class: "02.00.00", State: record.DeviceNoDriver},
+	}
+	// From a directory of runs, and from the devices.json a site would publish.
+	ks, _, err := knownAbout(devs, hist)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ks[0].Known != "works on 2 tested machines, last 2026-03-18" || ks[1].Known != "" {
+		t.Errorf("known from runs: %q, %q", ks[0].Known, ks[1].Known)
+	}
+	ids, _ := devices.LoadIDs()
+	x, err := devices.LoadKnown(hist, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	devices.WriteJSON(&buf, x)
+	file := filepath.Join(t.TempDir(), "devices.json")
+	os.WriteFile(file, buf.Bytes(), 0o644)
+	ks2, _, err := knownAbout(devs, file)
+	if err != nil || ks2[0].Known != ks[0].Known {
+		t.Errorf("known from devices.json: %v %q", err, ks2[0].Known)
+	}
+	// The JSON form keeps the analysis's fields and adds "known".
+	out, err := withKnown(map[string]any{"reached_login": true}, ks)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(out)
+	if !strings.Contains(string(data), `"reached_login":true`) || !strings.Contains(string(data), `"known":"works on 2 tested machines`) {
+		t.Errorf("json: %s", data)
+	}
+	var tb bytes.Buffer
+	printKnown(&tb, "hist", "pci.ids x", ks)
+	if !strings.Contains(tb.String(), "here: no-driver, driver -; elsewhere: not seen on a tested machine") {
+		t.Errorf("text:\n%s", tb.String())
+	}
+}
+
+// analyze --known runs end to end on a log; a --known path that is neither a devices
+// export nor runs is bad input (exit 2).
+func TestAnalyzeKnownFlag(t *testing.T) {
+	hist := knownRuns(t)
+	code, out, errs := run([]string{"--known", hist, fixture(t, "clean-uefi-boot.log")}, "")
+	if code != 0 || !strings.Contains(out, "what is known elsewhere") {
+		t.Errorf("exit %d, stderr %q, out:\n%s", code, errs, out)
+	}
+	code, out, _ = run([]string{"--json", "--known", hist, fixture(t, "clean-uefi-boot.log")}, "")
+	var v map[string]any
+	if err := json.Unmarshal([]byte(out), &v); err != nil || v["known"] == nil {
+		t.Errorf("json with --known: %v %v", err, out)
+	}
+	bad := filepath.Join(t.TempDir(), "x.json")
+	os.WriteFile(bad, []byte(`{"devices": []}`), 0o644)
+	if code, _, errs := run([]string{"--known", bad, fixture(t, "clean-uefi-boot.log")}, ""); code != 2 || !strings.Contains(errs, "format") {
+		t.Errorf("bad export: exit %d, %q", code, errs)
+	}
+}
