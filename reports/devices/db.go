@@ -144,7 +144,13 @@ func (e *Entry) Drivers() []string {
 // Controller", or the bare ID when the databases do not name it.
 func (e *Entry) Title() string {
 	n := e.Name
-	if n == "" {
+	switch {
+	case n == "" && e.VendorID == "" && e.DeviceID == "":
+		n = e.Bus + " device of class " + e.Class + " (no IDs printed)"
+		if e.ClassName != "" {
+			n = e.ClassName + " (" + e.Bus + ", no IDs printed)"
+		}
+	case n == "":
 		n = "unknown device " + e.VendorID + ":" + e.DeviceID
 	}
 	if e.Vendor != "" {

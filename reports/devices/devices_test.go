@@ -219,3 +219,18 @@ func TestCSVSafe(t *testing.T) {
 		t.Errorf("formula kept: %q", got)
 	}
 }
+
+// A USB interface Redox names only by its class (xhcid prints no vendor/product IDs at
+// its default level) is known by its class.
+func TestKeyWithoutIDs(t *testing.T) {
+	d := record.Device{Bus: "usb", Address: "port 1 iface 0", Class: "03.01.01", Driver: "usbhidd", State: record.DeviceSpawned}
+	if k := Key(d); k != "usb:class:03.01.01" {
+		t.Errorf("key %q", k)
+	}
+	db := NewDB()
+	db.Add("n1", time.Now(), hostA, img1, Grade(boot(hostA, img1, []record.Device{d})))
+	e := db.Entries(&IDs{})[0]
+	if e.Title() != "usb device of class 03.01.01 (no IDs printed)" {
+		t.Errorf("title %q", e.Title())
+	}
+}

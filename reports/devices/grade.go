@@ -71,7 +71,13 @@ type Seen struct {
 // Key is how a device is known across machines: "pci:8086:100e", with the subsystem
 // where the OS printed it ("pci:8086:2668:1af4:1100": the same chip on two boards can
 // behave differently, as HDA codecs do).
+//
+// A device whose IDs the OS did not print (Redox's xhcid names a USB interface only by
+// its class, docs/devices.md) is known by its class: "usb:class:03.01.01".
 func Key(d record.Device) string {
+	if d.VendorID == "" && d.DeviceID == "" {
+		return strings.ToLower(d.Bus + ":class:" + d.Class)
+	}
 	k := strings.ToLower(d.Bus + ":" + d.VendorID + ":" + d.DeviceID)
 	if d.Subsystem != "" {
 		k += ":" + strings.ToLower(d.Subsystem)

@@ -91,6 +91,15 @@ func (b *builder) collectDevices() {
 	}
 }
 
+// shownID is the ID a reader searches for: "8086:100e", or the class of a device whose
+// IDs the OS did not print.
+func shownID(e *devices.Entry) string {
+	if e.VendorID == "" && e.DeviceID == "" {
+		return e.Bus + " class " + e.Class
+	}
+	return e.VendorID + ":" + e.DeviceID
+}
+
 func devicePagePath(e *devices.Entry) string { return "devices/" + devices.Slug(e.Key) + ".html" }
 
 // evidenceHref links a transcript page at the first evidence line ("" without evidence
@@ -108,7 +117,7 @@ func (b *builder) evidenceHref(rec *record.Record, lines []int, root string) str
 }
 
 func (b *builder) devView(e *devices.Entry, root string) devView {
-	v := devView{Anchor: devices.Slug(e.Key), Page: root + devicePagePath(e), Key: e.Key, ID: e.VendorID + ":" + e.DeviceID,
+	v := devView{Anchor: devices.Slug(e.Key), Page: root + devicePagePath(e), Key: e.Key, ID: shownID(e),
 		Title: e.Title(), Class: e.ClassName, TopClass: e.TopClass, Drivers: strings.Join(e.Drivers(), ", "),
 		Standing: e.Standing(), Split: e.Split(), NeedsWork: e.NeedsWork(), Machines: len(e.Machines)}
 	if v.Class == "" {
@@ -264,7 +273,7 @@ func (b *builder) machineDevices(m *machine, root string) []devMachineRow {
 	for _, e := range b.devByMachine[m.name] {
 		on := e.Machines[m.name]
 		s := on.Seen
-		row := devMachineRow{Machine: e.Title(), Page: root + devicePagePath(e), Label: e.VendorID + ":" + e.DeviceID,
+		row := devMachineRow{Machine: e.Title(), Page: root + devicePagePath(e), Label: shownID(e),
 			State: s.Grade, Symbol: gradeSymbols[s.Grade], Word: gradeWords[s.Grade], Driver: s.Driver, Address: s.Bus + " " + s.Address,
 			Image: imageVersion(on.Image), Date: fmtDay(on.Date), Why: text.OneLine(s.Why, 300), Check: s.Check, Lines: s.Evidence}
 		if e.Subsystem != "" {
