@@ -4,7 +4,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
+
+	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/devices"
@@ -127,4 +131,51 @@ func printKnown(w io.Writer, from, idsVersion string, ks []knownDevice) {
 		}
 		fmt.Fprintf(w, "  %-3s %-24s %s\n      here: %s, driver %s; elsewhere: %s\n", k.Bus, id, name, k.State, driver, known)
 	}
+}
+
+// deviceAnalyser is this build's analyser for `report site --rejudge`: the offline
+// analysis `analyze` prints (classify.Analyze with the image's profile), its devices
+// read through the JSON contract. Its version is the build's VCS revision.
+func deviceAnalyser() devices.Analyser {
+	return devices.Analyser{
+		Version: "redox-hwtest analyze " + buildRevision(),
+		Inventory: func(r io.Reader, name string) ([]record.Device, error) {
+			p, err := profile.Get(name)
+			if err != nil {
+				return nil, err
+			}
+			a, _, err := classify.Analyze(r, p)
+			if err != nil {
+				return nil, err
+			}
+			return devicesOf(a)
+		},
+	}
+}
+
+// buildRevision names this build: the VCS revision Go stamped into it ("+dirty" when
+// the tree had changes), or "(development build)".
+func buildRevision() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(development build)"
+	}
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+dirty"
+			}
+		}
+	}
+	if rev == "" {
+		return "(development build)"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	return rev + dirty
 }

@@ -100,3 +100,21 @@ func TestAnalyzeKnownFlag(t *testing.T) {
 		t.Errorf("bad export: exit %d, %q", code, errs)
 	}
 }
+
+// report site --rejudge re-derives the inventories with this build's analyser and says
+// so in devices.json.
+func TestReportSiteRejudge(t *testing.T) {
+	hist := knownRuns(t)
+	out := filepath.Join(t.TempDir(), "site")
+	if code := reportSite([]string{"-o", out, "--rejudge", filepath.Join(hist, "night0"), filepath.Join(hist, "night1")}); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "devices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := devices.ReadExport(bytes.NewReader(data))
+	if err != nil || !strings.HasPrefix(x.Analyzer, "redox-hwtest analyze ") {
+		t.Errorf("devices.json analyzer %q (%v)", x.Analyzer, err)
+	}
+}

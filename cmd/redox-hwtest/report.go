@@ -17,6 +17,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/site"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
 
@@ -292,6 +293,7 @@ func reportSite(args []string) int {
 	out := fs.String("o", "", "output directory")
 	title := fs.String("title", "", "title of the index page")
 	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 14); older runs count for history and trends only")
+	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory from its stored transcript with this build's analyser (docs/devices.md)")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -304,7 +306,17 @@ func reportSite(args []string) int {
 	if err != nil {
 		return fail("report site: %v", err)
 	}
-	if err := site.Build(*out, rs, site.Options{Title: *title, EvidenceRuns: *evidence}); err != nil {
+	opt := site.Options{Title: *title, EvidenceRuns: *evidence}
+	if *rejudge {
+		a := deviceAnalyser()
+		n, errs := devices.Rejudge(rs, a)
+		for _, err := range errs {
+			fmt.Fprintf(os.Stderr, "report site: --rejudge: %v (kept the recorded inventory)\n", err)
+		}
+		fmt.Fprintf(os.Stderr, "re-judged the device inventory of %d transcript(s) with %s\n", n, a.Version)
+		opt.Analyzer = a.Version
+	}
+	if err := site.Build(*out, rs, opt); err != nil {
 		return fail("report site: %v", err)
 	}
 	fmt.Fprintf(os.Stderr, "wrote the support page for %d run(s) to %s/index.html\n", len(rs), *out)

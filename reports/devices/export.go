@@ -21,8 +21,11 @@ const ExportFormat = 1
 type Export struct {
 	Format int `json:"format"`
 	// IDs names the ID databases the names come from ("pci.ids 2023.04.10, usb.ids ...").
-	IDs     string         `json:"ids"`
-	Devices []ExportDevice `json:"devices"`
+	IDs string `json:"ids"`
+	// Analyzer says where the states come from: "as recorded" by each run, or the
+	// analyser that re-derived them from the stored transcripts (report site --rejudge).
+	Analyzer string         `json:"analyzer,omitempty"`
+	Devices  []ExportDevice `json:"devices"`
 }
 
 // ExportDevice is one device ID.

@@ -56,6 +56,7 @@ type devExcerpt struct {
 type devicesPage struct {
 	page
 	IDs      string
+	Judged   string
 	Devices  []devView
 	Work     []devView
 	Filters  []filter
@@ -146,7 +147,11 @@ func (b *builder) devView(e *devices.Entry, root string) devView {
 }
 
 func (b *builder) writeDevices() error {
-	dp := devicesPage{page: newPage("Devices — "+b.opt.Title, "").withScript(), IDs: b.ids.Describe(), Machines: len(b.devByMachine)}
+	dp := devicesPage{page: newPage("Devices — "+b.opt.Title, "").withScript(), IDs: b.ids.Describe(), Machines: len(b.devByMachine),
+		Judged: "as each run recorded them"}
+	if b.opt.Analyzer != "" {
+		dp.Judged = "re-judged from the stored transcripts by " + b.opt.Analyzer
+	}
 	classes := map[string]string{}
 	stateSet := map[string]bool{}
 	for _, e := range b.devs {
@@ -175,6 +180,7 @@ func (b *builder) writeDevices() error {
 		return err
 	}
 	x := devices.ToExport(b.devs, b.ids, func(rec *record.Record) string { return b.jobs[rec].page() }, devicePagePath)
+	x.Analyzer = b.opt.Analyzer
 	var buf bytes.Buffer
 	if err := devices.WriteJSON(&buf, x); err != nil {
 		return err

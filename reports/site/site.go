@@ -102,6 +102,10 @@ type Options struct {
 	// IDs names devices in the Devices view; nil reads Debian's pci.ids and usb.ids
 	// (devices.LoadIDs) when the site is built.
 	IDs *devices.IDs
+	// Analyzer names the analyser that re-derived the device inventories from the stored
+	// transcripts (devices.Rejudge, before Build); "" when the states are as each run
+	// recorded them. The Devices view and devices.json state it.
+	Analyzer string
 }
 
 // run is one run with the names it has in the site.
