@@ -3,8 +3,9 @@ package devices
 import (
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
@@ -93,19 +94,10 @@ func Rejudge(rs []*runs.Run, a Analyser) (int, []error) {
 	close(next)
 	wg.Wait()
 	var errs []error
-	for _, p := range sortedKeys(memo) {
+	for _, p := range slices.Sorted(maps.Keys(memo)) {
 		if memo[p].err != nil {
 			errs = append(errs, memo[p].err)
 		}
 	}
 	return len(memo), errs
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

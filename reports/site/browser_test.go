@@ -269,23 +269,8 @@ func TestBrowserFilters(t *testing.T) {
 		t.Helper()
 		return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#machines tbody tr")).filter(r => !r.hidden && r.offsetParent !== null).map(r => r.id)`)
 	}
-	// set changes a control: a select's value with the change event a user's choice fires;
-	// the search box is cleared, then typed into key by key.
-	set := func(sel, value string) {
-		t.Helper()
-		ev := "change"
-		if strings.HasPrefix(sel, "input") {
-			ev, value = "input", ""
-		}
-		eval[bool](t, ctx, `(e => { e.value = `+quoteJS(value)+`; return e.dispatchEvent(new Event("`+ev+`", {bubbles: true})) })(document.querySelector(`+quoteJS(sel)+`))`)
-	}
-	typeIn := func(sel, text string) {
-		t.Helper()
-		set(sel, "")
-		if err := do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	set := func(sel, value string) { t.Helper(); setControl(t, ctx, sel, value) }
+	typeIn := func(sel, text string) { t.Helper(); typeInto(t, ctx, sel, text) }
 	all := visible()
 	if len(all) != 7 {
 		t.Fatalf("unfiltered: %d machines shown, want 7: %v", len(all), all)
@@ -339,30 +324,20 @@ func TestBrowserDeviceFilters(t *testing.T) {
 		t.Helper()
 		return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#devices tbody tr")).filter(r => !r.hidden && r.offsetParent !== null).map(r => r.id)`)
 	}
-	set := func(sel, value string) {
-		t.Helper()
-		ev := "change"
-		if strings.HasPrefix(sel, "input") {
-			ev = "input"
-		}
-		eval[bool](t, ctx, `(e => { e.value = `+quoteJS(value)+`; return e.dispatchEvent(new Event("`+ev+`", {bubbles: true})) })(document.querySelector(`+quoteJS(sel)+`))`)
-	}
+	set := func(sel, value string) { t.Helper(); setControl(t, ctx, sel, value) }
 	all := visible()
 	if len(all) != 9 {
 		t.Fatalf("unfiltered: %d devices shown, want 9: %v", len(all), all)
 	}
-	set(`input[name=q]`, "")
-	if err := do(ctx, chromedp.SendKeys(chromedp.CSS(`input[name=q]`), "8086:100e")); err != nil {
-		t.Fatal(err)
-	}
+	typeInto(t, ctx, `input[name=q]`, "8086:100e")
 	if got := visible(); len(got) != 1 || got[0] != "pci-8086-100e" {
 		t.Errorf("search 8086:100e: %v", got)
 	}
-	set(`input[name=q]`, "rtl8111")
+	typeInto(t, ctx, `input[name=q]`, "RTL8111")
 	if got := visible(); len(got) != 1 || got[0] != "pci-10ec-8168" {
 		t.Errorf("search by name RTL8111: %v", got)
 	}
-	set(`input[name=q]`, "")
+	typeInto(t, ctx, `input[name=q]`, "")
 	set(`select[name=state]`, "no-driver")
 	if got := visible(); len(got) != 1 || got[0] != "pci-10ec-8168" {
 		t.Errorf("state no-driver: %v", got)
@@ -378,6 +353,29 @@ func TestBrowserDeviceFilters(t *testing.T) {
 	}
 	for _, pr := range w.take() {
 		t.Errorf("%s", pr)
+	}
+}
+
+// setControl changes a filter control: a select's value with the change event a user's
+// choice fires; the search box is cleared (with its input event) whatever value says.
+func setControl(t *testing.T, ctx context.Context, sel, value string) {
+	t.Helper()
+	ev := "change"
+	if strings.HasPrefix(sel, "input") {
+		ev, value = "input", ""
+	}
+	eval[bool](t, ctx, `(e => { e.value = `+quoteJS(value)+`; return e.dispatchEvent(new Event("`+ev+`", {bubbles: true})) })(document.querySelector(`+quoteJS(sel)+`))`)
+}
+
+// typeInto clears a search box, then types into it key by key.
+func typeInto(t *testing.T, ctx context.Context, sel, text string) {
+	t.Helper()
+	setControl(t, ctx, sel, "")
+	if text == "" {
+		return
+	}
+	if err := do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+		t.Fatal(err)
 	}
 }
 

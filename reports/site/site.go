@@ -13,6 +13,12 @@
 //	                            inline (message + transcript lines around it), its last
 //	                            screen, devices over recent image versions, the boot stage
 //	                            timeline, boot time per stage across runs, status changes
+//	devices.html                one row per device ID (reports/devices): name, class,
+//	                            driver, standing across machines, since when; search and
+//	                            filters; the driver-work ranking (docs/devices.md)
+//	devices/<key>.html          per device (a stable URL): every machine carrying it, the
+//	                            evidence of its state, failure excerpts
+//	devices.json, devices.csv   the export (schema in docs/devices.md, only added to)
 //	runs/<run>/junit.xml        the run's JUnit file          } only for the newest
 //	runs/<run>/jobs/<job>/      the job's artifacts, linked   } Options.EvidenceRuns runs:
 //	                            or copied; transcript.html    } the site stays bounded
