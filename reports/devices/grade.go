@@ -174,7 +174,11 @@ func Grade(recs []*record.Record) []Seen {
 		}
 		switch {
 		case rank.Passed(c.Verdict) && works && s.Grade != Failed:
-			s.Grade, s.Why = Works, check+" passed: "+text.OneLine(c.Message, 160)
+			why := check + " passed: " + text.OneLine(c.Message, 160)
+			if s.Grade == Malfunction {
+				why += " (the driver also printed errors: " + s.Why + ")"
+			}
+			s.Grade, s.Why = Works, why
 		case c.Verdict == record.Hang || c.Verdict == record.Crash:
 			s.Grade, s.Why = Failed, check+" "+string(c.Verdict)+": "+text.OneLine(c.Message, 160)
 		case (c.Verdict == record.Fail || c.Verdict == record.XFail) && s.Grade == Detected:

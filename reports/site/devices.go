@@ -119,7 +119,7 @@ func (b *builder) evidenceHref(rec *record.Record, lines []int, root string) str
 
 func (b *builder) devView(e *devices.Entry, root string) devView {
 	v := devView{Anchor: devices.Slug(e.Key), Page: root + devicePagePath(e), Key: e.Key, ID: shownID(e),
-		Title: e.Title(), Class: e.ClassName, TopClass: e.TopClass, Drivers: strings.Join(e.Drivers(), ", "),
+		Title: e.Title(), Class: e.ClassName, TopClass: e.TopClass, Drivers: text.OneLine(strings.Join(e.Drivers(), ", "), 200),
 		Standing: e.Standing(), Split: e.Split(), NeedsWork: e.NeedsWork(), Machines: len(e.Machines)}
 	if v.Class == "" {
 		v.Class = e.Class
@@ -228,7 +228,7 @@ func (b *builder) writeDevice(e *devices.Entry) error {
 	for _, on := range e.Sorted() {
 		s := on.Seen
 		row := devMachineRow{Machine: on.Machine, Page: root + "machines/" + slug(on.Machine) + ".html", Label: label(on.Host),
-			State: s.Grade, Symbol: gradeSymbols[s.Grade], Word: gradeWords[s.Grade], Driver: s.Driver, Address: s.Address,
+			State: s.Grade, Symbol: gradeSymbols[s.Grade], Word: gradeWords[s.Grade], Driver: text.OneLine(s.Driver, 60), Address: text.OneLine(s.Address, 60),
 			Image: imageVersion(on.Image), Date: fmtDay(on.Date), Why: text.OneLine(s.Why, 300), Check: s.Check, Lines: s.Evidence}
 		if on.From != "" {
 			row.Since = fmt.Sprintf("since %s (%s; was %s)", fmtDay(on.Since), imageVersion(on.SinceImage), gradeWords[on.From])
@@ -280,7 +280,7 @@ func (b *builder) machineDevices(m *machine, root string) []devMachineRow {
 		on := e.Machines[m.name]
 		s := on.Seen
 		row := devMachineRow{Machine: e.Title(), Page: root + devicePagePath(e), Label: shownID(e),
-			State: s.Grade, Symbol: gradeSymbols[s.Grade], Word: gradeWords[s.Grade], Driver: s.Driver, Address: s.Bus + " " + s.Address,
+			State: s.Grade, Symbol: gradeSymbols[s.Grade], Word: gradeWords[s.Grade], Driver: text.OneLine(s.Driver, 60), Address: text.OneLine(s.Bus+" "+s.Address, 70),
 			Image: imageVersion(on.Image), Date: fmtDay(on.Date), Why: text.OneLine(s.Why, 300), Check: s.Check, Lines: s.Evidence}
 		if e.Subsystem != "" {
 			row.Label += " (" + e.Subsystem + ")"
