@@ -223,6 +223,7 @@ func reportHardwareMD(args []string) int {
 	out := fs.String("o", "", "output file (default stdout)")
 	problemsJSON := fs.String("problems-json", "", "also write the upstream problems (malformed rows etc.) as JSON to this file")
 	strict := fs.Bool("strict", false, "exit 1 when the upstream file has malformed rows")
+	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory (the Report's device phrases) from its stored transcript with this build's analyser")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -263,6 +264,9 @@ func reportHardwareMD(args []string) int {
 		if err != nil {
 			return fail("report hardware-md: %v", err)
 		}
+		if *rejudge {
+			rejudgeDevices("report hardware-md", rs)
+		}
 		entries, notes := hardwaremd.DefaultRule.Entries(runs.Combine(rs))
 		for _, n := range notes {
 			fmt.Fprintf(os.Stderr, "no row: %s\n", n)
@@ -288,6 +292,19 @@ func reportHardwareMD(args []string) int {
 	return 0
 }
 
+// rejudgeDevices re-derives the device inventory of every stored transcript of rs with
+// this build's analyser (reports/devices.Rejudge), says so on stderr, and returns the
+// analyser's name.
+func rejudgeDevices(cmd string, rs []*runs.Run) string {
+	a := deviceAnalyser()
+	n, errs := devices.Rejudge(rs, a)
+	for _, err := range errs {
+		fmt.Fprintf(os.Stderr, "%s: --rejudge: %v (kept the recorded inventory)\n", cmd, err)
+	}
+	fmt.Fprintf(os.Stderr, "re-judged the device inventory of %d transcript(s) with %s\n", n, a.Version)
+	return a.Version
+}
+
 func reportSite(args []string) int {
 	fs := flagSet("report site", "-o DIR RUNDIR...")
 	out := fs.String("o", "", "output directory")
@@ -308,13 +325,7 @@ func reportSite(args []string) int {
 	}
 	opt := site.Options{Title: *title, EvidenceRuns: *evidence}
 	if *rejudge {
-		a := deviceAnalyser()
-		n, errs := devices.Rejudge(rs, a)
-		for _, err := range errs {
-			fmt.Fprintf(os.Stderr, "report site: --rejudge: %v (kept the recorded inventory)\n", err)
-		}
-		fmt.Fprintf(os.Stderr, "re-judged the device inventory of %d transcript(s) with %s\n", n, a.Version)
-		opt.Analyzer = a.Version
+		opt.Analyzer = rejudgeDevices("report site", rs)
 	}
 	if err := site.Build(*out, rs, opt); err != nil {
 		return fail("report site: %v", err)
