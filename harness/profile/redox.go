@@ -99,7 +99,7 @@ var Redox = &Profile{
 		// jumped to the kernel, so a stall there is the kernel's early start.
 		{Match: Lit("Startup Arch"), Name: "kernel"},
 		{Match: Re("Stage ", `^\s*(?:Redox Loader - )?Stage (?:[12]|One|Two)\s*$`), Name: "bootloader"},
-		{Match: Re("pcid-spawner: spawn", `pcid-spawner: spawn (?:[A-Z_][A-Z0-9_]*="[^"]*" )*"(?:[^"]*/)?(?P<c>[^"/]+)"`), Spawn: true},
+		{Match: Re("pcid-spawner: spawn", RedoxSpawn), Spawn: true},
 		// The kernel naming a process (exception, old SIGNAL, kernel panic context).
 		{Match: Re("NAME", `\bNAME:? (?:\S*/)?(?P<c>[^\s,/]+)`)},
 		// "<timestamp> [<crate>@<module>:<line> <LEVEL>]": the crate, else the module's crate.
