@@ -7,7 +7,6 @@ import (
 	"runtime/debug"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -32,23 +31,6 @@ type knownDevice struct {
 	// Elsewhere are the export's entries the device matched (several when the log printed
 	// no subsystem and machines carry the chip on boards with different ones).
 	Elsewhere []devices.ExportDevice `json:"elsewhere,omitempty"`
-}
-
-// devicesOf reads the device inventory out of an analysis through its JSON form
-// ("devices", record.Device objects; docs/analyze.md), so this file depends only on that
-// documented contract.
-func devicesOf(a any) ([]record.Device, error) {
-	data, err := json.Marshal(a)
-	if err != nil {
-		return nil, err
-	}
-	var v struct {
-		Devices []record.Device `json:"devices"`
-	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		return nil, err
-	}
-	return v.Devices, nil
 }
 
 // knownAbout looks every device of the log up in what --known gave (a devices.json, a
@@ -133,9 +115,8 @@ func printKnown(w io.Writer, from, idsVersion string, ks []knownDevice) {
 	}
 }
 
-// deviceAnalyser is this build's analyser for `report site --rejudge`: the offline
-// analysis `analyze` prints (classify.Analyze with the image's profile), its devices
-// read through the JSON contract. Its version is the build's VCS revision.
+// deviceAnalyser is this build's analyser for `report --rejudge`: the inventory `analyze`
+// prints (analyseLog with the image's profile). Its version is the build's VCS revision.
 func deviceAnalyser() devices.Analyser {
 	return devices.Analyser{
 		Version: "redox-hwtest analyze " + buildRevision(),
@@ -144,11 +125,8 @@ func deviceAnalyser() devices.Analyser {
 			if err != nil {
 				return nil, err
 			}
-			a, _, err := classify.Analyze(r, p)
-			if err != nil {
-				return nil, err
-			}
-			return devicesOf(a)
+			_, devs, _, err := analyseLog(r, p)
+			return devs, err
 		},
 	}
 }

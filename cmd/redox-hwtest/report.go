@@ -13,11 +13,11 @@ import (
 	"strings"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
 	"github.com/redox-hwtest/redox-hwtest/reports/runs"
-	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/site"
 	"github.com/redox-hwtest/redox-hwtest/reports/tables"
 
