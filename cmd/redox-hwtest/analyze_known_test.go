@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/devices"
@@ -116,5 +117,75 @@ func TestReportSiteRejudge(t *testing.T) {
 	x, err := devices.ReadExport(bytes.NewReader(data))
 	if err != nil || !strings.HasPrefix(x.Analyzer, "redox-hwtest analyze ") {
 		t.Errorf("devices.json analyzer %q (%v)", x.Analyzer, err)
+	}
+}
+
+// The real Redox transcripts give device rows: every log of ../shared/redox-logs and
+// redox-logs-2 stored as the transcript of a run's boot record (no inventory recorded),
+// `report site --rejudge` reads the inventories out of them with this build's analyser,
+// and the 2026-08 capture's e1000 is named from pci.ids and graded detected (e1000d was
+// spawned; no suite exercised it in a pasted log). analyze --known on that log then says
+// what the site knows.
+func TestRealTranscriptsDevices(t *testing.T) {
+	var logs []string
+	for _, sub := range []string{"redox-logs", "redox-logs-2"} {
+		l, _ := filepath.Glob(filepath.Join(fixtures.SharedDir(t, sub), "*.log"))
+		logs = append(logs, l...)
+	}
+	if len(logs) == 0 {
+		t.Fatal("no logs in ../shared")
+	}
+	runDir := filepath.Join(t.TempDir(), "run")
+	var recs []*record.Record
+	for _, l := range logs {
+		name := strings.TrimSuffix(filepath.Base(l), ".log")
+		recs = append(recs, &record.Record{Format: record.FormatVersion, Job: "redox@" + name + "/boot", Suite: "boot",
+			Host:  record.Host{Name: name, Kind: "replay", Arch: "x86_64"},
+			Image: record.Image{Name: "redox", Profile: "redox"}, Artifacts: map[string]string{"transcript": "transcript.log"},
+			Checks: []record.Check{{Name: "boot/login", Verdict: record.Pass}}})
+	}
+	if err := fakerun.WriteRun(runDir, fakerun.Info(0), recs); err != nil {
+		t.Fatal(err)
+	}
+	for i, l := range logs { // the real bytes as each record's transcript
+		data, err := os.ReadFile(l)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(runDir, record.JobsDir, record.JobDirName(recs[i].Job), "transcript.log"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "site")
+	if code := reportSite([]string{"-o", out, "--rejudge", runDir}); code != 0 {
+		t.Fatalf("report site exit %d", code)
+	}
+	data, err := os.ReadFile(filepath.Join(out, "devices.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := devices.ReadExport(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e1000 *devices.ExportDevice
+	for i, d := range x.Devices {
+		if d.Key == "pci:8086:100e" {
+			e1000 = &x.Devices[i]
+		}
+	}
+	if e1000 == nil {
+		t.Fatalf("no 8086:100e among %d devices", len(x.Devices))
+	}
+	if _, err := os.Stat(devices.PCIIDsPath); err == nil && e1000.Name != "82540EM Gigabit Ethernet Controller" {
+		t.Errorf("8086:100e named %q", e1000.Name)
+	}
+	if c := e1000.OnMachines[0]; c.Grade != devices.Detected || c.Driver != "e1000d" || len(c.Evidence.Lines) == 0 {
+		t.Errorf("e1000 on %s: %+v", c.Machine, c)
+	}
+	capture := filepath.Join(fixtures.SharedDir(t, "redox-logs-2"), "flashos-x86_64-qemu-nvme-ahci-rebranded-login-2026.log")
+	code, text, errs := run([]string{"--known", filepath.Join(out, "devices.json"), capture}, "")
+	if code == 2 || !strings.Contains(text, "8086:100e") || !strings.Contains(text, "elsewhere: driver bound but not exercised on 1 tested machine") {
+		t.Errorf("analyze --known: exit %d, %s\n%s", code, errs, text)
 	}
 }
