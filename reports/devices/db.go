@@ -216,10 +216,14 @@ func (e *Entry) Standing() string { return Standing(e.Counts()) }
 
 // DriverWork lists the devices with no driver or a failing one on some machine, ranked
 // by how many tested machines carry them that way: the driver-work list for Redox
-// developers.
+// developers. Bridges (PCI class 06: host, ISA, PCI-to-PCI) are left out: pcid walks them
+// itself and no driver is expected for them.
 func DriverWork(es []*Entry) []*Entry {
 	var out []*Entry
 	for _, e := range es {
+		if e.Bus == "pci" && strings.HasPrefix(e.Class, "06.") {
+			continue
+		}
 		if needsWork(e) > 0 {
 			out = append(out, e)
 		}

@@ -178,6 +178,12 @@ func TestDBStandingSinceAndExport(t *testing.T) {
 	if w := DriverWork(es); len(w) != 1 || w[0].NeedsWork() != 1 {
 		t.Errorf("driver work: %v", w)
 	}
+	// A host bridge without a driver is no driver work.
+	bridge := NewDB()
+	bridge.Add("n1", day(1), hostA, img1, Grade(boot(hostA, img1, []record.Device{{Bus: "pci", Address: "0000:00:00.0", VendorID: "8086", DeviceID: "1237", Class: "06.00.00", State: record.DeviceNoDriver}})))
+	if w := DriverWork(bridge.Entries(nil)); len(w) != 0 {
+		t.Errorf("a bridge in the driver work: %v", w[0].Key)
+	}
 	pages := func(r *record.Record) string { return "runs/x/" + r.Job + ".html" }
 	x := ToExport(es, sampleIDs(t), pages, func(e *Entry) string { return "devices/" + Slug(e.Key) + ".html" })
 	var buf bytes.Buffer
