@@ -86,8 +86,9 @@ var unCell = strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`)
 func unMarkdown(s string) string { return unCell.Replace(s) }
 
 // statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
-// class and the Report text (the checks, the device inventory; the host's kind and identity), so a year of
-// nightlies with the same outcome costs one rule evaluation per distinct outcome.
+// class and the Report text (the checks, the device inventory; the host's kind and
+// identity), so a year of nightlies with the same outcome costs one rule evaluation per
+// distinct outcome.
 func statusKey(recs []*record.Record) string {
 	var sb strings.Builder
 	h := recs[0].Host
