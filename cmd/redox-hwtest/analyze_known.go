@@ -48,8 +48,11 @@ func knownAbout(devs []record.Device, known string) ([]knownDevice, string, erro
 	for _, d := range devs {
 		k := knownDevice{Key: devices.Key(d), Bus: d.Bus, Address: d.Address, VendorID: d.VendorID, DeviceID: d.DeviceID,
 			Subsystem: d.Subsystem, State: d.State, Driver: d.Driver}
-		if v, n, _ := ids.Names(d.Bus, d.VendorID, d.DeviceID, d.Subsystem); n != "" {
+		switch v, n, _ := ids.Names(d.Bus, d.VendorID, d.DeviceID, d.Subsystem); {
+		case n != "":
 			k.Name = strings.TrimSpace(v + " " + n)
+		case v != "":
+			k.Name = v + ", device unknown to the ID database"
 		}
 		k.Elsewhere = x.Lookup(d)
 		var parts []string
