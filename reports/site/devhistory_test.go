@@ -2,6 +2,7 @@ package site
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -102,4 +103,15 @@ func checkOf(driver string) string {
 		return "drivers/ahci"
 	}
 	return ""
+}
+
+// TestWriteDeviceHistory writes BenchmarkSiteDevices' history for timing the command
+// itself: SITE_DEVICE_HISTORY_OUT=DIR go test ./reports/site -run TestWriteDeviceHistory,
+// then bin/redox-hwtest report site -o SITE DIR/night-*/.
+func TestWriteDeviceHistory(t *testing.T) {
+	dir := os.Getenv("SITE_DEVICE_HISTORY_OUT")
+	if dir == "" {
+		t.Skip("SITE_DEVICE_HISTORY_OUT not set: nothing to write")
+	}
+	writeDeviceHistory(t, dir, 365, 50, 40)
 }
