@@ -38,9 +38,14 @@ type devView struct {
 	States, Search                                                              string
 	Split                                                                       bool
 	Since                                                                       string
-	NeedsWork, Machines                                                         int
+	NeedsWork, Machines, MoreMarks                                              int
 	Marks                                                                       []devMark
 }
+
+// maxRowMarks bounds the machine marks of one row of the Devices list (the device's page
+// lists every machine), so the list grows by about 1.5 KB per device ID whatever the lab's
+// size.
+const maxRowMarks = 16
 
 type devMachineRow struct {
 	Machine, Page, Label, State, Symbol, Word, Driver, Address string
@@ -134,6 +139,10 @@ func (b *builder) devView(e *devices.Entry, root string) devView {
 	states := map[string]bool{}
 	for _, on := range e.Sorted() {
 		states[on.Seen.Grade] = true
+		if len(v.Marks) == maxRowMarks {
+			v.MoreMarks++
+			continue
+		}
 		v.Marks = append(v.Marks, devMark{Machine: on.Machine, Href: root + "machines/" + slug(on.Machine) + ".html",
 			State: on.Seen.Grade, Symbol: gradeSymbols[on.Seen.Grade], Title: text.OneLine(on.Seen.Why, 200)})
 	}

@@ -125,3 +125,17 @@ func TestDevicesView(t *testing.T) {
 		t.Fatalf("devices.csv: %v (%d rows)", err, len(rows))
 	}
 }
+
+// A row of the Devices list shows at most maxRowMarks machines and links the rest.
+func TestDeviceRowBounded(t *testing.T) {
+	db := devices.NewDB()
+	d := record.Device{Bus: "pci", Address: "0000:00:03.0", VendorID: "8086", DeviceID: "100e", Class: "02.00.00", State: record.DeviceNoDriver}
+	for m := 0; m < maxRowMarks+5; m++ {
+		h := record.Host{Name: "m" + string(rune('a'+m))}
+		db.Add("n1", fakerun.Base, h, fakerun.UEFI, devices.Grade([]*record.Record{{Host: h, Devices: []record.Device{d}}}))
+	}
+	v := (&builder{}).devView(db.Entries(nil)[0], "")
+	if len(v.Marks) != maxRowMarks || v.MoreMarks != 5 || v.Machines != maxRowMarks+5 {
+		t.Errorf("%d marks, %d more, %d machines", len(v.Marks), v.MoreMarks, v.Machines)
+	}
+}
