@@ -43,7 +43,7 @@ type devView struct {
 }
 
 // maxRowMarks bounds the machine marks of one row of the Devices list (the device's page
-// lists every machine), so the list grows by about 1.5 KB per device ID whatever the lab's
+// lists every machine), so the list grows by at most ~4 KB per device ID whatever the lab's
 // size.
 const maxRowMarks = 16
 
