@@ -114,9 +114,9 @@ func ParseIDs(data []byte) (*IDFile, error) {
 		if depth == 0 {
 			v, p, class = nil, nil, ""
 			switch {
-			case strings.HasPrefix(body, "C "):
+			case strings.HasPrefix(body, "C ") && len(body) >= 4 && isHex(body[2:4], 2):
 				section = "class"
-				class = strings.ToLower(strings.TrimSpace(body[2:4]))
+				class = strings.ToLower(body[2:4])
 				db.classes[class] = strings.TrimSpace(body[4:])
 			case isHex(id, 4):
 				section = "vendor"
