@@ -111,8 +111,8 @@ type Builder struct {
 
 type dev struct {
 	record.Device
-	spawnLine, initLine, bannerLine int
-	firmware                        bool
+	initLine int  // the line that showed it initialised
+	firmware bool // named by the firmware only
 }
 
 // New starts an inventory for a profile; nil when the profile prints no device table.
@@ -168,9 +168,7 @@ func (b *Builder) Feed(n int, line string) {
 		}
 		if d := b.byKey[NodeKey(g["node"])]; d != nil && drv != "" {
 			b.claim(d, drv, n)
-			d.bannerLine = n
-			if d.State == record.DeviceEnumerated || d.State == record.DeviceSpawned {
-				d.State = record.DeviceSpawned
+			if d.State == record.DeviceSpawned && d.Evidence[len(d.Evidence)-1] != n {
 				d.Evidence = append(d.Evidence, n)
 			}
 		}
@@ -276,9 +274,6 @@ func (b *Builder) claim(d *dev, drv string, n int) {
 		b.spawned[old] = remove(b.spawned[old], d)
 	}
 	d.Driver = drv
-	if d.spawnLine == 0 {
-		d.spawnLine = n
-	}
 	if d.State == record.DeviceEnumerated {
 		d.State = record.DeviceSpawned
 		d.Evidence = append(d.Evidence, n)
