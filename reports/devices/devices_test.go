@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -238,5 +239,19 @@ func TestKeyWithoutIDs(t *testing.T) {
 	e := db.Entries(&IDs{})[0]
 	if e.Title() != "usb device of class 03.01.01 (no IDs printed)" {
 		t.Errorf("title %q", e.Title())
+	}
+}
+
+func TestInterner(t *testing.T) {
+	var in Interner
+	a := []record.Device{{Bus: string([]byte("pci")), VendorID: string([]byte("8086")), State: record.DeviceInit}}
+	b := []record.Device{{Bus: string([]byte("pci")), VendorID: string([]byte("8086")), State: record.DeviceInit}}
+	in.Devices(a)
+	in.Devices(b)
+	if unsafe.StringData(a[0].Bus) != unsafe.StringData(b[0].Bus) || unsafe.StringData(a[0].VendorID) != unsafe.StringData(b[0].VendorID) {
+		t.Error("equal strings not shared")
+	}
+	if b[0].Bus != "pci" || b[0].VendorID != "8086" || b[0].State != record.DeviceInit {
+		t.Errorf("values changed: %+v", b[0])
 	}
 }

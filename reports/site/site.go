@@ -284,8 +284,16 @@ func LoadRuns(dirs []string) ([]*runs.Run, error) {
 	for i := range idx {
 		idx[i] = i
 	}
+	var in devices.Interner
 	parallel(idx, func(i int) error {
 		out[i], errs[i] = runs.Load(dirs[i])
+		if errs[i] == nil {
+			// A year of inventories repeats the same few strings hundreds of thousands
+			// of times: one copy each keeps the held records small.
+			for _, rec := range out[i].Records {
+				in.Devices(rec.Devices)
+			}
+		}
 		return nil
 	})
 	for _, err := range errs {
