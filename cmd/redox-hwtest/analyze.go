@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/inventory"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/record"
 
 	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
@@ -28,8 +30,9 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print the analysis as JSON (the stable format in docs/analyze.md)")
 	profName := fs.String("profile", "redox", "what the log is a boot of: "+strings.Join(profile.Names(), ", "))
+	known := fs.String("known", "", "add what is known about each device elsewhere: a site's devices.json, a run directory or a directory of runs")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: redox-hwtest analyze [--json] [--profile NAME] FILE|-")
+		fmt.Fprintln(stderr, "usage: redox-hwtest analyze [--json] [--profile NAME] [--known DIR|FILE] FILE|-")
 		fmt.Fprintln(stderr, "\nReads a serial transcript (leading '# ' comment lines ignored) and prints the stages")
 		fmt.Fprintln(stderr, "reached, whether login was reached, the failure events and the component that printed")
 		fmt.Fprintln(stderr, "last. Exit status: 0 login reached without crash events, 1 otherwise, 2 bad input.")
@@ -76,7 +79,7 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		name = "<stdin>"
 	}
-	a, in, err := classify.Analyze(r, p)
+	a, devices, in, err := analyseLog(r, p)
 	if err != nil {
 		fmt.Fprintf(stderr, "analyze: reading %s: %v\n", name, err)
 		return 2
@@ -96,17 +99,84 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if devices == nil {
+		devices = []record.Device{}
+	}
+	var out any = analysisJSON{a, devices}
+	var ks []knownDevice
+	var idsVersion string
+	if *known != "" {
+		var err error
+		ks, idsVersion, err = knownAbout(devices, *known)
+		if err == nil && *asJSON {
+			out, err = withKnown(out, ks)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "analyze: --known:", err)
+			return 2
+		}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(a); err != nil {
+		if err := enc.Encode(out); err != nil {
 			fmt.Fprintln(stderr, "analyze:", err)
 			return 2
 		}
 		return status
 	}
 	printAnalysis(stdout, name, a, in)
+	printDevices(stdout, devices)
+	if *known != "" {
+		printKnown(stdout, *known, idsVersion, ks)
+	}
 	return status
+}
+
+// analyseLog runs the offline analysis and the device inventory over one log (analyze,
+// and report --rejudge's analyser). A daemon that failed because the machine has no such
+// device (judged from the PCI table: a log alone tells nothing else of the machine) is
+// expected.
+func analyseLog(r io.Reader, p *profile.Profile) (classify.Analysis, []record.Device, classify.Input, error) {
+	an, inv := classify.New(p), inventory.New(p.Name)
+	in, err := classify.FeedReaderFunc(r, func(l classify.Line) {
+		an.Feed(l)
+		inv.Feed(l.N, l.Text)
+	})
+	a := an.Finish()
+	devices := inv.Finish(a)
+	a.Events = inv.Excuse(a.Events, devices, inventory.Machine{})
+	return a, devices, in, err
+}
+
+// analysisJSON is analyze's JSON: the analysis and the boot's device inventory.
+type analysisJSON struct {
+	classify.Analysis
+	Devices []record.Device `json:"devices"`
+}
+
+// printDevices is the device inventory as a table, after the verdict.
+func printDevices(w io.Writer, devs []record.Device) {
+	if len(devs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\ndevices:")
+	fmt.Fprintf(w, "  %-13s %-9s %-8s %-12s %-11s %s\n", "address", "id", "class", "driver", "state", "lines / note")
+	for _, d := range devs {
+		id := d.ID()
+		if id == ":" {
+			id = "-"
+		}
+		var ls []string
+		for _, n := range d.Evidence {
+			ls = append(ls, fmt.Sprint(n))
+		}
+		note := strings.Join(ls, ",")
+		if d.Note != "" {
+			note += " " + d.Note
+		}
+		fmt.Fprintf(w, "  %-13s %-9s %-8s %-12s %-11s %s\n", orNone(d.Address), id, orNone(d.Class), orNone(d.Driver), d.State, note)
+	}
 }
 
 func printAnalysis(w io.Writer, name string, a classify.Analysis, in classify.Input) {

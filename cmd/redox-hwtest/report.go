@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/hardwaremd"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
@@ -226,6 +227,7 @@ func reportHardwareMD(args []string) int {
 	out := fs.String("o", "", "output file (default stdout)")
 	problemsJSON := fs.String("problems-json", "", "also write the upstream problems (malformed rows etc.) as JSON to this file")
 	strict := fs.Bool("strict", false, "exit 1 when the upstream file has malformed rows")
+	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory (the Report's device phrases) from its stored transcript with this build's analyser")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -266,6 +268,9 @@ func reportHardwareMD(args []string) int {
 		if err != nil {
 			return fail("report hardware-md: %v", err)
 		}
+		if *rejudge {
+			rejudgeDevices("report hardware-md", rs)
+		}
 		entries, notes := hardwaremd.DefaultRule.Entries(runs.Combine(rs))
 		for _, n := range notes {
 			fmt.Fprintf(os.Stderr, "no row: %s\n", n)
@@ -297,11 +302,25 @@ func reportHardwareMD(args []string) int {
 	return 0
 }
 
+// rejudgeDevices re-derives the device inventory of every stored transcript of rs with
+// this build's analyser (reports/devices.Rejudge), says so on stderr, and returns the
+// analyser's name.
+func rejudgeDevices(cmd string, rs []*runs.Run) string {
+	a := deviceAnalyser()
+	n, errs := devices.Rejudge(rs, a)
+	for _, err := range errs {
+		fmt.Fprintf(os.Stderr, "%s: --rejudge: %v (kept the recorded inventory)\n", cmd, err)
+	}
+	fmt.Fprintf(os.Stderr, "re-judged the device inventory of %d transcript(s) with %s\n", n, a.Version)
+	return a.Version
+}
+
 func reportSite(args []string) int {
 	fs := flagSet("report site", "-o DIR RUNDIR...")
 	out := fs.String("o", "", "output directory")
 	title := fs.String("title", "", "title of the index page")
 	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 14); older runs count for history and trends only")
+	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory from its stored transcript with this build's analyser (docs/devices.md)")
 	dirs, err := parseInterleaved(fs, args)
 	if err != nil {
 		return parseExit(err)
@@ -314,7 +333,11 @@ func reportSite(args []string) int {
 	if err != nil {
 		return fail("report site: %v", err)
 	}
-	if err := site.Build(*out, rs, site.Options{Title: *title, EvidenceRuns: *evidence}); err != nil {
+	opt := site.Options{Title: *title, EvidenceRuns: *evidence}
+	if *rejudge {
+		opt.Analyzer = rejudgeDevices("report site", rs)
+	}
+	if err := site.Build(*out, rs, opt); err != nil {
 		return fail("report site: %v", err)
 	}
 	fmt.Fprintf(os.Stderr, "wrote the support page for %d run(s) to %s/index.html\n", len(rs), *out)

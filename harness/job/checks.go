@@ -139,6 +139,7 @@ func (b *Booted) recordOf(j matrix.Job, checks []record.Check) *record.Record {
 		Finished:      time.Now(),
 		Checks:        b.withTeardown(checks),
 		LastComponent: b.Outcome.Analysis.LastComponent,
+		Devices:       b.Devices,
 		Attempts:      1,
 		Artifacts:     map[string]string{},
 	}

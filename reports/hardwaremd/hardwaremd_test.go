@@ -158,7 +158,7 @@ func TestEntriesFromResults(t *testing.T) {
 	}
 	want := []string{
 		"Broken | Acer | Aspire One (D270) | 0.9.0 | 2026-03-17 | desktop | x86-64 | UEFI | Hangs after kernel start (last output from acpid) |",
-		"Booting | Dell | OptiPlex 7010 | 0.9.0 | 2026-03-17 | desktop | x86-64 | UEFI | Boots to login, HDA audio driver crashes (panic at src/hda/device.rs: timeout on CORB command), NVMe driver hangs, DHCP not tested (lab error) |",
+		"Booting | Dell | OptiPlex 7010 | 0.9.0 | 2026-03-17 | desktop | x86-64 | UEFI | Boots to login, No audio, HDA audio driver crashes (panic at src/hda/device.rs: timeout on CORB command), NVMe driver livelocks, DHCP not tested (lab error) |",
 		"Booting | Raspberry Pi | 3 Model B+ | 0.9.0 | 2026-03-17 | server | ARM64 | U-Boot | Boots to login, display, sound, input and Ethernet not tested |",
 		"Recommended | Lenovo | ThinkPad X220 | 0.9.0 | 2026-03-17 | desktop | x86-64 | BIOS, UEFI | Boots to login, display, sound, input and Ethernet work |",
 	}
@@ -193,7 +193,7 @@ func TestRuleStatuses(t *testing.T) {
 		{"xpass counts as pass", append(all(record.XPass), login(record.Pass, "")), "Recommended", "Boots to login, display, sound, input and Ethernet work"},
 		{"xfail driver", append(append(all(record.Pass), record.Check{Name: "drivers/nvme", Verdict: record.XFail}), login(record.Pass, "")), "Booting", "Boots to login, NVMe driver fails (known issue)"},
 		{"skip sound", append([]record.Check{{Name: "drivers/vesa", Verdict: record.Pass}, {Name: "drivers/hda", Verdict: record.Skip}, {Name: "drivers/ps2", Verdict: record.Pass}, {Name: "network/dhcp", Verdict: record.Pass}}, login(record.Pass, "")), "Booting", "Boots to login, sound not tested"},
-		{"driver fails", append(all(record.Fail), login(record.Pass, "")), "Booting", "Boots to login, VESA display driver fails, HDA audio driver fails, PS/2 driver fails, e1000 Ethernet driver fails"},
+		{"driver fails", append(all(record.Fail), login(record.Pass, "")), "Booting", "Boots to login, VESA display driver fails, No audio, HDA audio driver fails, PS/2 driver fails, cannot connect to the internet, e1000 Ethernet driver fails"},
 		{"kernel panic", []record.Check{login(record.Crash, "kernel")}, "Broken", "Crashes after kernel start: kernel panic at src/x.rs: oops"},
 		{"bootloader hang", []record.Check{login(record.Hang, "bootloader")}, "Broken", "Hangs after the bootloader"},
 		{"fail", []record.Check{login(record.Fail, "init")}, "Broken", "Does not reach login: wrong"},

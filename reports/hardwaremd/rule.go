@@ -10,6 +10,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 )
@@ -41,6 +42,13 @@ type Rule struct {
 	Features []Feature
 	// Names are the human names of devices in the Report ("drivers/nvme" -> "NVMe").
 	Names map[string]string
+	// Said are upstream HARDWARE.md's own words for a failing feature, put before the
+	// harness's detail so a row reads as a maintainer writes it ("No audio, HDA audio
+	// driver hangs"; upstream: "No audio, HDA driver cannot find output pins").
+	Said map[string]string
+	// SaidFor are upstream's words for one check's verdict, replacing the harness's
+	// ("NVMe driver livelocks" for drivers/nvme HANG).
+	SaidFor map[string]string
 }
 
 // Feature is a group of checks with one meaning for the status.
@@ -69,6 +77,10 @@ var DefaultRule = Rule{
 		"virtio-gpu": "virtio-gpu", "ramfb": "ramfb display",
 		"network/dhcp": "DHCP", "network/ping": "ping", "boot/orbital": "Orbital", "boot/desktop": "Orbital",
 	},
+	// Phrases from ../shared/redox-hardware/HARDWARE.md's Report column: "No audio",
+	// "cannot connect to the internet", "USB does not work", "NVMe driver livelocks".
+	Said:    map[string]string{"sound": "No audio", "Ethernet": "cannot connect to the internet"},
+	SaidFor: map[string]string{"drivers/nvme HANG": "NVMe driver livelocks", "drivers/xhci FAIL": "USB does not work", "drivers/xhci HANG": "USB does not work"},
 }
 
 // Real reports whether results on a host of kind describe a real machine (not a VM, not a
@@ -168,7 +180,7 @@ func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 		row.Report = Cell(report)
 		return Entry{Status: Broken, Row: row, From: from, Capture: capture}, ""
 	}
-	status, report := rule.bootingReport(checks, login)
+	status, report := rule.bootingReport(checks, login, deviceIssues(recs))
 	if d, ok := checks["boot/desktop"]; ok && rank.Passed(d.Verdict) {
 		// Orbital's login screen was read on the screen: upstream's own words for it.
 		report = "Boots to Orbital" + strings.TrimPrefix(report, "Boots to login")
@@ -253,7 +265,7 @@ func (rule Rule) name(check string) string {
 	return base
 }
 
-func (rule Rule) bootingReport(checks map[string]record.Check, login record.Check) (Status, string) {
+func (rule Rule) bootingReport(checks map[string]record.Check, login record.Check, devs []deviceIssue) (Status, string) {
 	var names []string
 	for n := range checks {
 		names = append(names, n)
@@ -280,6 +292,7 @@ func (rule Rule) bootingReport(checks map[string]record.Check, login record.Chec
 	tested := make([]bool, len(rule.Features))
 	failedAny := false
 	var issues []string
+	said := map[string]bool{} // upstream lead phrases already in the Report
 	for _, n := range names {
 		c := checks[n]
 		if slices.Contains(rule.Login, n) {
@@ -296,11 +309,34 @@ func (rule Rule) bootingReport(checks map[string]record.Check, login record.Chec
 			continue
 		}
 		failedAny = true
-		issues = append(issues, rule.issue(n, c))
+		is := rule.issue(n, c)
+		if f >= 0 && c.Verdict != record.Infra {
+			if lead := rule.Said[rule.Features[f].Name]; lead != "" && !said[lead] {
+				said[lead] = true
+				is = lead + ", " + is
+			}
+		}
+		issues = append(issues, is)
+	}
+	// What the device inventory adds: a device with no driver, or upstream's own
+	// diagnosis of a driver, where no check already said it.
+	covered := make([]bool, len(rule.Features))
+	for _, d := range devs {
+		if said[d.phrase] || slices.Contains(issues, d.phrase) {
+			continue
+		}
+		for i, f := range rule.Features {
+			if f.Name == d.feature && !tested[i] && !featureFailed(rule, i, checks) {
+				covered[i] = true
+				failedAny = true
+				said[d.phrase] = true
+				issues = append(issues, d.phrase)
+			}
+		}
 	}
 	var untested []string
 	for i, f := range rule.Features {
-		if f.Required && !tested[i] && !featureFailed(rule, i, checks) {
+		if f.Required && !tested[i] && !covered[i] && !featureFailed(rule, i, checks) {
 			untested = append(untested, f.Name)
 		}
 	}
@@ -333,6 +369,9 @@ func featureFailed(rule Rule, f int, checks map[string]record.Check) bool {
 }
 
 func (rule Rule) issue(check string, c record.Check) string {
+	if p, ok := rule.SaidFor[check+" "+string(c.Verdict)]; ok {
+		return p
+	}
 	subject := rule.name(check)
 	if strings.HasPrefix(check, "drivers/") {
 		subject += " driver"
@@ -559,4 +598,35 @@ func issueGroup(v record.Verdict) int {
 		return 2
 	}
 	return 3
+}
+
+// deviceIssue is what the device inventory says about a feature, in upstream's words.
+type deviceIssue struct{ feature, phrase string }
+
+// deviceIssues reads the boot's device inventory (reports/devices grades it) for what
+// upstream's rows say in words (../shared/redox-hardware/HARDWARE.md): an Ethernet
+// controller no driver claimed is "No Ethernet driver", an audio device no driver claimed
+// "No audio", ihdad's panic on a codec without output pins "No audio, HDA driver cannot
+// find output pins", a failing USB controller "USB does not work".
+func deviceIssues(recs []*record.Record) []deviceIssue {
+	var out []deviceIssue
+	for _, s := range devices.Grade(recs) {
+		var is deviceIssue
+		switch {
+		case strings.HasPrefix(s.Class, "02.00") && s.Grade == devices.NoDriver:
+			is = deviceIssue{"Ethernet", "No Ethernet driver"}
+		case (strings.HasPrefix(s.Class, "04.03") || strings.HasPrefix(s.Class, "04.01")) && s.Grade == devices.NoDriver:
+			is = deviceIssue{"sound", "No audio"}
+		case devices.Failing(s.Grade) && strings.Contains(strings.ToLower(s.Note+" "+s.Why), "no output pins"):
+			is = deviceIssue{"sound", "No audio, HDA driver cannot find output pins"}
+		case strings.HasPrefix(s.Class, "0c.03") && devices.Failing(s.Grade):
+			is = deviceIssue{"input", "USB does not work"}
+		default:
+			continue
+		}
+		if !slices.Contains(out, is) {
+			out = append(out, is)
+		}
+	}
+	return out
 }

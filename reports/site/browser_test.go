@@ -148,11 +148,14 @@ func fileURL(p string) string {
 	return "file://" + filepath.ToSlash(abs)
 }
 
-// pagesToCheck are the three kinds of page, all carrying hostile console text.
+// pagesToCheck are the kinds of page, all but the Devices list carrying hostile console
+// text (the list shows none: it is in its rows' titles).
 func pagesToCheck(out string) map[string]string {
 	return map[string]string{
 		"index":      filepath.Join(out, "index.html"),
 		"machine":    filepath.Join(out, "machines", "optiplex.html"),
+		"devices":    filepath.Join(out, "devices.html"),
+		"device":     filepath.Join(out, "devices", "pci-8086-2668.html"),
 		"transcript": filepath.Join(out, "runs", "nightly-2026-03-19", "jobs", "redox-0.9.0-desktop-uefi_at_optiplex__drivers", "transcript.html"),
 	}
 }
@@ -222,13 +225,13 @@ func TestBrowserPages(t *testing.T) {
 					t.Errorf("a script from the console text ran: title %q", title)
 				}
 				want := 0
-				if name == "index" {
+				if name == "index" || name == "devices" {
 					want = 1 // the filter
 				}
 				if scripts != want {
 					t.Errorf("%d script elements, want %d", scripts, want)
 				}
-				if !strings.Contains(text, "<script>document.title='pwned'</script>") {
+				if name != "devices" && !strings.Contains(text, "<script>document.title='pwned'</script>") {
 					t.Errorf("the hostile console text is not shown as text")
 				}
 				if name == "machine" {
@@ -266,23 +269,8 @@ func TestBrowserFilters(t *testing.T) {
 		t.Helper()
 		return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#machines tbody tr")).filter(r => !r.hidden && r.offsetParent !== null).map(r => r.id)`)
 	}
-	// set changes a control: a select's value with the change event a user's choice fires;
-	// the search box is cleared, then typed into key by key.
-	set := func(sel, value string) {
-		t.Helper()
-		ev := "change"
-		if strings.HasPrefix(sel, "input") {
-			ev, value = "input", ""
-		}
-		eval[bool](t, ctx, `(e => { e.value = `+quoteJS(value)+`; return e.dispatchEvent(new Event("`+ev+`", {bubbles: true})) })(document.querySelector(`+quoteJS(sel)+`))`)
-	}
-	typeIn := func(sel, text string) {
-		t.Helper()
-		set(sel, "")
-		if err := do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	set := func(sel, value string) { t.Helper(); setControl(t, ctx, sel, value) }
+	typeIn := func(sel, text string) { t.Helper(); typeInto(t, ctx, sel, text) }
 	all := visible()
 	if len(all) != 7 {
 		t.Fatalf("unfiltered: %d machines shown, want 7: %v", len(all), all)
@@ -320,6 +308,74 @@ func TestBrowserFilters(t *testing.T) {
 	}
 	for _, pr := range w.take() {
 		t.Errorf("%s", pr)
+	}
+}
+
+// TestBrowserDeviceFilters: the Devices view's search (by ID, by name) and its class and
+// state filters change which devices are shown, with no network.
+func TestBrowserDeviceFilters(t *testing.T) {
+	out := build(t, 3)
+	ctx := browser(t)
+	w := watchPage(t, ctx)
+	if err := open(ctx, fileURL(filepath.Join(out, "devices.html")), 390); err != nil {
+		t.Fatal(err)
+	}
+	visible := func() []string {
+		t.Helper()
+		return eval[[]string](t, ctx, `Array.from(document.querySelectorAll("#devices tbody tr")).filter(r => !r.hidden && r.offsetParent !== null).map(r => r.id)`)
+	}
+	set := func(sel, value string) { t.Helper(); setControl(t, ctx, sel, value) }
+	all := visible()
+	if len(all) != 9 {
+		t.Fatalf("unfiltered: %d devices shown, want 9: %v", len(all), all)
+	}
+	typeInto(t, ctx, `input[name=q]`, "8086:100e")
+	if got := visible(); len(got) != 1 || got[0] != "pci-8086-100e" {
+		t.Errorf("search 8086:100e: %v", got)
+	}
+	typeInto(t, ctx, `input[name=q]`, "RTL8111")
+	if got := visible(); len(got) != 1 || got[0] != "pci-10ec-8168" {
+		t.Errorf("search by name RTL8111: %v", got)
+	}
+	typeInto(t, ctx, `input[name=q]`, "")
+	set(`select[name=state]`, "no-driver")
+	if got := visible(); len(got) != 1 || got[0] != "pci-10ec-8168" {
+		t.Errorf("state no-driver: %v", got)
+	}
+	set(`select[name=state]`, "failed")
+	if got := visible(); len(got) != 2 {
+		t.Errorf("state failed: %v, want the OptiPlex's HDA and NVMe", got)
+	}
+	set(`select[name=state]`, "")
+	set(`select[name=class]`, "network-controller")
+	if got := visible(); len(got) != 2 {
+		t.Errorf("class network: %v, want e1000 and RTL8168", got)
+	}
+	for _, pr := range w.take() {
+		t.Errorf("%s", pr)
+	}
+}
+
+// setControl changes a filter control: a select's value with the change event a user's
+// choice fires; the search box is cleared (with its input event) whatever value says.
+func setControl(t *testing.T, ctx context.Context, sel, value string) {
+	t.Helper()
+	ev := "change"
+	if strings.HasPrefix(sel, "input") {
+		ev, value = "input", ""
+	}
+	eval[bool](t, ctx, `(e => { e.value = `+quoteJS(value)+`; return e.dispatchEvent(new Event("`+ev+`", {bubbles: true})) })(document.querySelector(`+quoteJS(sel)+`))`)
+}
+
+// typeInto clears a search box, then types into it key by key.
+func typeInto(t *testing.T, ctx context.Context, sel, text string) {
+	t.Helper()
+	setControl(t, ctx, sel, "")
+	if text == "" {
+		return
+	}
+	if err := do(ctx, chromedp.SendKeys(chromedp.CSS(sel), text)); err != nil {
+		t.Fatal(err)
 	}
 }
 

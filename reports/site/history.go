@@ -85,9 +85,9 @@ var unCell = strings.NewReplacer(`\|`, `|`, `\\`, `\`, `&lt;`, `<`, `&gt;`, `>`)
 func unMarkdown(s string) string { return unCell.Replace(s) }
 
 // statusKey is everything of a pair's records that the HARDWARE.md rule reads for the
-// class and the Report text (the checks; the host's kind and identity; whether the boot
-// was judged from the screen alone), so a year of
-// nightlies with the same outcome costs one rule evaluation per distinct outcome.
+// class and the Report text (the checks, the device inventory; the host's kind and
+// identity; whether the boot was judged from the screen alone), so a year of nightlies with
+// the same outcome costs one rule evaluation per distinct outcome.
 func statusKey(recs []*record.Record) string {
 	var sb strings.Builder
 	h := recs[0].Host
@@ -102,6 +102,14 @@ func statusKey(recs []*record.Record) string {
 				sb.WriteByte(0)
 			}
 			sb.WriteByte(1)
+		}
+		// The rule also reads the device inventory (upstream's "No Ethernet driver").
+		for _, d := range r.Devices {
+			for _, f := range []string{d.Bus, d.Address, d.Class, d.Driver, d.State, d.Note} {
+				sb.WriteString(f)
+				sb.WriteByte(0)
+			}
+			sb.WriteByte(3)
 		}
 		sb.WriteByte(2)
 	}
@@ -328,6 +336,11 @@ func (b *builder) marks(ir *imageRun, h record.Host, root string) []mark {
 			}
 		} else {
 			m.Title = "no check ran"
+		}
+		// The mark links the device's row in the Devices view when the boot's inventory
+		// names the device the check's driver drove.
+		if dh := b.deviceHref(h.Name, d, root); dh != "" {
+			m.Href = dh
 		}
 		m.Symbol = symbols[m.State]
 		out = append(out, m)

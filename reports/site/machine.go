@@ -74,6 +74,7 @@ type machinePage struct {
 	Screens     []screenView
 	Columns     []string
 	Devices     []deviceRow
+	Found       []devMachineRow // the devices of its boots' inventories (the Devices view)
 	Timings     []timing
 	StageCharts []stageChart
 	Trend       trend
@@ -117,6 +118,7 @@ func (b *builder) writeMachine(m *machine) error {
 	}
 
 	b.deviceTable(m, &mp)
+	mp.Found = b.machineDevices(m, root)
 	b.timings(m, &mp)
 
 	// Status class changes, newest first.

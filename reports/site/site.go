@@ -13,6 +13,12 @@
 //	                            inline (message + transcript lines around it), its last
 //	                            screen, devices over recent image versions, the boot stage
 //	                            timeline, boot time per stage across runs, status changes
+//	devices.html                one row per device ID (reports/devices): name, class,
+//	                            driver, standing across machines, since when; search and
+//	                            filters; the driver-work ranking (docs/devices.md)
+//	devices/<key>.html          per device (a stable URL): every machine carrying it, the
+//	                            evidence of its state, failure excerpts
+//	devices.json, devices.csv   the export (schema in docs/devices.md, only added to)
 //	runs/<run>/junit.xml        the run's JUnit file          } only for the newest
 //	runs/<run>/jobs/<job>/      the job's artifacts, linked   } Options.EvidenceRuns runs:
 //	                            or copied; transcript.html    } the site stays bounded
@@ -46,6 +52,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/reports/devices"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
 	"github.com/redox-hwtest/redox-hwtest/reports/junit"
 	"github.com/redox-hwtest/redox-hwtest/reports/merge"
@@ -98,6 +105,13 @@ type Options struct {
 	EvidenceRuns int
 	// RecentVersions bounds the rows of a machine's device table (0 = 12).
 	RecentVersions int
+	// IDs names devices in the Devices view; nil reads Debian's pci.ids and usb.ids
+	// (devices.LoadIDs) when the site is built.
+	IDs *devices.IDs
+	// Analyzer names the analyser that re-derived the device inventories from the stored
+	// transcripts (devices.Rejudge, before Build); "" when the states are as each run
+	// recorded them. The Devices view and devices.json state it.
+	Analyzer string
 }
 
 // run is one run with the names it has in the site.
@@ -143,6 +157,10 @@ type builder struct {
 	opt  Options
 	runs []*run
 	jobs map[*record.Record]*job
+
+	ids          *devices.IDs
+	devs         []*devices.Entry            // every device ID, in the Devices view's order
+	devByMachine map[string][]*devices.Entry // machine name -> the devices it carries
 }
 
 // Build writes the site for runs into out (created if needed; files are overwritten).
@@ -162,7 +180,14 @@ func Build(out string, in []*runs.Run, opt Options) error {
 	if err := checkOutside(out, in); err != nil {
 		return err
 	}
-	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}}
+	b := &builder{out: out, opt: opt, jobs: map[*record.Record]*job{}, ids: opt.IDs}
+	if b.ids == nil {
+		ids, err := devices.LoadIDs()
+		if err != nil {
+			return err
+		}
+		b.ids = ids
+	}
 	used := map[string]bool{}
 	for _, r := range in {
 		s := slug(r.Info.ID)
@@ -191,7 +216,7 @@ func Build(out string, in []*runs.Run, opt Options) error {
 			j.slug = "runs/" + r.slug + "/jobs/" + js
 		}
 	}
-	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs")} {
+	for _, d := range []string{out, filepath.Join(out, "machines"), filepath.Join(out, "runs"), filepath.Join(out, "devices")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return err
 		}
@@ -209,6 +234,10 @@ func Build(out string, in []*runs.Run, opt Options) error {
 		return err
 	}
 	ms := b.machines()
+	b.collectDevices()
+	if err := b.writeDevices(); err != nil {
+		return err
+	}
 	if err := b.writeIndex(ms); err != nil {
 		return err
 	}
@@ -255,8 +284,16 @@ func LoadRuns(dirs []string) ([]*runs.Run, error) {
 	for i := range idx {
 		idx[i] = i
 	}
+	var in devices.Interner
 	parallel(idx, func(i int) error {
 		out[i], errs[i] = runs.Load(dirs[i])
+		if errs[i] == nil {
+			// A year of inventories repeats the same few strings hundreds of thousands
+			// of times: one copy each keeps the held records small.
+			for _, rec := range out[i].Records {
+				in.Devices(rec.Devices)
+			}
+		}
 		return nil
 	})
 	for _, err := range errs {
@@ -442,10 +479,12 @@ type transcriptPage struct {
 	Job, Run, Host, HostPage, Image, Raw, JUnit string
 	// Screen is the last capture of the machine's screen, as a data: URL (the page's
 	// content security policy allows no other image source).
-	Screen     template.URL
-	Checks     []checkView
-	Events     []string
-	Transcript string
+	Screen template.URL
+	Checks []checkView
+	Events []string
+	// Transcript is the escaped transcript, each line an element with id "L<n>" (1-based,
+	// as the analyser counts them) so evidence links can point at the deciding lines.
+	Transcript template.HTML
 }
 
 func (b *builder) writeRun(r *run) error {
@@ -590,10 +629,29 @@ func (b *builder) writeTranscript(j *job) error {
 			if st, err := os.Stat(raw); err == nil && st.Size() > int64(len(data)) {
 				note = fmt.Sprintf("\n[... %d more bytes: see the raw transcript]\n", st.Size()-int64(len(data)))
 			}
-			tp.Transcript = text.Clean(string(data)) + note
+			tp.Transcript = anchoredLines(text.Clean(string(data))) + template.HTML(template.HTMLEscapeString(note))
 		}
 	}
 	return b.render(j.page(), "transcript", tp)
+}
+
+// anchoredLines escapes the (cleaned) transcript and gives every line an id "L<n>".
+func anchoredLines(s string) template.HTML {
+	var sb strings.Builder
+	sb.Grow(len(s) + len(s)/4)
+	n := 0
+	for len(s) > 0 {
+		line, rest, found := strings.Cut(s, "\n")
+		n++
+		fmt.Fprintf(&sb, `<span id="L%d">`, n)
+		template.HTMLEscape(&sb, []byte(line))
+		sb.WriteString("</span>")
+		if found {
+			sb.WriteByte('\n')
+		}
+		s = rest
+	}
+	return template.HTML(sb.String())
 }
 
 // escapeRel escapes the segments of a relative artifact path for an href.

@@ -31,6 +31,7 @@ func nights(t *testing.T, n int) []*runs.Run {
 				r.Checks[k].Message += " " + fakerun.Hostile
 			}
 			r.Events = append(r.Events, record.Event{Kind: "panic", Component: fakerun.Hostile, Title: fakerun.Nasty, Line: 3, Count: 1})
+			inventory(r)
 		}
 		// A host and an image named with markup (names come from the matrix, not the
 		// console, but must be escaped all the same).
@@ -144,8 +145,8 @@ func checkLinks(t *testing.T, out string) {
 		}
 		data, _ := os.ReadFile(p)
 		s := string(data)
-		// The one script allowed is the index page's filter, byte for byte.
-		if n := strings.Count(strings.ToLower(s), "<script"); n > 1 || n == 1 && (!strings.HasSuffix(p, "index.html") ||
+		// The one script allowed is the filter of the index and Devices pages, byte for byte.
+		if n := strings.Count(strings.ToLower(s), "<script"); n > 1 || n == 1 && (!(strings.HasSuffix(p, "index.html") || strings.HasSuffix(p, "devices.html")) ||
 			!strings.Contains(s, "<script>"+string(filterJS)+"</script>")) {
 			t.Errorf("%s: a script other than the filter", p)
 		}
@@ -158,7 +159,7 @@ func checkLinks(t *testing.T, out string) {
 				t.Errorf("%s: link leaves the site: %s", p, href)
 				continue
 			}
-			target := strings.SplitN(href, "#", 2)[0]
+			target, frag, _ := strings.Cut(href, "#")
 			if u, err := url.PathUnescape(target); err == nil {
 				target = u
 			}
@@ -167,6 +168,11 @@ func checkLinks(t *testing.T, out string) {
 			}
 			if _, err := os.Stat(filepath.Join(filepath.Dir(p), filepath.FromSlash(target))); err != nil {
 				t.Errorf("%s: broken link %s", p, href)
+			} else if frag != "" {
+				// An anchor (a device row, a transcript line) must exist in its page.
+				if page, _ := os.ReadFile(filepath.Join(filepath.Dir(p), filepath.FromSlash(target))); !strings.Contains(string(page), `id="`+frag+`"`) {
+					t.Errorf("%s: link %s: no such anchor", p, href)
+				}
 			}
 		}
 		return nil
@@ -203,7 +209,7 @@ func TestFrontPage(t *testing.T) {
 		// A VM is judged by the same rule.
 		"qemu-q35": {`data-status="booting"`, `data-kind="qemu"`, "QEMU q35 · x86_64 · UEFI"},
 		// DHCP failed in the newest run only, with the image that passed before.
-		"x220": {`data-status="booting"`, "Lenovo ThinkPad X220", "Boots to login, DHCP fails",
+		"x220": {`data-status="booting"`, "Lenovo ThinkPad X220", "Boots to login, cannot connect to the internet, DHCP fails",
 			"DHCP: fails: no lease", "since the run of 2026-03-19 (same image as before)"},
 	} {
 		r := row(host)
