@@ -125,7 +125,7 @@ var rooms = []struct {
 var harnessTiers = [][]string{
 	{"harness/profile", "harness/lock", "harness/sockdir", "harness/console"},
 	{"harness/classify", "harness/screen"},
-	{"harness/boot"},
+	{"harness/boot", "harness/inventory"},
 	{"harness/job"},
 	{"harness/session"},
 	// the suites
