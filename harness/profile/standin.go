@@ -66,6 +66,8 @@ var Standin = &Profile{
 		"e1000": {"e1000"},
 		"nvme":  {"nvme"},
 		"hda":   {"hda", "snd_hda_intel", "snd_hda_codec_generic"},
+		"ide":   {"ide", "ata_piix"},
+		"ac97":  {"ac97", "snd_intel8x0"},
 	},
 }
 
