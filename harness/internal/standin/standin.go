@@ -26,6 +26,8 @@ const (
 	X86BIOSGrub = "x86_64-bios-grub" // SeaBIOS, GRUB whose menu is on VGA only (add the vga device)
 	A64UEFI     = "aarch64-uefi"     // AAVMF, systemd-boot disk
 	A64UEFIMenu = "aarch64-uefi-menu"
+	I586BIOS    = "i586-bios"     // qemu-system-i386 pc pentium2, SeaBIOS, -kernel/-initrd (Debian 686)
+	RV64UBoot   = "riscv64-uboot" // qemu-system-riscv64 virt, OpenSBI + U-Boot, the bare-metal payload
 )
 
 // Spec describes the one job.
@@ -82,6 +84,19 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 		img["arch"], img["firmware"] = "x86_64", "uefi"
 		img["path"] = fx + "/disk-uefi-x86_64" + strings.TrimPrefix(s.Image, X86UEFI) + ".img"
 		host["arch"], host["firmware"], host["machine"] = "x86_64", "uefi", "q35"
+	case I586BIOS:
+		img["arch"], img["firmware"] = "i586", "bios"
+		img["kernel"], img["initrd"] = fx+"/vmlinuz-i586", fx+"/initrd-i586.cpio.gz"
+		img["cmdline"] = "console=ttyS0 panic=-1"
+		host["arch"], host["firmware"], host["machine"] = "i586", "bios", "pc"
+	case RV64UBoot:
+		// Debian 12's QEMU 7.2: machine virt (no acpi property), cpu rv64 (no max).
+		img["arch"], img["firmware"] = "riscv64gc", "u-boot"
+		img["path"] = fx + "/disk-riscv64-uboot.img"
+		host["arch"], host["firmware"], host["machine"], host["cpu"] = "riscv64gc", "u-boot", "virt", "rv64"
+		if s.Options == nil {
+			s.Options = map[string]any{"disk_bus": "virtio"}
+		}
 	case A64UEFI, A64UEFIMenu:
 		img["arch"], img["firmware"] = "aarch64", "uefi"
 		img["path"] = fx + "/disk-uefi-aarch64" + strings.TrimPrefix(s.Image, A64UEFI) + ".img"
