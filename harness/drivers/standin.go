@@ -223,40 +223,17 @@ var (
 // the codec answered its verbs (reading codec#N makes the driver query the codec over
 // CORB/RIRB, e.g. its power state), and the playback PCM device opens.
 func standinHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
-	card, dev := "0", "0"
-	if m := rePCM.FindStringSubmatch(ev.Node); m != nil {
-		card, dev = m[1], m[2]
-	}
-	out, code, err := r.Run(ctx, "cat /proc/asound/cards")
-	if err != nil {
-		return WorkResult{Err: err}
-	}
-	cm := reCard.FindStringSubmatch(out)
-	if code != 0 || cm == nil {
-		return errorf("no sound card registered: %s", oneLine(out, 120))
-	}
-	out, code, err = r.Run(ctx, fmt.Sprintf("cat '/proc/asound/card%s/codec#0'", card))
-	if err != nil {
-		return WorkResult{Err: err}
-	}
-	codec, ven, pw := reCodec.FindStringSubmatch(out), reVen.FindStringSubmatch(out), rePower.FindStringSubmatch(out)
-	if code != 0 || codec == nil || ven == nil {
-		return errorf("the codec did not answer (card%s/codec#0): exit %d: %s", card, code, oneLine(out, 160))
-	}
-	node := fmt.Sprintf("/dev/snd/pcmC%sD%sp", card, dev)
-	out, code, err = r.Run(ctx, fmt.Sprintf("cat /proc/asound/card%s/pcm%sp/info && : > %s && echo opened", card, dev, node))
-	if err != nil {
-		return WorkResult{Err: err}
-	}
-	if code != 0 || !strings.Contains(out, "stream: PLAYBACK") || !strings.Contains(out, "opened") {
-		return errorf("playback PCM %s: exit %d: %s", node, code, oneLine(out, 160))
-	}
-	power := ""
-	if pw != nil {
-		power = fmt.Sprintf(", power %s/%s", pw[1], pw[2])
-	}
-	return WorkResult{OK: true, Message: fmt.Sprintf("card %s %s; codec %s (%s%s) answered its verbs; playback PCM %s opens (no ALSA userspace here: nothing is played)",
-		cm[1], strings.TrimSpace(cm[2]), strings.TrimSpace(codec[1]), ven[1], power, node)}
+	return standinAudio(ctx, r, ev, "codec#0", func(out string) string {
+		codec, ven, pw := reCodec.FindStringSubmatch(out), reVen.FindStringSubmatch(out), rePower.FindStringSubmatch(out)
+		if codec == nil || ven == nil {
+			return ""
+		}
+		power := ""
+		if pw != nil {
+			power = fmt.Sprintf(", power %s/%s", pw[1], pw[2])
+		}
+		return fmt.Sprintf("codec %s (%s%s) answered its verbs", strings.TrimSpace(codec[1]), ven[1], power)
+	})
 }
 
 // reAC97 is the codec line of /proc/asound/card<N>/codec97#0/ac97#0-0 (Linux
@@ -264,10 +241,21 @@ func standinHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
 // subindex, codec name), which the kernel fills by reading the codec's registers.
 var reAC97 = regexp.MustCompile(`(?m)^(\d+-\d+/\d+): (.+)$`)
 
-// standinAC97: as standinHDA, without ALSA userspace: the card registered, the AC'97 codec
-// answered (its proc file reads the codec's registers over the AC-link), and the playback
-// PCM device opens.
+// standinAC97 is the same try for AC'97: its codec file makes the driver read the codec's
+// registers over the AC-link.
 func standinAC97(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+	return standinAudio(ctx, r, ev, "codec97#0/ac97#0-0", func(out string) string {
+		if m := reAC97.FindStringSubmatch(out); m != nil {
+			return fmt.Sprintf("AC'97 codec %s %s answered", m[1], strings.TrimSpace(m[2]))
+		}
+		return ""
+	})
+}
+
+// standinAudio: the card registered, the codec answered (reading /proc/asound/card<N>/
+// <codecFile> makes the driver ask it; codec describes the answer, "" when there is none),
+// and the playback PCM device opens.
+func standinAudio(ctx context.Context, r session.Runner, ev Evidence, codecFile string, codec func(string) string) WorkResult {
 	card, dev := "0", "0"
 	if m := rePCM.FindStringSubmatch(ev.Node); m != nil {
 		card, dev = m[1], m[2]
@@ -280,13 +268,13 @@ func standinAC97(ctx context.Context, r session.Runner, ev Evidence) WorkResult 
 	if code != 0 || cm == nil {
 		return errorf("no sound card registered: %s", oneLine(out, 120))
 	}
-	out, code, err = r.Run(ctx, fmt.Sprintf("cat '/proc/asound/card%s/codec97#0/ac97#0-0'", card))
+	out, code, err = r.Run(ctx, fmt.Sprintf("cat '/proc/asound/card%s/%s'", card, codecFile))
 	if err != nil {
 		return WorkResult{Err: err}
 	}
-	codec := reAC97.FindStringSubmatch(out)
-	if code != 0 || codec == nil {
-		return errorf("the AC'97 codec did not answer (card%s/codec97#0/ac97#0-0): exit %d: %s", card, code, oneLine(out, 160))
+	said := codec(out)
+	if code != 0 || said == "" {
+		return errorf("the codec did not answer (card%s/%s): exit %d: %s", card, codecFile, code, oneLine(out, 160))
 	}
 	node := fmt.Sprintf("/dev/snd/pcmC%sD%sp", card, dev)
 	out, code, err = r.Run(ctx, fmt.Sprintf("cat /proc/asound/card%s/pcm%sp/info && : > %s && echo opened", card, dev, node))
@@ -296,6 +284,6 @@ func standinAC97(ctx context.Context, r session.Runner, ev Evidence) WorkResult 
 	if code != 0 || !strings.Contains(out, "stream: PLAYBACK") || !strings.Contains(out, "opened") {
 		return errorf("playback PCM %s: exit %d: %s", node, code, oneLine(out, 160))
 	}
-	return WorkResult{OK: true, Message: fmt.Sprintf("card %s %s; AC'97 codec %s %s answered; playback PCM %s opens (no ALSA userspace here: nothing is played)",
-		cm[1], strings.TrimSpace(cm[2]), codec[1], strings.TrimSpace(codec[2]), node)}
+	return WorkResult{OK: true, Message: fmt.Sprintf("card %s %s; %s; playback PCM %s opens (no ALSA userspace here: nothing is played)",
+		cm[1], strings.TrimSpace(cm[2]), said, node)}
 }

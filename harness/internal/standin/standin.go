@@ -71,11 +71,12 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 	host := map[string]any{"name": "vm-" + s.Image, "kind": "qemu", "accel": "tcg", "memory": s.Memory,
 		"time_scale": s.TimeScale}
 	switch s.Image {
-	case X86BIOS:
-		img["arch"], img["firmware"] = "x86_64", "bios"
-		img["kernel"], img["initrd"] = fx+"/vmlinuz-x86_64", fx+"/initrd-x86_64.cpio.gz"
+	case X86BIOS, I586BIOS:
+		arch := strings.TrimSuffix(s.Image, "-bios") // x86_64 or i586: the fixtures' suffix too
+		img["arch"], img["firmware"] = arch, "bios"
+		img["kernel"], img["initrd"] = fx+"/vmlinuz-"+arch, fx+"/initrd-"+arch+".cpio.gz"
 		img["cmdline"] = "console=ttyS0 panic=-1"
-		host["arch"], host["firmware"], host["machine"] = "x86_64", "bios", "pc"
+		host["arch"], host["firmware"], host["machine"] = arch, "bios", "pc"
 	case X86BIOSGrub:
 		img["arch"], img["firmware"] = "x86_64", "bios"
 		img["path"] = fx + "/disk-bios-x86_64-grub.img"
@@ -84,11 +85,6 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 		img["arch"], img["firmware"] = "x86_64", "uefi"
 		img["path"] = fx + "/disk-uefi-x86_64" + strings.TrimPrefix(s.Image, X86UEFI) + ".img"
 		host["arch"], host["firmware"], host["machine"] = "x86_64", "uefi", "q35"
-	case I586BIOS:
-		img["arch"], img["firmware"] = "i586", "bios"
-		img["kernel"], img["initrd"] = fx+"/vmlinuz-i586", fx+"/initrd-i586.cpio.gz"
-		img["cmdline"] = "console=ttyS0 panic=-1"
-		host["arch"], host["firmware"], host["machine"] = "i586", "bios", "pc"
 	case RV64UBoot:
 		// Debian 12's QEMU 7.2: machine virt (no acpi property), cpu rv64 (no max).
 		img["arch"], img["firmware"] = "riscv64gc", "u-boot"
