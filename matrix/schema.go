@@ -73,7 +73,7 @@ type Image struct {
 	Variant string `yaml:"variant"`
 	// Version is the Redox version or build date shown in reports (e.g. "0.9.0", "2026-11-21").
 	Version string `yaml:"version"`
-	// Firmware is bios or uefi; empty means the image does not care (a direct kernel
+	// Firmware is bios, uefi or u-boot; empty means the image does not care (a direct kernel
 	// boot, a transcript) and runs on hosts of either firmware.
 	Firmware string `yaml:"firmware"`
 	// Profile names what a boot of this image looks like: redox or standin.
