@@ -94,9 +94,9 @@ var malformed = []struct {
 	{"invalid name", "images:\n  - name: a b\n    arch: x86_64\n    url: https://example.invalid/a.img\n" + okHost, false,
 		`hw.yaml:2:11: invalid image name "a b"`},
 	{"unknown arch", "images:\n  - name: a\n    arch: x86-64\n    url: https://example.invalid/a.img\n" + okHost, false,
-		`hw.yaml:3:11: unknown arch "x86-64" in image "a" (known: x86_64, aarch64)`},
+		`hw.yaml:3:11: unknown arch "x86-64" in image "a" (known: x86_64, aarch64, i586, riscv64gc)`},
 	{"unknown firmware", okImage + "    firmware: efi\n" + okHost, false,
-		`hw.yaml:5:15: unknown firmware "efi" in image "a" (known: bios, uefi)`},
+		`hw.yaml:5:15: unknown firmware "efi" in image "a" (known: bios, uefi, u-boot)`},
 	{"unknown host kind", okImage + "hosts:\n  - name: q35\n    kind: vmware\n    arch: x86_64\n", false,
 		`hw.yaml:7:11: unknown host kind "vmware" in host "q35" (known: qemu, cloud-hypervisor, serial, ipmi, replay, power, pikvm)`},
 	{"unknown device", ok + "    devices: [nvme, e1000, hdaa]\n", false,
@@ -673,6 +673,7 @@ func TestExampleRedox(t *testing.T) {
 		"desktop@q35-uefi/boot", "desktop@q35-bios/boot",
 		"server@q35-uefi/boot", "server@q35-bios/boot",
 		"server-arm64@virt-uefi/boot",
+		"desktop-i586@pc-i586/boot", // i586 images run on the i586 host only
 		"demo-0.9.0@q35-uefi/boot", "demo-0.9.0@q35-bios/boot",
 	}
 	if got := ids(m.Jobs(Filter{Labels: []string{"suite:boot"}})); !slices.Equal(got, want) {

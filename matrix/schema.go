@@ -66,13 +66,14 @@ type Settings struct {
 type Image struct {
 	// Name is unique among images; letters, digits, '.', '_', '+', '-'.
 	Name string `yaml:"name"`
-	// Arch is x86_64 or aarch64.
+	// Arch is x86_64, aarch64, i586 or riscv64gc (upstream's ARCH names; i686 and riscv64
+	// are accepted and rewritten: ArchAliases).
 	Arch string `yaml:"arch"`
 	// Variant is the Redox build flavour: desktop, server, minimal, cloud (or standin).
 	Variant string `yaml:"variant"`
 	// Version is the Redox version or build date shown in reports (e.g. "0.9.0", "2026-11-21").
 	Version string `yaml:"version"`
-	// Firmware is bios or uefi; empty means the image does not care (a direct kernel
+	// Firmware is bios, uefi or u-boot; empty means the image does not care (a direct kernel
 	// boot, a transcript) and runs on hosts of either firmware.
 	Firmware string `yaml:"firmware"`
 	// Profile names what a boot of this image looks like: redox or standin.
@@ -135,9 +136,10 @@ type Host struct {
 	Name string `yaml:"name"`
 	// Kind is how the machine is reached: qemu, cloud-hypervisor, serial, ipmi, power, replay.
 	Kind string `yaml:"kind"`
-	// Arch is x86_64 or aarch64.
+	// Arch is x86_64, aarch64, i586 or riscv64gc (i686 and riscv64 are accepted and
+	// rewritten: ArchAliases).
 	Arch string `yaml:"arch"`
-	// Firmware the host boots with: bios or uefi (an image runs only where it matches);
+	// Firmware the host boots with: bios, uefi or u-boot (an image runs only where it matches);
 	// empty means the host kind decides.
 	Firmware string `yaml:"firmware"`
 	Machine  string `yaml:"machine"`

@@ -20,8 +20,15 @@ import (
 // device is supported; validation refuses anything else, so a typo is an error and not a
 // job that silently never runs.
 var (
-	KnownArches   = []string{"x86_64", "aarch64"}
-	KnownFirmware = []string{"bios", "uefi"}
+	// KnownArches are named as Redox's build names them (mk/config.mk ARCH: x86_64, aarch64,
+	// i586, riscv64gc; redox 81bc5bf).
+	KnownArches = []string{"x86_64", "aarch64", "i586", "riscv64gc"}
+	// ArchAliases are other spellings of an arch, rewritten when the matrix loads: i686 is
+	// what HARDWARE.md and older Redox builds say (mk/config.mk rewrites ARCH=i686 to i586),
+	// riscv64 is QEMU's and Debian's name for riscv64gc.
+	ArchAliases = map[string]string{"i686": "i586", "riscv64": "riscv64gc"}
+	// KnownFirmware: u-boot is a board's U-Boot (on QEMU riscv64: OpenSBI + U-Boot).
+	KnownFirmware = []string{"bios", "uefi", "u-boot"}
 	// KnownKinds are the ways to reach a machine, one file each under hosts/.
 	KnownKinds = []string{"qemu", "cloud-hypervisor", "serial", "ipmi", "replay", "power", "pikvm"}
 	// VirtualKinds are the kinds that start the machine themselves (accel, direct
@@ -125,6 +132,14 @@ func (v *validator) required(item, key, value, ctx, why string) *Error {
 }
 
 // oneOf refuses a value outside words (an empty value is fine: see required).
+// canonicalArch rewrites an alias (ArchAliases) in place and returns the arch.
+func canonicalArch(arch *string) string {
+	if c, ok := ArchAliases[*arch]; ok {
+		*arch = c
+	}
+	return *arch
+}
+
 func (v *validator) oneOf(item, key, value, ctx, what string, words []string) *Error {
 	if value == "" || slices.Contains(words, value) {
 		return nil
@@ -245,7 +260,7 @@ func (v *validator) image(i int, seen map[string]string) *Error {
 		v.name(p, "image", img.Name),
 		v.unique(seen, p, "image", img.Name),
 		v.required(p, "arch", img.Arch, ctx, ""),
-		v.oneOf(p, "arch", img.Arch, ctx, "arch", KnownArches),
+		v.oneOf(p, "arch", canonicalArch(&img.Arch), ctx, "arch", KnownArches),
 		v.oneOf(p, "firmware", img.Firmware, ctx, "firmware", KnownFirmware),
 		v.oneOf(p, "profile", img.Profile, ctx, "profile", KnownProfiles),
 	} {
@@ -328,7 +343,7 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 		v.required(p, "kind", h.Kind, ctx, ""),
 		v.oneOf(p, "kind", h.Kind, ctx, "host kind", KnownKinds),
 		v.required(p, "arch", h.Arch, ctx, ""),
-		v.oneOf(p, "arch", h.Arch, ctx, "arch", KnownArches),
+		v.oneOf(p, "arch", canonicalArch(&h.Arch), ctx, "arch", KnownArches),
 		v.oneOf(p, "firmware", h.Firmware, ctx, "firmware", KnownFirmware),
 		v.oneOf(p, "accel", h.Accel, ctx, "accel", KnownAccels),
 	} {
@@ -679,10 +694,13 @@ func (m *Matrix) complete() {
 		}
 		if h.Kind == "qemu" {
 			if h.Machine == "" {
-				h.Machine = map[string]string{"x86_64": "q35", "aarch64": "virt"}[h.Arch]
+				// redox mk/qemu.mk (81bc5bf) QEMU_MACHINE per ARCH.
+				h.Machine = map[string]string{"x86_64": "q35", "aarch64": "virt", "i586": "pc", "riscv64gc": "virt,acpi=off"}[h.Arch]
 			}
-			if h.CPU == "" && h.Arch == "aarch64" {
-				h.CPU = "max"
+			if h.CPU == "" {
+				// mk/qemu.mk QEMU_CPU without KVM (x86_64's core2duo is hosts/qemu's default,
+				// which KVM replaces with host).
+				h.CPU = map[string]string{"aarch64": "max", "i586": "pentium2", "riscv64gc": "max"}[h.Arch]
 			}
 		}
 	}

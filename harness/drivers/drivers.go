@@ -25,7 +25,7 @@ import (
 var Core = []string{"hda", "nvme", "e1000"}
 
 // Known are the devices this package has checks for, in report order.
-var Known = []string{"hda", "nvme", "e1000", "xhci", "ahci", "virtio-blk", "virtio-net", "ps2"}
+var Known = []string{"hda", "nvme", "e1000", "xhci", "ahci", "virtio-blk", "virtio-net", "ps2", "ide", "ac97"}
 
 // CheckName is the check for a device: "drivers/<device>".
 func CheckName(device string) string { return "drivers/" + device }

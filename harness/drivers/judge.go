@@ -161,6 +161,11 @@ func (in Input) Judge(d string) record.Check {
 		return fail("enumerated, but no driver took it: %s", oneLine(ev.Unbound, 120))
 	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Started != "" && spec.Work == nil:
 		return fail("the driver started (%s) but printed no line after it talked to the device", oneLine(ev.Started, 100))
+	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Started != "" && ev.ErrorTitle != "":
+		// Started, then the driver's own error line (ac97d's "VRA not supported"): no
+		// try can make that a pass.
+		c.Title = ev.ErrorTitle
+		return fail("driver error: %s; %s", oneLine(ev.ErrorTitle, 160), ev)
 	case len(spec.Bound) > 0 && ev.Bound == "" && ev.Started != "":
 		// Started, and the line that proves initialisation is below the default log
 		// level: the try from the shell decides (it talks to the device).

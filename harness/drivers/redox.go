@@ -93,6 +93,27 @@ var redoxTable = &Table{
 		"ps2": {Device: "ps2", Components: []string{"ps2d"},
 			Started: []profile.Pattern{pat("[@ps2d", `\[@ps2d(?:::\w+)*:\d+ INFO\]`)},
 			Errors:  []profile.Pattern{pat("[@ps2d", `\[@ps2d(?:::\w+)*:\d+ ERROR\]`), pat("ps2d: ", `ps2d: (?:keyboard |mouse )?failed`)}},
+		// The i586 machine's (mk/qemu.mk disk=ata: "For i386, ata will use ided"; audio=ac97).
+		// ided (base 9dd6901d drivers/storage/ided/src/main.rs, spawned for class 1
+		// subclass 1 by drivers/initfs.toml) logs "IDE PCI CONFIG: .." (main.rs:41) before it
+		// touches the controller, and per disk found by ATA IDENTIFY prints "Serial:",
+		// "Firmware:", "Model:", "Size: {} MB" (main.rs:192-195). Its disk carries the root
+		// file system, so the try is the NVMe one: a file written and read back.
+		"ide": withWork(redoxSpec("ide", "ided", redoxPCI(`01\.01\.[0-9a-f]{2}`),
+			profile.Lit("IDE PCI CONFIG: "),
+			inventory.Initialised("redox", "ided")...),
+			redoxNVMe, nil),
+		// ac97d (base 9dd6901d drivers/audio/ac97d, config.toml: class 0x04 subclass 0x01)
+		// prints " + ac97 {}" (src/main.rs:33) before it touches the device and "ac97d: set
+		// sample rate to {}" (src/device.rs:197) after it read the rate back from the codec;
+		// its errors are device.rs:184 and :201. It registers "audiohw" after Ac97::new set
+		// the device up (main.rs:75), as ihdad does: the same try.
+		"ac97": withWork(withErrors(redoxSpec("ac97", "ac97d", redoxPCI(`04\.01\.[0-9a-f]{2}`),
+			pat(" + ac97 ", `\+ ac97 (?P<node>\S+)`),
+			inventory.Initialised("redox", "ac97d")...),
+			profile.Lit("ac97d: VRA not supported and is currently required"),
+			pat("ac97d: sample rate is ", `ac97d: sample rate is \d+ but only \d+ is supported`)),
+			redoxAudio("ac97d"), []profile.Pattern{profile.Lit("audiod: No such device")}),
 	},
 }
 
@@ -204,12 +225,22 @@ const RedoxHDACmd = "head -c 16384 /dev/zero > /scheme/audio"
 // initnsmgr.rs getdents); root sees all of them.
 const RedoxSchemesCmd = "ls -1 /scheme"
 
-// redoxHDA needs evidence from ihdad itself: audiod (base audiod/src/scheme.rs) buffers
-// writes and answers without ihdad, so a write alone proves audiod. ihdad registers its
-// "audiohw" scheme only after IntelHDA::new reset the controller, enumerated the codecs
-// and set up the output (drivers/audio/ihdad/src/main.rs): the scheme in the list is
-// ihdad's word that the device works; the write then proves the path through audiod.
-func redoxHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+// redoxAudio needs evidence from the audio driver itself: audiod (base audiod/src/scheme.rs)
+// buffers writes and answers without it, so a write alone proves audiod. ihdad registers
+// its "audiohw" scheme only after IntelHDA::new reset the controller, enumerated the codecs
+// and set up the output (drivers/audio/ihdad/src/main.rs), ac97d after Ac97::new set up the
+// mixer and PCM out (drivers/audio/ac97d/src/main.rs): the scheme in the list is the
+// driver's word that the device works; the write then proves the path through audiod.
+// redoxHDA is ihdad's.
+var redoxHDA = redoxAudio("ihdad")
+
+func redoxAudio(driver string) func(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+	return func(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+		return redoxAudioTry(ctx, r, driver)
+	}
+}
+
+func redoxAudioTry(ctx context.Context, r session.Runner, driver string) WorkResult {
 	out, code, err := r.Run(ctx, RedoxSchemesCmd)
 	if err != nil {
 		return WorkResult{Err: err}
@@ -218,7 +249,7 @@ func redoxHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
 		return WorkResult{Err: fmt.Errorf("%s: exit %d: %s", RedoxSchemesCmd, code, oneLine(out, 120))}
 	}
 	if !hasLine(out, "audiohw") {
-		return errorf("ihdad never registered its audiohw scheme (it does once the controller and codec are set up): %s lists %s", RedoxSchemesCmd, oneLine(out, 160))
+		return errorf("%s never registered its audiohw scheme (it does once the controller and codec are set up): %s lists %s", driver, RedoxSchemesCmd, oneLine(out, 160))
 	}
 	out, code, err = r.Run(ctx, RedoxHDACmd)
 	if err != nil {
@@ -227,7 +258,7 @@ func redoxHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
 	if code != 0 {
 		return errorf("%s: exit %d: %s", RedoxHDACmd, code, oneLine(out, 160))
 	}
-	return WorkResult{OK: true, Message: "ihdad registered audiohw (controller and codec set up) and audiod accepted 16 KiB of silence"}
+	return WorkResult{OK: true, Message: driver + " registered audiohw (controller and codec set up) and audiod accepted 16 KiB of silence"}
 }
 
 func hasLine(out, want string) bool {

@@ -35,7 +35,7 @@ func standinGroup(s *Spec, g string, kernelBound ...profile.Pattern) *Spec {
 
 var standinTable = &Table{
 	Profile: "standin",
-	Order:   []string{"e1000", "nvme", "hda"},
+	Order:   []string{"e1000", "nvme", "hda", "ide", "ac97"},
 	Specs: map[string]*Spec{
 		"e1000": standinGroup(&Spec{Device: "e1000", Enumerated: standinPCI("0200"), Work: standinE1000,
 			Errors: []profile.Pattern{profile.Lit("FX: modprobe e1000 failed")}}, "e1000",
@@ -46,10 +46,17 @@ var standinTable = &Table{
 		"hda": standinGroup(&Spec{Device: "hda", Enumerated: standinPCI("0403"), Work: standinHDA,
 			Errors: []profile.Pattern{pat("FX: modprobe snd", `FX: modprobe snd-hda\S* failed`), profile.Lit("no codecs found")}}, "hda",
 			pat("autoconfig", `snd_hda_codec_generic (?P<node>hdaudioC\d+D\d+): autoconfig`)),
+		// The i586 initramfs's extra groups (fixtures/mkarches.sh): the IDE controller (PCI
+		// class 0101; ata_piix, sd_mod) and AC'97 audio (class 0401; snd-intel8x0).
+		"ide": standinGroup(&Spec{Device: "ide", Enumerated: standinPCI("0101"), Work: standinIDE,
+			Errors: []profile.Pattern{pat("FX: modprobe ", `FX: modprobe (?:ata_piix|sd_mod) failed`)}}, "ide",
+			pat("512-byte logical blocks", `sd \S+: \[(?P<node>sd[a-z]+)\] \d+ 512-byte logical blocks`)),
+		"ac97": standinGroup(&Spec{Device: "ac97", Enumerated: standinPCI("0401"), Work: standinAC97,
+			Errors: []profile.Pattern{profile.Lit("FX: modprobe snd-intel8x0 failed")}}, "ac97"),
 		"ps2": {Device: "ps2",
 			Enumerated: []profile.Pattern{pat("i8042 KBD port", `serio: i8042 KBD port at (?P<addr>\S+)`)},
 			Bound:      []profile.Pattern{pat("AT Translated Set 2 keyboard", `input: AT Translated Set 2 keyboard as (?P<node>\S+)`)}},
-		// The stand-in's initramfs carries only the three driver groups above.
+		// The stand-in's initramfs carries only the driver groups above.
 		"xhci":       {Device: "xhci", NoDriver: true, Enumerated: standinPCI("0c0330")},
 		"ahci":       {Device: "ahci", NoDriver: true, Enumerated: standinPCI("010601")},
 		"virtio-blk": {Device: "virtio-blk", NoDriver: true, Enumerated: standinIDs("1af4:10(?:01|42)")},
@@ -63,6 +70,7 @@ var (
 	reSHA   = regexp.MustCompile(`(?m)^([0-9a-f]{64})\b`)
 	reNum   = regexp.MustCompile(`(?m)^\s*(\d+)\s*$`)
 	reDev   = regexp.MustCompile(`^/dev/nvme\d+n\d+$`)
+	reSD    = regexp.MustCompile(`^/dev/sd[a-z]+$`)
 	reIf    = regexp.MustCompile(`^[a-z][a-z0-9]{1,14}$`)
 	reLease = regexp.MustCompile(`router (\d+\.\d+\.\d+\.\d+)`)
 	reVia   = regexp.MustCompile(`default via (\d+\.\d+\.\d+\.\d+)`)
@@ -73,8 +81,17 @@ var (
 // partitions of a 64 MiB GPT disk; the original bytes are saved first and put back after),
 // drops the page cache, reads the block back with O_DIRECT and compares SHA-256s.
 func standinNVMe(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
-	dev := "/dev/nvme0n1"
-	if f := strings.Fields(ev.Node); len(f) > 0 && reDev.MatchString(f[0]) {
+	return standinDisk(ctx, r, ev, "/dev/nvme0n1", reDev)
+}
+
+// standinIDE is the same write and read back on the disk ata_piix found (the IDE scratch
+// disk of the i586 host).
+func standinIDE(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+	return standinDisk(ctx, r, ev, "/dev/sda", reSD)
+}
+
+func standinDisk(ctx context.Context, r session.Runner, ev Evidence, dev string, valid *regexp.Regexp) WorkResult {
+	if f := strings.Fields(ev.Node); len(f) > 0 && valid.MatchString(f[0]) {
 		dev = f[0]
 	}
 	out, code, err := r.Run(ctx, "blockdev --getsz "+dev)
@@ -206,6 +223,39 @@ var (
 // the codec answered its verbs (reading codec#N makes the driver query the codec over
 // CORB/RIRB, e.g. its power state), and the playback PCM device opens.
 func standinHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+	return standinAudio(ctx, r, ev, "codec#0", func(out string) string {
+		codec, ven, pw := reCodec.FindStringSubmatch(out), reVen.FindStringSubmatch(out), rePower.FindStringSubmatch(out)
+		if codec == nil || ven == nil {
+			return ""
+		}
+		power := ""
+		if pw != nil {
+			power = fmt.Sprintf(", power %s/%s", pw[1], pw[2])
+		}
+		return fmt.Sprintf("codec %s (%s%s) answered its verbs", strings.TrimSpace(codec[1]), ven[1], power)
+	})
+}
+
+// reAC97 is the codec line of /proc/asound/card<N>/codec97#0/ac97#0-0 (Linux
+// sound/pci/ac97/ac97_proc.c snd_ac97_proc_read_main: "%d-%d/%d: %s", address, number,
+// subindex, codec name), which the kernel fills by reading the codec's registers.
+var reAC97 = regexp.MustCompile(`(?m)^(\d+-\d+/\d+): (.+)$`)
+
+// standinAC97 is the same try for AC'97: its codec file makes the driver read the codec's
+// registers over the AC-link.
+func standinAC97(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
+	return standinAudio(ctx, r, ev, "codec97#0/ac97#0-0", func(out string) string {
+		if m := reAC97.FindStringSubmatch(out); m != nil {
+			return fmt.Sprintf("AC'97 codec %s %s answered", m[1], strings.TrimSpace(m[2]))
+		}
+		return ""
+	})
+}
+
+// standinAudio: the card registered, the codec answered (reading /proc/asound/card<N>/
+// <codecFile> makes the driver ask it; codec describes the answer, "" when there is none),
+// and the playback PCM device opens.
+func standinAudio(ctx context.Context, r session.Runner, ev Evidence, codecFile string, codec func(string) string) WorkResult {
 	card, dev := "0", "0"
 	if m := rePCM.FindStringSubmatch(ev.Node); m != nil {
 		card, dev = m[1], m[2]
@@ -218,13 +268,13 @@ func standinHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
 	if code != 0 || cm == nil {
 		return errorf("no sound card registered: %s", oneLine(out, 120))
 	}
-	out, code, err = r.Run(ctx, fmt.Sprintf("cat '/proc/asound/card%s/codec#0'", card))
+	out, code, err = r.Run(ctx, fmt.Sprintf("cat '/proc/asound/card%s/%s'", card, codecFile))
 	if err != nil {
 		return WorkResult{Err: err}
 	}
-	codec, ven, pw := reCodec.FindStringSubmatch(out), reVen.FindStringSubmatch(out), rePower.FindStringSubmatch(out)
-	if code != 0 || codec == nil || ven == nil {
-		return errorf("the codec did not answer (card%s/codec#0): exit %d: %s", card, code, oneLine(out, 160))
+	said := codec(out)
+	if code != 0 || said == "" {
+		return errorf("the codec did not answer (card%s/%s): exit %d: %s", card, codecFile, code, oneLine(out, 160))
 	}
 	node := fmt.Sprintf("/dev/snd/pcmC%sD%sp", card, dev)
 	out, code, err = r.Run(ctx, fmt.Sprintf("cat /proc/asound/card%s/pcm%sp/info && : > %s && echo opened", card, dev, node))
@@ -234,10 +284,6 @@ func standinHDA(ctx context.Context, r session.Runner, ev Evidence) WorkResult {
 	if code != 0 || !strings.Contains(out, "stream: PLAYBACK") || !strings.Contains(out, "opened") {
 		return errorf("playback PCM %s: exit %d: %s", node, code, oneLine(out, 160))
 	}
-	power := ""
-	if pw != nil {
-		power = fmt.Sprintf(", power %s/%s", pw[1], pw[2])
-	}
-	return WorkResult{OK: true, Message: fmt.Sprintf("card %s %s; codec %s (%s%s) answered its verbs; playback PCM %s opens (no ALSA userspace here: nothing is played)",
-		cm[1], strings.TrimSpace(cm[2]), strings.TrimSpace(codec[1]), ven[1], power, node)}
+	return WorkResult{OK: true, Message: fmt.Sprintf("card %s %s; %s; playback PCM %s opens (no ALSA userspace here: nothing is played)",
+		cm[1], strings.TrimSpace(cm[2]), said, node)}
 }

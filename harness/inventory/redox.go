@@ -55,6 +55,11 @@ var redoxTable = &Table{
 		"ihdad":       {profile.Lit("IHDA: Initialization finished.")},
 		"virtio-blkd": {profile.Lit("virtio-blk: disk size: ")},
 		"virtio-netd": {profile.Lit("virtio-net: device MAC is ")},
+		// ided (base 9dd6901d drivers/storage/ided/src/main.rs:192-195) per disk found by ATA
+		// IDENTIFY; ac97d "ac97d: set sample rate to {}" (src/device.rs:197) after it read the
+		// rate back from the codec.
+		"ided":  {profile.Re("Size: ", `^\s*Size: \d+ MB\s*$`)},
+		"ac97d": {profile.Lit("ac97d: set sample rate to ")},
 	},
 	// netstack without an adapter: `error!("smoltcpd: {}", err); process::exit(1)` before
 	// daemon.ready() (base 9dd6901d netstack/src/main.rs:43-44,190-196), its unit `type =

@@ -144,6 +144,8 @@ var Redox = &Profile{
 		"virtio-blk": {"virtio-blkd"},
 		"virtio-net": {"virtio-netd"},
 		"ps2":        {"ps2d"},
+		"ide":        {"ided"},
+		"ac97":       {"ac97d", "audiod"},
 	},
 }
 

@@ -17,14 +17,16 @@ var standinGrubTitle []byte
 var Standin = &Profile{
 	Name: "standin",
 	Stages: []Stage{
-		{Name: "firmware", Optional: true, Markers: []Pattern{Lit("BdsDxe: starting"), Lit("BdsDxe: loading"), Lit("SeaBIOS (version")}},
-		{Name: "bootloader", Optional: true, Markers: []Pattern{Lit("EFI stub: "), Lit("Booting `")},
+		// riscv64 (fixtures/mkarches.sh): OpenSBI's banner "OpenSBI v1.1", then U-Boot's
+		// "U-Boot 2023.01+dfsg-..." and its distro boot, then the payload's own kernel line.
+		{Name: "firmware", Optional: true, Markers: []Pattern{Lit("BdsDxe: starting"), Lit("BdsDxe: loading"), Lit("SeaBIOS (version"), Lit("OpenSBI v")}},
+		{Name: "bootloader", Optional: true, Markers: []Pattern{Lit("EFI stub: "), Lit("Booting `"), Lit("U-Boot 20")},
 			// GRUB with the console terminal (the BIOS GRUB disk) draws its menu on VGA only.
 			Screen: []ScreenMarker{
 				{Needle: &Needle{Name: "standin-grub-title", PNG: standinGrubTitle, X: 200, Y: 12, Search: 8}},
 				{Text: "GNU GRUB"},
 			}},
-		{Name: "kernel", Markers: []Pattern{Lit("Linux version ")}},
+		{Name: "kernel", Markers: []Pattern{Lit("Linux version "), Lit("FX: kernel fx-rv64 ")}},
 		{Name: "init", Markers: []Pattern{Lit("FX: init started")}},
 		{Name: "drivers", Markers: []Pattern{Lit("FX: stage modules")}},
 		{Name: "shell", Markers: []Pattern{Lit("FX: boot complete")}},
@@ -66,6 +68,8 @@ var Standin = &Profile{
 		"e1000": {"e1000"},
 		"nvme":  {"nvme"},
 		"hda":   {"hda", "snd_hda_intel", "snd_hda_codec_generic"},
+		"ide":   {"ide", "ata_piix"},
+		"ac97":  {"ac97", "snd_intel8x0"},
 	},
 }
 

@@ -13,8 +13,8 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-// BenchmarkMakeRunVMs is P4b: the VM jobs of the default matrix (hw.yaml, kind:qemu: 3
-// image x host pairs, 10 jobs) run as `redox-hwtest run` runs them now (harness/schedule:
+// BenchmarkMakeRunVMs is P4b: the VM jobs of the default matrix (hw.yaml, kind:qemu: 5
+// image x host pairs, 14 jobs) run as `redox-hwtest run` runs them now (harness/schedule:
 // one boot per pair, hosts at once) against the way it ran them before (one job after the
 // other, every suite booting on its own), both measured in the same iteration; the serial
 // run's durations are the scheduler's "last run" (longest first), as for a second

@@ -38,7 +38,8 @@ func ChooseAccel(h matrix.Host, o Options) (accel, why string) {
 }
 
 func archMatchesController(arch string) bool {
-	return (arch == "x86_64" && runtime.GOARCH == "amd64") || (arch == "aarch64" && runtime.GOARCH == "arm64")
+	// mk/qemu.mk: i586 uses KVM on an x86_64 host too (kvm?=yes).
+	return ((arch == "x86_64" || arch == "i586") && runtime.GOARCH == "amd64") || (arch == "aarch64" && runtime.GOARCH == "arm64")
 }
 
 var (
@@ -208,6 +209,17 @@ func ValidateOptions(h *matrix.Host) error {
 			key = "options.screen"
 		}
 		return h.Errorf(key, "host %q takes its screen from the display, but its devices list none (add vga or ramfb)", h.Name)
+	}
+	// The firmware each arch can boot with on QEMU (BuildPlan says the same at boot).
+	switch {
+	case h.Arch == "i586" && h.Firmware == "uefi":
+		return h.Errorf("firmware", "firmware uefi on host %q: i586 boots with BIOS only (redox mk/qemu.mk: uefi=no for i586)", h.Name)
+	case h.Firmware == "u-boot" && h.Arch != "riscv64gc":
+		return h.Errorf("firmware", "firmware u-boot on host %q: on qemu that is OpenSBI + U-Boot for riscv64gc only, not %s", h.Name, h.Arch)
+	case h.Arch == "riscv64gc" && h.Firmware == "bios":
+		return h.Errorf("firmware", "firmware bios on host %q: riscv64gc boots with uefi (mk/qemu.mk) or u-boot (OpenSBI + U-Boot)", h.Name)
+	case (o.OpenSBI != "" || o.UBoot != "") && h.Arch != "riscv64gc":
+		return h.Errorf("options", "opensbi and u_boot in options of host %q apply to riscv64gc hosts only, not %s", h.Name, h.Arch)
 	}
 	return nil
 }

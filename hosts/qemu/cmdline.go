@@ -2,6 +2,7 @@ package qemu
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -32,6 +33,10 @@ type Options struct {
 	// screendump and send-key) or "vnc" (QEMU's own VNC server on loopback with a password
 	// set over QMP, read by the RFB client as a KVM-over-IP device is).
 	Screen string `yaml:"screen"`
+	// OpenSBI and UBoot override the riscv64gc `firmware: u-boot` files (Debian's opensbi
+	// and u-boot-qemu packages).
+	OpenSBI string `yaml:"opensbi"`
+	UBoot   string `yaml:"u_boot"`
 }
 
 // Firmware file defaults (Debian's ovmf and qemu-efi-aarch64 packages).
@@ -40,6 +45,19 @@ var (
 	ovmfVars  = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 	aavmfCode = "/usr/share/AAVMF/AAVMF_CODE.fd"
 	aavmfVars = "/usr/share/AAVMF/AAVMF_VARS.fd"
+	// riscv64gc UEFI: the files redox mk/qemu.mk (81bc5bf) looks for as PFLASH0 / PFLASH1, in
+	// its order. Debian 12 packages none of them (no qemu-efi-riscv64 in bookworm).
+	riscvUEFICode = []string{"/usr/share/qemu-efi-riscv64/RISCV_VIRT_CODE.fd", "/usr/share/edk2/riscv/RISCV_VIRT_CODE.fd",
+		"/usr/share/qemu/edk2-riscv-code.fd", "/run/libvirt/nix-ovmf/edk2-riscv-code.fd", "/opt/homebrew/opt/qemu/share/qemu/edk2-riscv-code.fd"}
+	riscvUEFIVars = []string{"/usr/share/qemu-efi-riscv64/RISCV_VIRT_VARS.fd", "/usr/share/edk2/riscv/RISCV_VIRT_VARS.fd",
+		"/usr/share/qemu/edk2-riscv-vars.fd", "/run/libvirt/nix-ovmf/edk2-riscv-vars.fd", "/opt/homebrew/opt/qemu/share/qemu/edk2-riscv-vars.fd"}
+	// riscv64gc u-boot: OpenSBI's fw_jump (Debian opensbi) runs U-Boot built for S-mode
+	// (Debian u-boot-qemu, qemu-riscv64_smode) at 0x80200000, where -kernel loads it.
+	openSBIJump  = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.elf"
+	uBootRISCV64 = "/usr/lib/u-boot/qemu-riscv64_smode/uboot.elf"
+	// fileExists is how the plan finds the first riscv64 UEFI firmware present (a variable
+	// for the tests).
+	fileExists = func(p string) bool { st, err := os.Stat(p); return err == nil && st.Mode().IsRegular() }
 )
 
 // Plan is everything needed to start one VM, computed without side effects so the command
@@ -67,6 +85,13 @@ var archDefaults = map[string]archDefault{
 	// pointer-authentication algorithm for QEMU's cheaper one: the QARMA one
 	// makes -cpu max 3x slower under TCG.
 	"aarch64": {"qemu-system-aarch64", "virt", "max,pauth-impdef=on"},
+	// mk/qemu.mk ARCH=i586: QEMU_ARCH=i386, QEMU_MACHINE?=pc, QEMU_CPU?=pentium2.
+	"i586": {"qemu-system-i386", "pc", "pentium2"},
+	// mk/qemu.mk ARCH=riscv64gc: QEMU_MACHINE=virt,acpi=off (DTB, not ACPI), QEMU_CPU=max.
+	// QEMU 7.2 (Debian 12) knows neither: its virt has no acpi property (and no ACPI on
+	// riscv) and its riscv64 CPUs are rv64 and named boards; a host there says
+	// machine: virt, cpu: rv64.
+	"riscv64gc": {"qemu-system-riscv64", "virt,acpi=off", "max"},
 }
 
 // qemuEscape doubles commas: QEMU option values use ',' as a separator.
@@ -128,11 +153,34 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 	if fw == "" {
 		fw = h.Firmware
 	}
+	if h.Arch == "riscv64gc" && fw == "" {
+		// mk/qemu.mk boots riscv64gc with UEFI; where its firmware is missing (Debian
+		// 12) the Debian way is OpenSBI + U-Boot.
+		fw = "u-boot"
+		if o.FirmwareCode != "" || firstFile(riscvUEFICode) != "" {
+			fw = "uefi"
+		}
+	}
+	switch {
+	case h.Arch == "i586" && fw == "uefi":
+		return nil, fmt.Errorf("qemu: i586 boots with BIOS only (redox mk/qemu.mk: uefi=no for i586)")
+	case fw == "u-boot" && h.Arch != "riscv64gc":
+		return nil, fmt.Errorf("qemu: firmware u-boot is OpenSBI + U-Boot on riscv64gc only, not %s", h.Arch)
+	case h.Arch == "riscv64gc" && fw != "uefi" && fw != "u-boot":
+		return nil, fmt.Errorf("qemu: riscv64gc boots with uefi (mk/qemu.mk) or u-boot (OpenSBI + U-Boot), not %q", fw)
+	}
 	if fw == "uefi" {
 		code, vars := o.FirmwareCode, o.FirmwareVars
-		if h.Arch == "x86_64" {
+		switch h.Arch {
+		case "x86_64":
 			code, vars = or(code, ovmfCode), or(vars, ovmfVars)
-		} else {
+		case "riscv64gc":
+			code, vars = or(code, firstFile(riscvUEFICode)), or(vars, firstFile(riscvUEFIVars))
+			if code == "" || vars == "" {
+				return nil, fmt.Errorf("qemu: no riscv64 UEFI firmware (redox mk/qemu.mk looks for %s and %s; Debian 12 packages none): set options firmware_code and firmware_vars, or firmware: u-boot",
+					strings.Join(riscvUEFICode, ", "), strings.Join(riscvUEFIVars, ", "))
+			}
+		default:
 			code, vars = or(code, aavmfCode), or(vars, aavmfVars)
 		}
 		p.VarsFrom, p.VarsTo = vars, filepath.Join(dir, "efivars.fd")
@@ -140,6 +188,11 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			"-drive", "if=pflash,format=raw,unit=1,file="+qemuEscape(p.VarsTo))
 	} else if h.Arch == "aarch64" {
 		return nil, fmt.Errorf("qemu: aarch64 boots only with UEFI firmware")
+	} else if fw == "u-boot" {
+		if img.Kernel != "" {
+			return nil, fmt.Errorf("qemu: image %s is a direct kernel boot, but with firmware u-boot -kernel carries U-Boot: give a disk image", img.Name)
+		}
+		add("-bios", or(o.OpenSBI, openSBIJump), "-kernel", or(o.UBoot, uBootRISCV64))
 	}
 
 	// What to boot.
@@ -155,13 +208,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			add("-append", app)
 		}
 	case img.Path != "":
-		bus := o.DiskBus
-		if bus == "" {
-			bus = "virtio"
-			if hasDevice(h, "nvme") {
-				bus = "nvme"
-			}
-		}
+		bus := defaultDiskBus(h, o)
 		// snapshot=on: one image file serves every job; guest writes go to a temp overlay.
 		drive := "file=" + qemuEscape(img.Path) + ",format=raw,if=none,id=boot0,snapshot=on"
 		add("-drive", drive)
@@ -186,7 +233,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 		add("-fw_cfg", "name=opt/fx/args,string="+qemuEscape(args))
 	}
 
-	diskOnNVMe := img.Path != "" && (o.DiskBus == "nvme" || (o.DiskBus == "" && hasDevice(h, "nvme")))
+	diskOnNVMe := img.Path != "" && defaultDiskBus(h, o) == "nvme"
 	for _, d := range h.Devices {
 		switch d {
 		case "nvme":
@@ -196,6 +243,18 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 				add("-drive", "file="+qemuEscape(scratch)+",format=raw,if=none,id=nvme0",
 					"-device", "nvme,drive=nvme0,serial=fx0001")
 			}
+		case "ide":
+			// The pc machine's PIIX IDE controller survives -nodefaults; without the boot
+			// disk on it, ided / ata_piix get a scratch disk to find.
+			if !(img.Path != "" && defaultDiskBus(h, o) == "ide") {
+				scratch := filepath.Join(dir, "ide.img")
+				p.Scratch[scratch] = 64 << 20
+				add("-drive", "file="+qemuEscape(scratch)+",format=raw,if=none,id=ide0",
+					"-device", "ide-hd,drive=ide0,bus=ide.0")
+			}
+		case "ac97":
+			// mk/qemu.mk audio=ac97 (i586's default): -device AC97.
+			add("-audiodev", "none,id=snd1", "-device", "AC97,audiodev=snd1")
 		case "e1000":
 			add("-netdev", "user,id=net0", "-device", "e1000,netdev=net0")
 		case "virtio-net":
@@ -214,7 +273,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			// aarch64. The harness puts a USB keyboard on x86_64 too (mk does not), so a
 			// device sits on the controller.
 			add("-device", "qemu-xhci,id=xhci0", "-device", "usb-kbd,bus=xhci0.0")
-			if h.Arch == "aarch64" {
+			if h.Arch == "aarch64" || h.Arch == "riscv64gc" { // mk: both get the tablet too
 				add("-device", "usb-tablet,bus=xhci0.0")
 			}
 		case "ahci":
@@ -246,7 +305,7 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 	// names Redox drivers. RedoxerExit names the feature that asked for it.
 	if exit := RedoxerExit(h); exit != "" {
 		switch h.Arch {
-		case "x86_64":
+		case "x86_64", "i586": // mk/qemu.mk: isa-debug-exit for both
 			// QEMU's defaults (iobase 0x501, iosize 2), which redoxerd writes to (base
 			// drivers/redoxerd/src/sys.rs at 9dd6901d: Pio::<u8>::new(0x501).write(51 / 2)).
 			add("-device", "isa-debug-exit")
@@ -257,6 +316,8 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 			// redoxerd calls qemu_exit::AArch64::exit (semihosting SYS_EXIT) from user
 			// space, so userspace=on is needed as well as enable=on.
 			add("-semihosting-config", "enable=on,target=native,userspace=on")
+		default:
+			return nil, fmt.Errorf("qemu: host %s: mk/qemu.mk has no redoxer exit device for %s", h.Name, h.Arch)
 		}
 	}
 	add(o.ExtraArgs...)
@@ -274,6 +335,31 @@ func RedoxerExit(h matrix.Host) string {
 	for _, f := range []string{FeatureRedoxerExit, matrix.FeatureISADebugExit} {
 		if h.HasFeature(f) {
 			return f
+		}
+	}
+	return ""
+}
+
+// defaultDiskBus is where the boot disk goes: options disk_bus, else as mk/qemu.mk's
+// disk?= for the arch: ata (IDE on the pc machine) on i586, nvme elsewhere when the host
+// lists nvme, else virtio.
+func defaultDiskBus(h matrix.Host, o Options) string {
+	switch {
+	case o.DiskBus != "":
+		return o.DiskBus
+	case h.Arch == "i586":
+		return "ide"
+	case hasDevice(h, "nvme"):
+		return "nvme"
+	}
+	return "virtio"
+}
+
+// firstFile is the first of paths that exists, or "".
+func firstFile(paths []string) string {
+	for _, p := range paths {
+		if fileExists(p) {
+			return p
 		}
 	}
 	return ""

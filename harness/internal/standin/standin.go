@@ -26,6 +26,8 @@ const (
 	X86BIOSGrub = "x86_64-bios-grub" // SeaBIOS, GRUB whose menu is on VGA only (add the vga device)
 	A64UEFI     = "aarch64-uefi"     // AAVMF, systemd-boot disk
 	A64UEFIMenu = "aarch64-uefi-menu"
+	I586BIOS    = "i586-bios"     // qemu-system-i386 pc pentium2, SeaBIOS, -kernel/-initrd (Debian 686)
+	RV64UBoot   = "riscv64-uboot" // qemu-system-riscv64 virt, OpenSBI + U-Boot, the bare-metal payload
 )
 
 // Spec describes the one job.
@@ -76,11 +78,12 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 	host := map[string]any{"name": "vm-" + s.Image, "kind": "qemu", "accel": "tcg", "memory": s.Memory,
 		"time_scale": s.TimeScale}
 	switch s.Image {
-	case X86BIOS:
-		img["arch"], img["firmware"] = "x86_64", "bios"
-		img["kernel"], img["initrd"] = fx+"/vmlinuz-x86_64", fx+"/initrd-x86_64.cpio.gz"
+	case X86BIOS, I586BIOS:
+		arch := strings.TrimSuffix(s.Image, "-bios") // x86_64 or i586: the fixtures' suffix too
+		img["arch"], img["firmware"] = arch, "bios"
+		img["kernel"], img["initrd"] = fx+"/vmlinuz-"+arch, fx+"/initrd-"+arch+".cpio.gz"
 		img["cmdline"] = KernelCmdline
-		host["arch"], host["firmware"], host["machine"] = "x86_64", "bios", "pc"
+		host["arch"], host["firmware"], host["machine"] = arch, "bios", "pc"
 	case X86BIOSGrub:
 		img["arch"], img["firmware"] = "x86_64", "bios"
 		img["path"] = fx + "/disk-bios-x86_64-grub.img"
@@ -89,6 +92,14 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 		img["arch"], img["firmware"] = "x86_64", "uefi"
 		img["path"] = fx + "/disk-uefi-x86_64" + strings.TrimPrefix(s.Image, X86UEFI) + ".img"
 		host["arch"], host["firmware"], host["machine"] = "x86_64", "uefi", "q35"
+	case RV64UBoot:
+		// Debian 12's QEMU 7.2: machine virt (no acpi property), cpu rv64 (no max).
+		img["arch"], img["firmware"] = "riscv64gc", "u-boot"
+		img["path"] = fx + "/disk-riscv64-uboot.img"
+		host["arch"], host["firmware"], host["machine"], host["cpu"] = "riscv64gc", "u-boot", "virt", "rv64"
+		if s.Options == nil {
+			s.Options = map[string]any{"disk_bus": "virtio"}
+		}
 	case A64UEFI, A64UEFIMenu:
 		img["arch"], img["firmware"] = "aarch64", "uefi"
 		img["path"] = fx + "/disk-uefi-aarch64" + strings.TrimPrefix(s.Image, A64UEFI) + ".img"
