@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -142,7 +143,7 @@ func TestArchFirmwareErrorsAtLoad(t *testing.T) {
 			}
 		}
 		y := "images:\n  - {name: i, arch: " + arch + ", path: disk.img}\nsuites:\n  - {name: boot}\nhosts:\n  - " + c.host + "\n"
-		_, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+		_, err := matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("m.yaml", []byte(y), t.TempDir())
 		var me *matrix.Error
 		if !errors.As(err, &me) || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s:\n got  %v\n want %s", c.host, err, c.want)
@@ -150,7 +151,7 @@ func TestArchFirmwareErrorsAtLoad(t *testing.T) {
 	}
 	// And a good riscv64 stand-in host loads.
 	y := "images:\n  - {name: i, arch: riscv64gc, firmware: u-boot, path: disk.img}\nhosts:\n  - {name: q, kind: qemu, arch: riscv64, firmware: u-boot, machine: virt, cpu: rv64, options: {disk_bus: virtio}}\n"
-	m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+	m, err := matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("m.yaml", []byte(y), t.TempDir())
 	if err != nil || !slices.ContainsFunc(m.Jobs(matrix.Filter{}), func(j matrix.Job) bool { return j.Host.Name == "q" }) {
 		t.Errorf("riscv64 stand-in host: %v", err)
 	}
