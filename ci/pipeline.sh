@@ -84,7 +84,7 @@ hosts:
         min_off: 500ms
 suites:
   - {name: boot}
-  - {name: drivers, labels: [kind:qemu]}
+  - {name: drivers, labels: ["kind:qemu"]}
 EOF
 
 go build -o "$BIN" ./cmd/redox-hwtest

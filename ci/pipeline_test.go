@@ -273,3 +273,37 @@ func union(a, b map[string]string) []string {
 	sort.Strings(ks)
 	return ks
 }
+
+// TestGitHubExampleLints runs actionlint (a Go tool pinned in ci/actionlint/go.mod, its own
+// module) on the GitHub Actions example: workflow syntax, expressions, action inputs, job
+// needs and runner labels (the lab's, in ci/actionlint/actionlint.yaml). shellcheck and
+// pyflakes are off so the result does not depend on what else the machine has installed;
+// the scripts' redox-hwtest and make lines are checked as the GitLab example's are.
+func TestGitHubExampleLints(t *testing.T) {
+	cmd := exec.Command("go", "tool", "actionlint", "-config-file", "actionlint.yaml", "-shellcheck=", "-pyflakes=", "-no-color", "../github-nightly.example.yml")
+	cmd.Dir = "actionlint"
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("actionlint: %v\n%s", err, out)
+	}
+	raw, err := os.ReadFile("github-nightly.example.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Jobs map[string]struct {
+			Steps []struct {
+				Run string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, j := range doc.Jobs {
+		for _, s := range j.Steps {
+			lines = append(lines, strings.Split(s.Run, "\n")...)
+		}
+	}
+	checkScripts(t, "github-nightly.example.yml", lines)
+}
