@@ -77,7 +77,7 @@ bench: fixtures
 	$(GO) test -run '^$$' -bench 'BootToShell|ScreenOverhead' -benchtime 3x -timeout 30m ./harness/job >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'OCR' -benchtime 2x ./harness/screen >> out-bench.txt
 	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
-	$(GO) test -run '^$$' -bench 'Lab20|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'Lab20|Lab300|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
 	cd internal/peerbench && $(GO) test -run '^$$' -bench Peer -benchtime 3x -timeout 30m . >> ../../out-bench.txt
 	$(GO) test -run '^$$' -bench 'ImageFetch' -benchtime 3x -timeout 30m ./hosts/imagecache >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'Site' -benchtime 1x -timeout 20m ./reports/site >> out-bench.txt
