@@ -454,7 +454,12 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 		}
 		wait := time.Until(last.Add(window))
 		if wait <= 0 {
-			return nil
+			if !c.Unread() {
+				return nil
+			}
+			// The machine did talk: its bytes wait for a reader this process has not
+			// scheduled yet (a loaded controller). Look again once it had the chance.
+			wait = 5 * time.Millisecond
 		}
 		// Sleep until the window would close for the last byte seen; output that arrives
 		// meanwhile moves the deadline, which the next round computes.
@@ -469,6 +474,13 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 		}
 	}
 }
+
+// Unread says whether output has reached the controller that the console has not read yet
+// (bytes waiting in the kernel's buffer for the reader goroutine). The silence watchdog and
+// the linger after login ask it before deciding that the machine went quiet: on a
+// controller too loaded to schedule the reader for a while, the time of the last read alone
+// would call a talking machine silent.
+func (c *Console) Unread() bool { return kernelUnread(c.rw) }
 
 // Send writes s to the stream, one byte at a time with CharDelay between bytes when set (a
 // real UART's receive FIFO is small, and Redox reads it slowly during boot).
