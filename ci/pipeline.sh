@@ -11,7 +11,10 @@
 #      in its own build directory (--shell-isolation), artifacts passed by `needs:`.
 #   4. out/pipeline/merged and out/pipeline/public copied from the jobs' artifacts, then
 #      `go test ./ci -run TestPipelineMatchesOneRun` compares merged with single.
-# Exit: the pipeline's status, else the comparison's.
+#   5. the merge-request pipeline (job mr-gate) on an "MR build" of the stand-in disk with one
+#      check broken on purpose (its kernel refuses the HDA controller): the gate must fail with
+#      exactly that new failure; its comment is out/pipeline/mr/comment.md.
+# Exit: the pipeline's status, else the comparison's, else the MR gate's check.
 set -eu
 ROOT=$(pwd)
 OUT="$ROOT/out/pipeline"
@@ -21,7 +24,10 @@ FX="$ROOT/.cache/fixtures/current"
 LOGS="$(cd "$ROOT/.." && pwd)/shared/redox-logs"
 [ -x "$GCL" ] || { echo "pipeline: $GCL missing (make deps)" >&2; exit 2; }
 
-rm -rf "$OUT"
+# gitlab-ci-local's state (a copy of the tree per job) lives under .cache, which go ./...,
+# gofmt and make fuzz never walk; the artifacts worth keeping are copied to out/pipeline.
+STATE=.cache/pipeline-state
+rm -rf "$OUT" "$STATE"
 mkdir -p "$OUT/lab"
 # Short private directory for the pty links and the board's pid file (they end up in QEMU's
 # command line); removed at the end with the socat this script started.
@@ -95,7 +101,7 @@ echo "pipeline: one run of the same matrix (the baseline and the reference) -> $
 
 echo "pipeline: gitlab-ci-local $("$GCL" --version) on ci/gitlab-nightly.example.yml" >&2
 status=0
-"$GCL" --file ci/gitlab-nightly.example.yml --state-dir out/pipeline/state \
+"$GCL" --file ci/gitlab-nightly.example.yml --state-dir "$STATE" \
   --shell-isolation --force-shell-executor --no-color --max-job-name-padding 12 \
   --variable CI_PIPELINE_SOURCE=schedule \
   --variable MATRIX="$OUT/matrix.yaml" \
@@ -107,9 +113,40 @@ grep -E '^ (PASS|FAIL|WARN) |pipeline finished' "$OUT/gitlab-ci-local.log" >&2 |
 end=$(date +%s)
 [ "$status" = 0 ] || { tail -40 "$OUT/gitlab-ci-local.log" >&2; echo "pipeline: gitlab-ci-local exit $status" >&2; exit "$status"; }
 
-art="$OUT/state/artifacts"
+art="$STATE/artifacts"
 cp -r "$art/merge/merged" "$OUT/merged"
 cp -r "$art/pages/public" "$OUT/public"
 cp "$art/gate/gate.json" "$OUT/gate.json"
+rm -rf "$STATE/builds"
 echo "pipeline: green in $((end - start)) s (one run + the pipeline); merged: $OUT/merged, pages: $OUT/public/index.html" >&2
 go test -count=1 ./ci -run TestPipelineMatchesOneRun -pipeline "$OUT"
+
+# 5. The MR gate. The "MR's build": the stand-in UEFI disk whose systemd-boot entry also says
+# snd_hda_intel.enable=0: the driver loads but refuses the controller (it stays unbound), so
+# drivers/hda breaks as a driver that stopped binding would. (fx.skip=hda would not do: the
+# harness reads "FX: skip hda" as a driver left out on purpose, SKIP.)
+mkdir -p "$OUT/mr-image"
+img="$OUT/mr-image/disk-uefi-x86_64-mr.img"
+cp --sparse=always "$FX/disk-uefi-x86_64.img" "$img"
+mtype -i "$img@@1M" ::/loader/entries/fx.conf | sed 's/^options .*/& snd_hda_intel.enable=0/' > "$OUT/mr-image/fx.conf"
+mcopy -o -i "$img@@1M" "$OUT/mr-image/fx.conf" ::/loader/entries/fx.conf
+sum=$(sha256sum "$img" | cut -d' ' -f1)
+echo "pipeline: the MR gate on $img (sha256 $sum, HDA broken on purpose)" >&2
+mstatus=0
+"$GCL" mr-gate --file ci/gitlab-nightly.example.yml --state-dir "$STATE" \
+  --shell-isolation --force-shell-executor --no-artifacts-to-source --no-color \
+  --variable CI_PIPELINE_SOURCE=merge_request_event \
+  --variable CI_MERGE_REQUEST_IID=1 \
+  --variable MATRIX="$OUT/matrix.yaml" \
+  --variable BASELINE_DIR="$OUT/merged" \
+  --variable MR_IMAGE="$img" --variable MR_IMAGE_SHA256="$sum" \
+  >"$OUT/gitlab-ci-local-mr.log" 2>&1 || mstatus=$?
+cp -r "$STATE/artifacts/mr-gate/mr" "$OUT/mr"
+rm -rf "$STATE/builds"
+# Broken on purpose: the job must fail, on drivers/hda and nothing else.
+if [ "$mstatus" = 0 ] || ! grep -q '`drivers/hda`: PASS → \*\*FAIL\*\*' "$OUT/mr/comment.md" || ! grep -q '^#### New failures (1)' "$OUT/mr/comment.md"; then
+  tail -30 "$OUT/gitlab-ci-local-mr.log" >&2
+  echo "pipeline: the MR gate did not report exactly the broken check (exit $mstatus); see $OUT/mr/comment.md" >&2
+  exit 1
+fi
+echo "pipeline: MR gate failed as it must, on drivers/hda; comment: $OUT/mr/comment.md" >&2
