@@ -102,7 +102,7 @@ echo "pipeline: one run of the same matrix (the baseline and the reference) -> $
 echo "pipeline: gitlab-ci-local $("$GCL" --version) on ci/gitlab-nightly.example.yml" >&2
 status=0
 "$GCL" --file ci/gitlab-nightly.example.yml --state-dir "$STATE" \
-  --shell-isolation --force-shell-executor --no-color --max-job-name-padding 12 \
+  --shell-isolation --force-shell-executor --no-artifacts-to-source --no-color --max-job-name-padding 12 \
   --variable CI_PIPELINE_SOURCE=schedule \
   --variable MATRIX="$OUT/matrix.yaml" \
   --variable BASELINE_DIR="$OUT/single" \
