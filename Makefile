@@ -9,13 +9,24 @@ FUZZTIME ?= 2000x
 # runaway test binary.
 TESTTIMEOUT ?= 75m
 
-.PHONY: all deps fixtures build run test vet unit fuzz bench nightly facts-drift clean
+# gitlab-ci-local (npm), pinned with its dependency tree in ci/gitlab-ci-local/package-lock.json,
+# installed project-locally by `make deps` (make pipeline runs the example GitLab pipeline with it).
+GCL_DIR  := .cache/tools/gitlab-ci-local
+GCL      := $(GCL_DIR)/node_modules/.bin/gitlab-ci-local
+
+.PHONY: all deps fixtures build run test vet unit fuzz bench nightly pipeline facts-drift clean
 
 all: build
 
 ## deps: install the Debian packages the harness and its tests need (as root; otherwise list what is missing)
-deps:
+deps: $(GCL)
 	sh fixtures/install-deps.sh --with-chromium
+
+$(GCL): ci/gitlab-ci-local/package.json ci/gitlab-ci-local/package-lock.json
+	sh fixtures/install-deps.sh --with-chromium
+	mkdir -p $(GCL_DIR) && cp ci/gitlab-ci-local/package.json ci/gitlab-ci-local/package-lock.json $(GCL_DIR)/
+	cd $(GCL_DIR) && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(GCL)
 
 ## fixtures: build the stand-in boot images into .cache/fixtures/current (cached by a hash of their inputs)
 fixtures: deps
@@ -44,6 +55,10 @@ facts-drift:
 ## nightly: run the matrix, gate against the last good run (out/nightly/baseline), publish out/nightly/site
 nightly: fixtures build
 	sh ci/nightly.sh
+
+## pipeline: run ci/gitlab-nightly.example.yml under gitlab-ci-local on the lab stand-ins (docs/pipeline.md)
+pipeline: fixtures deps
+	sh ci/pipeline.sh
 
 ## test: vet, unit and integration tests against real stand-in guests, then a short fuzz of every target
 test: fixtures vet unit fuzz
@@ -74,7 +89,7 @@ bench: fixtures
 	$(GO) test -run '^$$' -bench 'RFB' -benchtime 20x ./hosts/rfb >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'ScreenOnly' -benchtime 2x -timeout 30m ./harness/job >> out-bench.txt
 	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
-	$(GO) test -run '^$$' -bench 'Lab20|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'Lab20|Lab300|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
 	cd internal/peerbench && $(GO) test -run '^$$' -bench Peer -benchtime 3x -timeout 30m . >> ../../out-bench.txt
 	$(GO) test -run '^$$' -bench 'ImageFetch' -benchtime 3x -timeout 30m ./hosts/imagecache >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'Site' -benchtime 1x -timeout 20m ./reports/site >> out-bench.txt

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -79,6 +82,7 @@ type runCmd struct {
 	gateBase                                        string
 	gateReruns                                      int
 	vms                                             int
+	images                                          []matrix.ImageOverride // -image, the MR gate's build
 
 	ctx     context.Context
 	m       *matrix.Matrix
@@ -102,6 +106,11 @@ func parseRunFlags(args []string) (*runCmd, int) {
 	fs.StringVar(&r.gateBase, "gate", "", "baseline run directory: after the run, compare with it and exit 1 only on a regression")
 	fs.IntVar(&r.gateReruns, "gate-reruns", 2, "with -gate: re-run a job with a new failure up to N times before calling it a regression")
 	fs.IntVar(&r.vms, "j", 0, "VM jobs at once (default: the matrix's settings.jobs, else the controller's cores and memory)")
+	fs.Func("image", "NAME=PATH|URL[@sha256:HEX]: boot this file or URL as the matrix's image NAME, e.g. a merge request's build (repeatable; a URL needs its digest, a path's is checked)", func(s string) error {
+		o, err := matrix.ParseImageOverride(s)
+		r.images = append(r.images, o)
+		return err
+	})
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
 	}
@@ -111,6 +120,9 @@ func parseRunFlags(args []string) (*runCmd, int) {
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {
 	m, f, err := loadMatrix(r.matrixPath, r.filter, r.shard)
+	if err == nil {
+		err = overrideImages(m, r.images)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -281,4 +293,46 @@ func summarize(rec *record.Record) (string, int) {
 		s += " — " + strings.Join(bad, "; ")
 	}
 	return s, schedule.JobStatus(rec)
+}
+
+// overrideImages applies the -image flags. A local file's digest is computed (and checked
+// against the one given), so every record names exactly what was booted; a URL's is checked
+// by the download.
+func overrideImages(m *matrix.Matrix, overrides []matrix.ImageOverride) error {
+	cwd, err := os.Getwd()
+	if err != nil {
+		return err
+	}
+	for _, o := range overrides {
+		if !o.IsURL() {
+			sum, err := fileSHA256(o.Location)
+			if err != nil {
+				return fmt.Errorf("-image %s: %w", o.Name, err)
+			}
+			if o.SHA256 != "" && o.SHA256 != sum {
+				return fmt.Errorf("-image %s: %s has sha256 %s, not %s", o.Name, o.Location, sum, o.SHA256)
+			}
+			o.SHA256 = sum
+		}
+		if err := m.Override(o, cwd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }

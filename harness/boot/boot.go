@@ -666,7 +666,7 @@ func lingerOn(ctx context.Context, con *console.Console, an *classify.Analyzer, 
 			}
 			an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time})
 		case <-time.After(quiet):
-			if time.Since(con.LastOutput()) >= d {
+			if time.Since(con.LastOutput()) >= d && !con.Unread() {
 				return
 			}
 		case <-stop:

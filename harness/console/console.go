@@ -7,7 +7,7 @@
 package console
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -46,8 +46,18 @@ type Console struct {
 
 	tf     *os.File
 	timesF *os.File
-	times  *bufio.Writer
-	tfBuf  *bufio.Writer
+
+	// The transcript is written by its own goroutine (writeLoop), never by the reader: a
+	// write to a disk busy with other jobs' fsyncs can stall for seconds, and a reader
+	// stalled that long sees the machine as silent (a false HANG) while the kernel's socket
+	// buffer fills. The reader appends to pending (and ptimes) and wakes the writer; only
+	// when maxPending bytes are waiting does it wait for the disk (nothing is dropped).
+	pmu      sync.Mutex
+	pdrained *sync.Cond // the writer took what was pending
+	pending  []byte
+	ptimes   bytes.Buffer
+	wake     chan struct{} // cap 1: something is pending
+	wdone    chan struct{} // writeLoop ended: every pending byte was written
 
 	mu       sync.Mutex
 	win      []byte // normalised text; win[0] is at absolute offset base
@@ -62,7 +72,7 @@ type Console struct {
 	done     chan struct{}
 
 	sendMu sync.Mutex
-	tmu    sync.Mutex // guards the transcript writers and writeErr
+	tmu    sync.Mutex // guards writeErr and closed
 	// writeErr is the first failure to write the transcript (a full disk): the console
 	// keeps reading (the boot is still judged from memory), the job is told at Close.
 	writeErr error
@@ -92,33 +102,77 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 			return nil, fmt.Errorf("console transcript times: %w", err)
 		}
 		c.tf, c.timesF = f, tf
-		c.tfBuf = bufio.NewWriterSize(f, 256<<10)
-		c.times = bufio.NewWriterSize(tf, 16<<10)
-		transcript.WriteTimesHeader(c.times, c.opened)
+		c.pdrained = sync.NewCond(&c.pmu)
+		c.wake, c.wdone = make(chan struct{}, 1), make(chan struct{})
+		transcript.WriteTimesHeader(&c.ptimes, c.opened)
+		c.wake <- struct{}{} // the header is on disk at once
+		go c.writeLoop()
 	}
 	go c.readLoop()
-	if c.tf != nil {
-		go c.flushLoop()
-	}
 	return c, nil
 }
 
-// flushLoop writes out transcript bytes still buffered after a burst, so the file on disk
-// is never more than a moment behind the console, even while the guest is silent.
-func (c *Console) flushLoop() {
-	t := time.NewTicker(200 * time.Millisecond)
-	defer t.Stop()
+// maxPending bounds the transcript bytes read but not yet written (per console).
+const maxPending = 256 << 10
+
+// queue hands transcript bytes and times entries to the writer; it waits only while
+// maxPending bytes are already waiting for the disk.
+func (c *Console) queue(data []byte, times func(w io.Writer)) {
+	c.pmu.Lock()
+	for len(c.pending) >= maxPending && !c.isWriterDone() {
+		c.pdrained.Wait()
+	}
+	times(&c.ptimes)
+	c.pending = append(c.pending, data...)
+	c.pmu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (c *Console) isWriterDone() bool {
+	select {
+	case <-c.wdone:
+		return true
+	default:
+		return false
+	}
+}
+
+// writeLoop writes what the reader queued as soon as it is queued (the file on disk is
+// never more than a moment behind the console: it must survive a crash of the harness),
+// and everything left once the stream has ended.
+func (c *Console) writeLoop() {
+	defer close(c.wdone)
+	var spare []byte
+	var times bytes.Buffer
 	for {
+		ended := false
 		select {
+		case <-c.wake:
 		case <-c.done:
+			ended = true
+		}
+		c.pmu.Lock()
+		data := c.pending
+		c.pending = spare[:0]
+		times.Reset()
+		times.Write(c.ptimes.Bytes())
+		c.ptimes.Reset()
+		c.pdrained.Broadcast()
+		c.pmu.Unlock()
+		if times.Len() > 0 {
+			_, err := c.timesF.Write(times.Bytes())
+			c.keepWriteErr(err)
+		}
+		if len(data) > 0 {
+			_, err := c.tf.Write(data)
+			c.keepWriteErr(err)
+		}
+		spare = data
+		if ended {
 			return
-		case <-t.C:
-			c.tmu.Lock()
-			if c.tfBuf.Buffered() > 0 {
-				c.tfBuf.Flush()
-				c.times.Flush()
-			}
-			c.tmu.Unlock()
 		}
 	}
 }
@@ -135,23 +189,12 @@ func (c *Console) readLoop() {
 			now := time.Now()
 			chunk := buf[:n]
 			if c.tf != nil {
-				c.tmu.Lock()
-				transcript.WriteRead(c.times, c.RawBytes(), now)
 				w := chunk
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
 				}
-				_, werr := c.tfBuf.Write(w)
-				// The transcript must survive a crash of the harness: flush as soon as the
-				// reader has caught up with the stream (a short read). During a burst, the
-				// buffer is written out whenever it fills, so at most one buffer's worth is
-				// ever held in memory, for as long as the burst lasts.
-				if n < len(buf) && werr == nil {
-					werr = c.tfBuf.Flush()
-				}
-				c.keepWriteErr(werr)
-				// (A burst that ends exactly on a full read is flushed by flushLoop.)
-				c.tmu.Unlock()
+				off := c.RawBytes()
+				c.queue(w, func(tw io.Writer) { transcript.WriteRead(tw, off, now) })
 			}
 			normBuf = c.norm.Append(normBuf[:0], chunk)
 			c.append(normBuf, now, int64(n), textBytes(chunk))
@@ -196,11 +239,8 @@ func (c *Console) append(text []byte, now time.Time, raw, textRaw int64) {
 
 func (c *Console) finish(err error) {
 	if c.tf != nil {
-		c.tmu.Lock()
-		transcript.WriteMark(c.times, transcript.MarkNote, time.Now(), "end: "+err.Error())
-		c.times.Flush()
-		c.tfBuf.Flush()
-		c.tmu.Unlock()
+		at := time.Now()
+		c.queue(nil, func(tw io.Writer) { transcript.WriteMark(tw, transcript.MarkNote, at, "end: "+err.Error()) })
 	}
 	c.mu.Lock()
 	if c.err == nil {
@@ -414,7 +454,12 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 		}
 		wait := time.Until(last.Add(window))
 		if wait <= 0 {
-			return nil
+			if !c.Unread() {
+				return nil
+			}
+			// The machine did talk: its bytes wait for a reader this process has not
+			// scheduled yet (a loaded controller). Look again once it had the chance.
+			wait = 5 * time.Millisecond
 		}
 		// Sleep until the window would close for the last byte seen; output that arrives
 		// meanwhile moves the deadline, which the next round computes.
@@ -429,6 +474,13 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 		}
 	}
 }
+
+// Unread says whether output has reached the controller that the console has not read yet
+// (bytes waiting in the kernel's buffer for the reader goroutine). The silence watchdog and
+// the linger after login ask it before deciding that the machine went quiet: on a
+// controller too loaded to schedule the reader for a while, the time of the last read alone
+// would call a talking machine silent.
+func (c *Console) Unread() bool { return kernelUnread(c.rw) }
 
 // Send writes s to the stream, one byte at a time with CharDelay between bytes when set (a
 // real UART's receive FIFO is small, and Redox reads it slowly during boot).
@@ -463,18 +515,18 @@ func (c *Console) note(kind byte, s string) {
 	if c.tf == nil || c.Err() != nil {
 		return
 	}
-	c.tmu.Lock()
-	defer c.tmu.Unlock()
 	text := s
 	if c.opts.Filter != nil {
 		text = string(c.opts.Filter([]byte(s)))
 	}
-	transcript.WriteMark(c.times, kind, time.Now(), text)
-	c.times.Flush()
+	at := time.Now()
+	c.queue(nil, func(tw io.Writer) { transcript.WriteMark(tw, kind, at, text) })
 }
 
-// keepWriteErr keeps the first transcript write error (called with tmu held).
+// keepWriteErr keeps the first transcript write error.
 func (c *Console) keepWriteErr(err error) {
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
 	if err != nil && c.writeErr == nil {
 		c.writeErr = fmt.Errorf("transcript %s: %w", c.tf.Name(), err)
 	}
@@ -529,17 +581,16 @@ func (c *Console) Close() error {
 	c.rw.Close()
 	<-c.done
 	if c.tf != nil {
+		<-c.wdone
 		c.tmu.Lock()
-		defer c.tmu.Unlock()
-		if c.closed {
-			return c.writeErr
-		}
+		closed := c.closed
 		c.closed = true
-		c.keepWriteErr(c.times.Flush())
-		c.keepWriteErr(c.tfBuf.Flush())
-		c.keepWriteErr(c.tf.Close())
-		c.keepWriteErr(c.timesF.Close())
-		return c.writeErr
+		c.tmu.Unlock()
+		if !closed {
+			c.keepWriteErr(c.tf.Close())
+			c.keepWriteErr(c.timesF.Close())
+		}
+		return c.TranscriptErr()
 	}
 	return nil
 }

@@ -18,6 +18,10 @@ type Options struct {
 	// LineDelay is the pause between lines when the transcript has no .times file
 	// (default 2ms; 0 plays as fast as the reader takes it).
 	LineDelay time.Duration
+	// Baud, when > 0, paces a transcript without a .times file as a UART at that rate
+	// would deliver it (10 bits per byte: 8N1), line by line, each line written when its
+	// last byte would have arrived; it replaces LineDelay.
+	Baud int
 }
 
 // DefaultOptions are the settings of a replay host without options.
@@ -30,6 +34,7 @@ type matrixOptions struct {
 	Speed          *float64         `yaml:"speed"`
 	StallAfterLine *int             `yaml:"stall_after_line"`
 	LineDelay      *matrix.Duration `yaml:"line_delay"`
+	Baud           *int             `yaml:"baud"`
 }
 
 // DecodeOptions reads a replay host's options strictly (matrix.Host.DecodeOptions: unknown
@@ -57,6 +62,12 @@ func DecodeOptions(h *matrix.Host) (Options, error) {
 			return Options{}, h.Errorf("options.line_delay", "line_delay must not be negative, got %v", raw.LineDelay.Duration)
 		}
 		o.LineDelay = raw.LineDelay.Duration
+	}
+	if raw.Baud != nil {
+		if b := *raw.Baud; b < 50 || b > 4000000 {
+			return Options{}, h.Errorf("options.baud", "baud must be a rate between 50 and 4000000, got %d", b)
+		}
+		o.Baud = *raw.Baud
 	}
 	return o, nil
 }

@@ -5,8 +5,8 @@
 //
 // Timing: a transcript the harness recorded has a "<transcript>.times" file beside it
 // (the console's "<raw byte offset> <unix ns>" per read); each chunk is then written at its
-// recorded moment. Without one, lines are written LineDelay apart. Speed divides every
-// delay. The transcript's leading "# " comment lines are not played.
+// recorded moment. Without one, lines are written LineDelay apart, or at a UART's pace
+// (Baud). Speed divides every delay. The transcript's leading "# " comment lines are not played.
 //
 // The end: a real console does not close when the machine stops printing, and neither
 // does a replay. When the transcript has been written and the harness has read all of it,
@@ -114,6 +114,8 @@ func Open(path string, opts Options) (*Machine, error) {
 		m.sched, m.timed = timedChunks(es, len(body), opts.Speed), true
 	} else if !errors.Is(err, os.ErrNotExist) {
 		return nil, hosts.Infra(fmt.Errorf("replay transcript times: %w", err))
+	} else if opts.Baud > 0 {
+		m.sched = baudChunks(body, opts.Baud, opts.Speed)
 	} else {
 		m.sched = lineChunks(body, opts.LineDelay, opts.Speed)
 	}
@@ -283,6 +285,8 @@ func (m *Machine) Facts() map[string]string {
 	}
 	if m.timed {
 		f["timing"] = "recorded (.times)"
+	} else if m.opts.Baud > 0 {
+		f["timing"] = "baud=" + strconv.Itoa(m.opts.Baud)
 	} else {
 		f["timing"] = "line_delay=" + m.opts.LineDelay.String()
 	}

@@ -47,7 +47,12 @@ func TestDecodeOptions(t *testing.T) {
 	if err != nil || o.Speed != 3 || o.StallAfterLine != 0 || o.LineDelay != 0 {
 		t.Fatalf("%+v %v", o, err)
 	}
+	o, err = decode("    options: {baud: 115200}\n")
+	if err != nil || o.Baud != 115200 {
+		t.Fatalf("%+v %v", o, err)
+	}
 	for _, bad := range []string{
+		"{baud: 0}", "{baud: 10}", "{baud: fast}",
 		"{sped: 2}", "{speed: 0}", "{speed: -1.0}", "{speed: fast}", "{stall_after_line: -1}",
 		"{stall_after_line: 2.5}", "{stall_after_line: \"10\"}", "{line_delay: 5}", "{line_delay: 5 parsecs}", "{line_delay: -1ms}",
 	} {
@@ -525,5 +530,19 @@ func moduleRoot(t *testing.T) string {
 			t.Fatal("no go.mod")
 		}
 		dir = p
+	}
+}
+
+// At a baud rate each line is written when a UART would have delivered its last byte
+// (10 bits a byte), speed applied: a schedule, not a timed assertion.
+func TestBaudChunks(t *testing.T) {
+	body := []byte("abc\n0123456789\nend")
+	cs := baudChunks(body, 1000, 1) // 10 ms a byte
+	want := []chunk{{0, 4, 40 * time.Millisecond}, {4, 15, 150 * time.Millisecond}, {15, 18, 180 * time.Millisecond}}
+	if fmt.Sprint(cs) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", cs, want)
+	}
+	if cs := baudChunks(body, 1000, 2); cs[2].at != 90*time.Millisecond {
+		t.Fatalf("speed 2: last line at %v", cs[2].at)
 	}
 }

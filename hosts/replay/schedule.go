@@ -54,6 +54,17 @@ func lineChunks(body []byte, delay time.Duration, speed float64) []chunk {
 	return cs
 }
 
+// baudChunks plays one line per chunk at the moment a UART at baud (8N1: 10 bits a byte)
+// would have delivered its last byte.
+func baudChunks(body []byte, baud int, speed float64) []chunk {
+	perByte := float64(time.Second) * 10 / float64(baud)
+	cs := lineChunks(body, 0, speed)
+	for i := range cs {
+		cs[i].at = scale(time.Duration(float64(cs[i].end)*perByte), speed)
+	}
+	return cs
+}
+
 func scale(d time.Duration, speed float64) time.Duration {
 	return time.Duration(float64(d) / speed)
 }

@@ -77,6 +77,8 @@ type Item struct {
 	Message string `json:"message,omitempty"`
 	// Reason explains not-comparable (which facts differ).
 	Reason string `json:"reason,omitempty"`
+	// Excerpt is the current check's transcript excerpt (record.Check.Excerpt).
+	Excerpt string `json:"excerpt,omitempty"`
 	// Reruns are the verdicts of re-runs of this check (ApplyReruns).
 	Reruns []record.Verdict `json:"reruns,omitempty"`
 
@@ -214,7 +216,7 @@ func Compare(base, cur []*record.Record) Report {
 
 func item(cl Class, r *record.Record, check string, base record.Verdict, cur record.Check, reason string) Item {
 	return Item{Class: cl, Job: r.Job, Image: r.Image.Name, Host: r.Host.Name, Suite: r.Suite, Check: check,
-		Baseline: base, Current: cur.Verdict, Message: cur.Message, Reason: reason, facts: r.Host.Facts()}
+		Baseline: base, Current: cur.Verdict, Message: cur.Message, Reason: reason, Excerpt: cur.Excerpt, facts: r.Host.Facts()}
 }
 
 // factsDiff names the hardware facts that differ.
