@@ -9,7 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"sync"
 
@@ -52,6 +53,7 @@ type Factory func(h matrix.Host, img matrix.Image, env Env) (Machine, error)
 var (
 	mu        sync.Mutex
 	factories = map[string]Factory{}
+	options   = map[string]matrix.OptionsValidator{}
 )
 
 // Kind is everything a host kind's package registers, together, from its init(): how
@@ -60,8 +62,9 @@ var (
 type Kind struct {
 	Name string
 	New  Factory
-	// Options checks a host's options when the matrix loads (matrix.RegisterOptions), so a
-	// typo is bad input at file:line:col, not a lab failure at boot time.
+	// Options checks a host's options when the matrix loads (given to the loader as
+	// matrix.LoadOptions{Kinds: OptionChecks()}), so a typo is bad input at
+	// file:line:col, not a lab failure at boot time.
 	Options matrix.OptionsValidator
 	// Endpoints is nil for a kind that holds none (a VM, a replay): not exclusive.
 	Endpoints EndpointFunc
@@ -78,9 +81,16 @@ func Register(k Kind) {
 	if k.Endpoints != nil {
 		endpointFuncs[k.Name] = k.Endpoints
 	}
-	if k.Options != nil {
-		matrix.RegisterOptions(k.Name, k.Options)
-	}
+	options[k.Name] = k.Options
+}
+
+// OptionChecks are the registered kinds with their options checks, for the matrix loader
+// (matrix.LoadOptions.Kinds): a program loads a matrix against the kinds it links, and a
+// host of any other kind is refused at load.
+func OptionChecks() map[string]matrix.OptionsValidator {
+	mu.Lock()
+	defer mu.Unlock()
+	return maps.Clone(options)
 }
 
 // New builds the machine for a job.
@@ -98,12 +108,7 @@ func New(h matrix.Host, img matrix.Image, env Env) (Machine, error) {
 func Kinds() []string {
 	mu.Lock()
 	defer mu.Unlock()
-	var k []string
-	for n := range factories {
-		k = append(k, n)
-	}
-	sort.Strings(k)
-	return k
+	return slices.Sorted(maps.Keys(factories))
 }
 
 // InfraError marks a lab failure: the machine could not be started or reached. It is never

@@ -22,15 +22,25 @@ type Screen interface {
 
 // ScreenOf returns the Screen of m, or of the machine m wraps (Unwrap), or nil.
 func ScreenOf(m Machine) Screen {
+	s, _ := As[Screen](m)
+	return s
+}
+
+// As finds a T on m, or on the machine m wraps (a wrapper that adds behaviour, such as the
+// job's clean-up, exposes the machine inside with Unwrap), at most 8 wrappers deep: the
+// one walk every caller that needs a host kind's own interface (a screen, a pause, the
+// guest's exit code) uses.
+func As[T any](m Machine) (T, bool) {
 	for i := 0; m != nil && i < 8; i++ {
-		if s, ok := m.(Screen); ok {
-			return s
+		if t, ok := m.(T); ok {
+			return t, true
 		}
 		u, ok := m.(interface{ Unwrap() Machine })
 		if !ok {
-			return nil
+			break
 		}
 		m = u.Unwrap()
 	}
-	return nil
+	var zero T
+	return zero, false
 }

@@ -16,8 +16,19 @@ func (h *Host) HasDevice(name string) bool { return slices.Contains(h.Devices, n
 // HasFeature reports whether the host lists feature name.
 func (h *Host) HasFeature(name string) bool { return slices.Contains(h.Features, name) }
 
-// Virtual reports whether the host is a virtual machine the harness starts itself.
+// Virtual reports whether the host is a virtual machine the harness starts itself, on the
+// controller's own cores and memory (VirtualKinds: qemu, cloud-hypervisor). This is the one
+// answer to "is this a VM?" (the scheduler's VM slots, bisection's device method); a
+// replay is not a VM: it plays a transcript and uses no VM's cores.
 func (h *Host) Virtual() bool { return isVirtual(h.Kind) }
+
+// MachineKind reports whether results on a host of kind describe a real machine: every
+// kind but the virtual ones and a replayed transcript. Only such results become
+// HARDWARE.md rows (reports/hardwaremd).
+func MachineKind(kind string) bool { return !isVirtual(kind) && kind != ReplayKind }
+
+// ReplayKind is the host kind that plays a recorded transcript (hosts/replay).
+const ReplayKind = "replay"
 
 // XFailFor is the host's expected failure for check on image, or nil. An entry matches
 // when its check equals check or matches it as a path.Match pattern ("drivers/*") and it

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -101,6 +102,30 @@ type Filter struct {
 	Labels []string
 	// Shard and Shards split the selected jobs: see Matrix.Jobs. Shards <= 1 means all.
 	Shard, Shards int
+}
+
+// ParseSelection reads the -filter and -shard flags every command and Ginkgo suite takes
+// (one parser, so they accept the same things): filter as ParseFilter, shard as "i/n" with
+// 0 <= i < n ("" is no sharding). The error names the flag.
+func ParseSelection(filter, shard string) (Filter, error) {
+	f, err := ParseFilter(filter)
+	if err != nil {
+		return Filter{}, fmt.Errorf("-filter: %w", err)
+	}
+	if shard == "" {
+		return f, nil
+	}
+	is, ns, ok := strings.Cut(shard, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	if !ok || err1 != nil || err2 != nil || n < 1 {
+		return Filter{}, fmt.Errorf("-shard %q: want i/n with 0 <= i < n", shard)
+	}
+	f.Shard, f.Shards = i, n
+	if err := f.Validate(); err != nil || i < 0 {
+		return Filter{}, fmt.Errorf("-shard %q: want i/n with 0 <= i < n", shard)
+	}
+	return f, nil
 }
 
 // ParseFilter reads a comma-separated label filter: "arch:x86_64,!kind:replay".

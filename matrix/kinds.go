@@ -2,7 +2,8 @@ package matrix
 
 import (
 	"errors"
-	"sync"
+	"slices"
+	"strings"
 )
 
 // An OptionsValidator checks a host's kind-specific `options:` (Host.DecodeOptions plus the
@@ -11,39 +12,22 @@ import (
 // machine, the network or the environment: loading is pure.
 type OptionsValidator func(h *Host) error
 
-var (
-	validatorsMu sync.RWMutex
-	validators   = map[string]OptionsValidator{}
-)
-
-// RegisterOptions registers the options validator of a host kind. hosts.Register calls it
-// for each kind from the kind's init() (hosts/<kind>), so the matrix never imports them: a program that loads
-// matrices links hosts/all, and hosts/all's test checks every kind has registered one.
-// A kind with no validator registered has its options checked when the job builds its
-// machine.
-func RegisterOptions(kind string, v OptionsValidator) {
-	validatorsMu.Lock()
-	defer validatorsMu.Unlock()
-	validators[kind] = v
-}
-
-// HasOptionsValidator reports whether kind has registered an options validator.
-func HasOptionsValidator(kind string) bool {
-	validatorsMu.RLock()
-	defer validatorsMu.RUnlock()
-	return validators[kind] != nil
-}
-
-func optionsValidator(kind string) OptionsValidator {
-	validatorsMu.RLock()
-	defer validatorsMu.RUnlock()
-	return validators[kind]
-}
-
-// kindOptions runs the host's kind validator, if any; an error that is not already a
-// *Error at its place is put at the host's options.
-func (m *Matrix) kindOptions(h *Host) *Error {
-	check := optionsValidator(h.Kind)
+// kindOptions refuses a host whose kind is not among kinds (when kinds are given) and runs
+// the kind's validator, if any; an error that is not already a *Error at its place is put
+// at the host's options.
+func (m *Matrix) kindOptions(h *Host, kinds map[string]OptionsValidator) *Error {
+	if kinds == nil {
+		return nil
+	}
+	check, ok := kinds[h.Kind]
+	if !ok {
+		have := make([]string, 0, len(kinds))
+		for k := range kinds {
+			have = append(have, k)
+		}
+		slices.Sort(have)
+		return h.Errorf("kind", "host kind %q is not built into this program (have: %s)", h.Kind, strings.Join(have, ", "))
+	}
 	if check == nil {
 		return nil
 	}

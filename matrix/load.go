@@ -21,6 +21,13 @@ type LoadOptions struct {
 	// kernel, initrd, transcript, a guest command's expect file) exist: for
 	// -ginkgo.dry-run, or to list a matrix on a machine that does not have the images.
 	SkipFileChecks bool
+	// Kinds are the host kinds the program can run, each with its options check (nil for
+	// a kind without options): hosts.OptionChecks() in a program that runs jobs. Given,
+	// every host's kind must be one of them and its options are checked here, so a typo
+	// is bad input at file:line:col; nil loads the matrix's own structure only (the
+	// options are then checked when a job builds its machine). The loader is given them
+	// explicitly: what is checked never depends on which packages happen to be linked.
+	Kinds map[string]OptionsValidator
 }
 
 // Load reads, validates and completes the matrix file at path (relative to the working
@@ -145,7 +152,7 @@ func (o LoadOptions) parse(name string, data []byte, dir string) (*Matrix, *Erro
 	// The host kinds' own options checks run on the completed hosts (defaults filled in,
 	// positions known), as the machine will see them.
 	for i := range m.Hosts {
-		if e := m.kindOptions(&m.Hosts[i]); e != nil {
+		if e := m.kindOptions(&m.Hosts[i], o.Kinds); e != nil {
 			return nil, e
 		}
 	}

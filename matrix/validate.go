@@ -30,7 +30,9 @@ var (
 	KnownAccels  = []string{"auto", "kvm", "tcg"}
 	// KnownProfiles are what a boot looks like (harness profiles).
 	KnownProfiles = []string{"redox", "standin"}
-	// KnownSuites are the packages under suites/.
+	// KnownSuites are the suites a matrix may name: those registered with
+	// harness/job.RegisterSuite (cmd/redox-hwtest's TestMatrixSuitesAreTheRegisteredOnes
+	// holds the two equal; the matrix sits below the harness and cannot ask it).
 	KnownSuites = []string{"boot", "drivers", "network", "abi", "guest"}
 	// KnownDevices are the devices a host may list, named after Redox's drivers.
 	KnownDevices = []string{
@@ -368,6 +370,22 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 	}
 	if e := v.labels(p, "features", h.Features, ctx, false); e != nil {
 		return e
+	}
+	settings := map[string]bool{}
+	for j, f := range h.Features {
+		fp := itemPath(childPath(p, "features"), j)
+		if err := checkFeature(f); err != nil {
+			return v.errorf(fp, false, "%v in %s", err, ctx)
+		}
+		if k, _, ok := strings.Cut(f, "="); ok {
+			if settings[k] {
+				return v.errorf(fp, false, "feature %s is set twice in %s", k, ctx)
+			}
+			settings[k] = true
+		}
+		if f == FeatureISADebugExit && h.Arch != "" && h.Arch != "x86_64" {
+			return v.errorf(fp, false, "feature %s in %s needs an x86_64 machine (an ISA bus); an %s redoxer image exits through semihosting: use %s", f, ctx, h.Arch, FeatureRedoxerExit)
+		}
 	}
 	xf := map[[2]string]string{}
 	for j := range h.XFail {

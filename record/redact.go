@@ -2,33 +2,21 @@ package record
 
 import (
 	"reflect"
-	"sync/atomic"
+
+	"github.com/redox-hwtest/redox-hwtest/record/redact"
 )
-
-// redaction is applied to every string of a record and of run.json when they are written.
-var redaction atomic.Pointer[func(string) string]
-
-// SetRedaction installs the function every string of a record (check messages, excerpts,
-// event titles and components, host facts, ...) and of run.json passes through on Write:
-// hosts/secrets installs its redactor, so a lab password can never be stored, whichever
-// path brought it into the record. Every report (JUnit, tables, HARDWARE.md, the page)
-// is made from the stored records.
-func SetRedaction(f func(string) string) {
-	if f == nil {
-		redaction.Store(nil)
-		return
-	}
-	redaction.Store(&f)
-}
 
 // redactStrings rewrites, in place, every exported string reachable from v (struct fields,
 // slices, map keys and values, pointers) with the installed redaction.
+//
+// The redaction is record/redact's process-wide Redactor, used here directly: the writer
+// redacts by construction, whichever packages the program links (hosts/secrets registers
+// the lab passwords it loads there). A program that registered no secret pays nothing.
 func redactStrings(v any) {
-	f := redaction.Load()
-	if f == nil {
+	if !redact.Active() {
 		return
 	}
-	mapStrings(reflect.ValueOf(v), *f)
+	mapStrings(reflect.ValueOf(v), redact.Redact)
 }
 
 func mapStrings(v reflect.Value, f func(string) string) {

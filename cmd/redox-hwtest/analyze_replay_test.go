@@ -18,7 +18,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-// The README promises that `analyze` on a log and the boot suite on the same log replayed
+// docs/analyze.md promises that `analyze` on a log and the boot suite on the same log replayed
 // through a real socket (the replay host) give the same verdicts. This checks it on every
 // hand-written fixture transcript and every real Redox log in ../shared/redox-logs:
 // login reached <=> boot/login PASS; a crash event (profile.IsCrash) <=> boot/no-crash

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
@@ -35,7 +32,7 @@ func bisectMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	m, err := matrix.Load(*matrixPath)
+	m, _, err := loadMatrix(*matrixPath, "", "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
@@ -55,7 +52,7 @@ func bisectMain(args []string) int {
 	if dir == "" {
 		dir = filepath.Join(m.Settings.OutDir, "bisect", time.Now().UTC().Format("20060102T150405Z"))
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	res, err := bisect.Run(ctx, bisect.Options{Matrix: m, Job: *job, RunDir: dir, BootArgs: *bootArgs,
 		Method: bisect.Method(*method),

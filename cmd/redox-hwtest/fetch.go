@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
-	"os/signal"
 	"slices"
-	"syscall"
 
 	"golang.org/x/term"
 
@@ -31,17 +29,12 @@ func fetchMain(args []string) int {
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	m, err := matrix.Load(*matrixPath)
+	m, f, err := loadMatrix(*matrixPath, *filter, "")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
-	f, err := matrix.ParseFilter(*filter)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "-filter:", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	return fetchImages(ctx, m, m.Jobs(f), true)
 }

@@ -4,13 +4,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"os/signal"
 	"sort"
+	"syscall"
+
+	"github.com/redox-hwtest/redox-hwtest/hosts"
+	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
-// command is one subcommand. run returns the process exit status:
-// 0 success, 1 a finding (regression, ABI break, failed check), 2 bad input or harness error.
+// command is one subcommand. run returns the process exit status, which each
+// subcommand documents (run's is harness/schedule.ExitStatus: 0 passed, 1 a check failed
+// against the image, 2 bad input or a harness error, 3 only lab failures, 4 interrupted;
+// the others use 0, 1 for a finding and 2 for bad input, fetch also 3).
 type command struct {
 	summary string
 	run     func(args []string) int
@@ -35,6 +44,26 @@ func usage() {
 	for _, n := range names {
 		fmt.Fprintf(os.Stderr, "  %-10s %s\n", n, commands[n].summary)
 	}
+}
+
+// loadMatrix is every subcommand's start-up: the matrix checked against the host kinds
+// linked here (hosts/all) and the lab's endpoints, then the -filter / -shard selection.
+func loadMatrix(path, filter, shard string) (*matrix.Matrix, matrix.Filter, error) {
+	m, err := hosts.LoadMatrix(path, matrix.LoadOptions{})
+	if err != nil {
+		return nil, matrix.Filter{}, err
+	}
+	f, err := matrix.ParseSelection(filter, shard)
+	if err != nil {
+		return nil, matrix.Filter{}, err
+	}
+	return m, f, nil
+}
+
+// interruptible is the context of a command that boots or downloads: cancelled by SIGINT or
+// SIGTERM, so a run stops starting work and powers its machines off (exit 4 for run).
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 func main() {

@@ -117,6 +117,20 @@ func output(path string) (io.Writer, func() error) {
 	}
 }
 
+// writeOutput writes -o with write (output) and reports a failure of either as cmd's error
+// (exit 2); 0 when both succeeded.
+func writeOutput(path, cmd string, write func(io.Writer) error) int {
+	w, done := output(path)
+	err := write(w)
+	if err == nil {
+		err = done()
+	}
+	if err != nil {
+		return fail("%s: %v", cmd, err)
+	}
+	return 0
+}
+
 func loadRuns(dirs []string) ([]*runs.Run, error) {
 	var out []*runs.Run
 	for _, d := range dirs {
@@ -179,14 +193,9 @@ func reportJUnit(args []string) int {
 	if err != nil {
 		return fail("report junit: %v", err)
 	}
-	w, done := output(*out)
-	if err := junit.WriteRun(w, r, junit.Options{ArtifactBase: *base}); err != nil {
-		return fail("report junit: %v", err)
-	}
-	if err := done(); err != nil {
-		return fail("report junit: %v", err)
-	}
-	return 0
+	return writeOutput(*out, "report junit", func(w io.Writer) error {
+		return junit.WriteRun(w, r, junit.Options{ArtifactBase: *base})
+	})
 }
 
 func reportTable(args []string) int {
@@ -206,14 +215,9 @@ func reportTable(args []string) int {
 	if err != nil {
 		return fail("report table: %v", err)
 	}
-	w, done := output(*out)
-	if err := tables.Markdown(w, runs.Combine(rs), tables.Options{LinkBase: *base, JUnit: *ju}); err != nil {
-		return fail("report table: %v", err)
-	}
-	if err := done(); err != nil {
-		return fail("report table: %v", err)
-	}
-	return 0
+	return writeOutput(*out, "report table", func(w io.Writer) error {
+		return tables.Markdown(w, runs.Combine(rs), tables.Options{LinkBase: *base, JUnit: *ju})
+	})
 }
 
 func reportHardwareMD(args []string) int {
@@ -274,12 +278,11 @@ func reportHardwareMD(args []string) int {
 			fmt.Fprintln(os.Stderr, c)
 		}
 	}
-	w, done := output(*out)
-	if _, err := w.Write(doc.Bytes()); err != nil {
-		return fail("report hardware-md: %v", err)
-	}
-	if err := done(); err != nil {
-		return fail("report hardware-md: %v", err)
+	if st := writeOutput(*out, "report hardware-md", func(w io.Writer) error {
+		_, err := w.Write(doc.Bytes())
+		return err
+	}); st != 0 {
+		return st
 	}
 	if *strict && len(doc.Malformed()) > 0 {
 		return 1

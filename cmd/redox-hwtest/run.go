@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
@@ -17,8 +15,6 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
-	"github.com/redox-hwtest/redox-hwtest/hosts"
-	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/gate"
@@ -47,7 +43,7 @@ func runMain(args []string) int {
 	if status := r.plan(); status != 0 {
 		return status
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	r.ctx = ctx
 	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
@@ -114,24 +110,10 @@ func parseRunFlags(args []string) (*runCmd, int) {
 
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {
-	m, err := matrix.Load(r.matrixPath)
-	if err == nil {
-		err = hosts.CheckEndpoints(m) // two hosts on one console, BMC or outlet
-	}
+	m, f, err := loadMatrix(r.matrixPath, r.filter, r.shard)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
-	}
-	f, err := matrix.ParseFilter(r.filter)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "-filter:", err)
-		return 2
-	}
-	if r.shard != "" {
-		if _, err := fmt.Sscanf(r.shard, "%d/%d", &f.Shard, &f.Shards); err != nil || f.Validate() != nil {
-			fmt.Fprintln(os.Stderr, "-shard: want i/n with 0 <= i < n")
-			return 2
-		}
 	}
 	r.m, r.f, r.jobs = m, f, m.Jobs(f)
 	r.runners = make([]job.SuiteRunner, len(r.jobs))

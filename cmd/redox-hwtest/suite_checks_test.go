@@ -67,3 +67,19 @@ suites:
 		t.Errorf("registered suites: %v", names)
 	}
 }
+
+// The suites a matrix may name (matrix.KnownSuites, checked when it loads, below the
+// harness) are exactly the suites registered in this program (job.RegisterSuite), and
+// every suite that boots has a shared form for the scheduler.
+func TestMatrixSuitesAreTheRegisteredOnes(t *testing.T) {
+	known := slices.Sorted(slices.Values(matrix.KnownSuites))
+	if got := job.SuiteNames(); !slices.Equal(got, known) {
+		t.Errorf("registered suites %v, the matrix knows %v", got, known)
+	}
+	for _, n := range job.SuiteNames() {
+		d, _ := job.LookupSuite(n)
+		if _, ok := job.Shared(n); ok == (d.Judge == nil) {
+			t.Errorf("suite %s: shared form %v, judge %v", n, ok, d.Judge != nil)
+		}
+	}
+}

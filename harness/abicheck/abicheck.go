@@ -183,8 +183,7 @@ func Run(ctx context.Context, m *matrix.Matrix, j matrix.Job, o job.Options) (*r
 			checks[i].Reference = x.Reference
 		}
 	}
-	b := &job.Booted{Job: j, Started: start}
-	r := b.Record(checks)
+	r := job.RecordWithoutBoot(j, start, checks)
 	_, err := record.Write(o.RunDir, r)
 	return r, err
 }

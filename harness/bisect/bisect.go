@@ -374,9 +374,9 @@ func search(res *Result, cands []string, noAttribution bool, boot func([]string)
 	found(rest[0])
 }
 
-// isVM reports whether the harness starts the machine itself, so it can start it without
+// isVM reports whether the harness starts the machine itself (matrix.Host.Virtual), so it can start it without
 // a device.
-func isVM(h matrix.Host) bool { return h.Kind == "qemu" || h.Kind == "cloud-hypervisor" }
+func isVM(h matrix.Host) bool { return h.Virtual() }
 
 // bootDiskDevice is the matrix device that carries a qemu VM's boot disk ("" when none
 // of them does), as hosts/qemu puts it: option disk_bus, else nvme when the host lists

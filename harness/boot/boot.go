@@ -30,17 +30,8 @@ type Pausable interface {
 // pausable finds Pausable on m, or on the machine m wraps (a wrapper that adds behaviour,
 // such as the job's clean-up, exposes the machine inside with Unwrap).
 func pausable(m hosts.Machine) Pausable {
-	for i := 0; m != nil && i < 8; i++ {
-		if p, ok := m.(Pausable); ok {
-			return p
-		}
-		u, ok := m.(interface{ Unwrap() hosts.Machine })
-		if !ok {
-			return nil
-		}
-		m = u.Unwrap()
-	}
-	return nil
+	p, _ := hosts.As[Pausable](m)
+	return p
 }
 
 // waitSilenceFrom is the watchdog counting from a moment (a resume) instead of from the
@@ -562,8 +553,17 @@ func (f *follower) onStageTick() *Outcome {
 	return nil
 }
 
+// armSilence starts a watchdog. Its result is sent only while Run still follows the boot
+// (f.ctx is cancelled when Run returns): a watchdog re-armed at a resume while an earlier
+// one's result waits in the one-slot channel would otherwise block its goroutine forever.
 func (f *follower) armSilence(from time.Time) {
-	go func() { f.silence <- waitSilenceFrom(f.ctx, f.con, f.cfg.Silence, from) }()
+	go func() {
+		err := waitSilenceFrom(f.ctx, f.con, f.cfg.Silence, from)
+		select {
+		case f.silence <- err:
+		case <-f.ctx.Done():
+		}
+	}()
 }
 
 // observePause notes the start or end of a pause and reports whether the machine is paused;

@@ -2,28 +2,20 @@ package classify
 
 import (
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"os"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"path/filepath"
 	"testing"
 )
 
-// moduleRoot is the directory holding go.mod (tests run in their package's folder).
+// moduleRoot is the directory holding go.mod (matrix.ModuleRoot; tests run in their
+// package's folder).
 func moduleRoot(t testing.TB) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := matrix.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
+	return dir
 }
 
 // sharedLogs is ../shared/redox-logs beside the module root: real Redox transcripts that

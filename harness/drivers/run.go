@@ -48,7 +48,7 @@ func Run(ctx context.Context, b *job.Booted, devices []string) Report {
 		if len(try) > 0 {
 			// The tries read netcfg's routes and list ihdad's audiohw scheme; the
 			// session also collects the driver logs (runner.go).
-			rep.Session, rep.SessionErr = session.Open(ctx, b, session.NeedLogs, session.NeedNetcfg, "audiohw")
+			rep.Session, rep.SessionErr = session.Open(ctx, b, Needs...)
 			scale := 1.0
 			if b.Machine != nil {
 				scale = b.Machine.TimeScale()

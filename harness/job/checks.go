@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
@@ -105,8 +106,17 @@ func (b *Booted) applyXFail(checks []record.Check) []record.Check {
 }
 
 // Record builds the job's results record with the given checks.
-func (b *Booted) Record(checks []record.Check) *record.Record {
-	j := b.Job
+func (b *Booted) Record(checks []record.Check) *record.Record { return b.recordOf(b.Job, checks) }
+
+// RecordWithoutBoot is the record of a job that booted nothing: a suite that needs no
+// machine (abi), or a job that never started (the scheduler's not-run record).
+func RecordWithoutBoot(j matrix.Job, started time.Time, checks []record.Check) *record.Record {
+	return (&Booted{Job: j, Started: started}).recordOf(j, checks)
+}
+
+// recordOf builds the record of job j (this boot's job, or another suite's job sharing the
+// boot) without changing b.
+func (b *Booted) recordOf(j matrix.Job, checks []record.Check) *record.Record {
 	r := &record.Record{
 		Job:   j.ID(),
 		Suite: j.Suite.Name,

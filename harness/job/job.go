@@ -47,17 +47,14 @@ type Options struct {
 	// $REDOX_HWTEST_LOCK_WAIT, else 30m) before the job is INFRA.
 	LockDir  string
 	LockWait time.Duration
-	// BeforeBoot, when set, runs after OnPowerOn and before the boot is followed: it may
-	// type at a boot loader's menu (hang bisection edits the boot entry). An error ends
-	// the boot as INFRA.
-	BeforeBoot func(ctx context.Context, con *console.Console) error
 	// Contention (>= 1) multiplies every timeout of the job on top of the machine's time
 	// scale: the scheduler sets it when more VMs run than the controller has cores, so a
 	// guest slowed by its neighbours is not called hung.
 	Contention float64
-	// BeforeBootScreen is BeforeBoot for a loader that may have to be reached on the
-	// screen and keyboard (a BIOS loader that reads only the keyboard): it also gets the
-	// machine's screen, nil when it has none. Used instead of BeforeBoot when set.
+	// BeforeBootScreen, when set, runs after OnPowerOn and before the boot is followed: it
+	// may type at a boot loader's menu (hang bisection edits the boot entry), on the serial
+	// console or on the screen and keyboard (a BIOS loader that reads only the keyboard);
+	// scr is the machine's screen, nil when it has none. An error ends the boot as INFRA.
 	BeforeBootScreen func(ctx context.Context, con *console.Console, scr *screen.Recorder) error
 	// NoScreen turns the screen work off (no captures, no screen markers, no keys): the
 	// baseline of the screen benchmark. Screen-only stages are then not checked.
@@ -78,11 +75,9 @@ type Booted struct {
 	Started time.Time
 	// Err is set when the machine could not be started at all (INFRA).
 	Err error
-	// LoggedIn is set once a session logged in on the console: a suite sharing the boot
-	// then only proves the shell answers instead of logging in again, as LoginUser (the
-	// account typed at the login prompt; "" for an image that logged in by itself).
-	LoggedIn  bool
-	LoginUser string
+	// guest is the guest's state (powered, at login, logged in as whom, unusable and
+	// why): read with Guest, moved by Boot, SetLoggedIn and SetUnusable only (guest.go).
+	guest guest
 	// contention multiplies the machine's time scale (Options.Contention).
 	contention float64
 	// Screen is the machine's display when it has one (captures, screen markers, keys);
@@ -223,10 +218,6 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		if err := o.BeforeBootScreen(ctx, con, b.Screen); err != nil {
 			return b.infra(fmt.Errorf("before boot: %w", err))
 		}
-	} else if o.BeforeBoot != nil {
-		if err := o.BeforeBoot(ctx, con); err != nil {
-			return b.infra(fmt.Errorf("before boot: %w", err))
-		}
 	}
 	b.Outcome = boot.Run(ctx, con, b.Machine, boot.Config{
 		Profile:    prof,
@@ -240,6 +231,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
 	b.takeInventory()
+	b.booted()
 	return b
 }
 
@@ -309,7 +301,7 @@ func acquireLock(ctx context.Context, j matrix.Job, o Options, logw io.Writer) (
 
 func (b *Booted) infra(err error) *Booted {
 	b.Err = hosts.Infra(err)
-	b.Outcome.Verdict = "INFRA"
+	b.Outcome.Verdict = record.Infra
 	b.Outcome.Reason = secrets.Redact(b.Err.Error())
 	b.Outcome.Decided = time.Now()
 	b.Outcome.StageAt = map[string]time.Duration{}

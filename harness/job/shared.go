@@ -3,30 +3,19 @@ package job
 import (
 	"context"
 	"path"
-	"sync"
 
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
-// SharedSuite is a suite that can run in a boot it shares with the other suites of the same
-// image x host (harness/schedule runs them in one boot, in a fixed order). It says what the
-// boot must have, and judges an already booted machine.
+// SharedSuite is the part of a suite's registration (SuiteDef) the scheduler needs to run
+// it in a boot it shares with the other suites of the same image x host: what the boot must
+// have, its place in the boot, and its judge.
 type SharedSuite struct {
-	// Order places the suite among those sharing a boot: lower first. The boot suite is 0;
-	// a suite that may end the guest (the guest suite's exit through isa-debug-exit) goes
-	// last.
-	Order int
-	// Fresh declares that the suite always gets a boot of its own (a destructive test, a
-	// kernel command line of its own).
-	Fresh bool
-	// BootArgs are guest switches the suite needs on the boot's command line; a shared
-	// boot carries the switches of every suite planned into it.
+	Order    int
+	Fresh    bool
 	BootArgs func(j matrix.Job) string
-	// Judge runs the suite's checks on b (booted for j's image and host, possibly by
-	// another suite's job) and returns them with the suite's own artifacts (paths relative
-	// to the boot's directory, b.Dir).
-	Judge func(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *Booted, o Options) (Judged, error)
+	Judge    func(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *Booted, o Options) (Judged, error)
 }
 
 // Judged is what a shared suite found.
@@ -38,36 +27,21 @@ type Judged struct {
 	Unusable string
 }
 
-var shared = map[string]SharedSuite{}
-var sharedMu sync.Mutex
-
-// RegisterShared makes a suite able to share a boot (it must also be registered with
-// RegisterSuite, which runs it on a boot of its own).
-func RegisterShared(name string, s SharedSuite) {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	if _, dup := shared[name]; dup {
-		panic("duplicate shared suite " + name)
-	}
-	shared[name] = s
-}
-
-// Shared returns the suite's shared form, if it has one.
+// Shared returns the suite's shared form: every registered suite with a judge has one (a
+// suite with a runner of its own, abi, boots nothing and has none).
 func Shared(name string) (SharedSuite, bool) {
-	sharedMu.Lock()
-	defer sharedMu.Unlock()
-	s, ok := shared[name]
-	return s, ok
+	d, err := LookupSuite(name)
+	if err != nil || d.Judge == nil {
+		return SharedSuite{}, false
+	}
+	return SharedSuite{Order: d.Order, Fresh: d.Fresh, BootArgs: d.BootArgs, Judge: d.Judge}, true
 }
 
 // RecordFor builds the record of job j (a suite that ran in this boot) with its checks.
 // The boot's artifacts (transcript, host log) are listed relative to j's own job directory,
 // so every suite of a shared boot links the same transcript.
 func (b *Booted) RecordFor(j matrix.Job, checks []record.Check, arts map[string]string, bootRef record.Boot) *record.Record {
-	own := b.Job
-	b.Job = j
-	r := b.Record(checks)
-	b.Job = own
+	r := b.recordOf(j, checks)
 	if rel := record.JobDirName(j.ID()); rel != bootRef.Dir {
 		for k, v := range r.Artifacts {
 			r.Artifacts[k] = path.Join("..", bootRef.Dir, v)
@@ -82,11 +56,4 @@ func (b *Booted) RecordFor(j matrix.Job, checks []record.Check, arts map[string]
 	}
 	r.Boot = &bootRef
 	return r
-}
-
-func init() {
-	RegisterShared("boot", SharedSuite{Order: 0,
-		Judge: func(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *Booted, o Options) (Judged, error) {
-			return Judged{Checks: b.BootChecks()}, nil
-		}})
 }

@@ -105,7 +105,7 @@ func BootArgs(profileName string) string {
 }
 
 // Config is where the server listens and how the guest reaches it, from the host's
-// settings (session.HostSetting): net.listen (default 127.0.0.1), net.server (default
+// settings (matrix.Host.Setting): net.listen (default 127.0.0.1), net.server (default
 // 10.0.2.2, QEMU user networking's address of the host), net.gateway (default: the
 // lease's router, else the server address), and the file size.
 type Config struct {
@@ -116,13 +116,13 @@ type Config struct {
 // ConfigFor reads the host's settings.
 func ConfigFor(h *matrix.Host) Config {
 	c := Config{Listen: "127.0.0.1", Server: "10.0.2.2", Size: 16 << 20}
-	if v, ok := session.HostSetting(h, "net.listen"); ok {
+	if v, ok := h.Setting(matrix.SettingNetListen); ok {
 		c.Listen = v
 	}
-	if v, ok := session.HostSetting(h, "net.server"); ok {
+	if v, ok := h.Setting(matrix.SettingNetServer); ok {
 		c.Server = v
 	}
-	if v, ok := session.HostSetting(h, "net.gateway"); ok {
+	if v, ok := h.Setting(matrix.SettingNetGateway); ok {
 		c.Gateway = v
 	}
 	return c
@@ -135,7 +135,7 @@ func HasNIC(h *matrix.Host) bool {
 			return true
 		}
 	}
-	return h.HasFeature("network")
+	return h.HasFeature(matrix.FeatureNetwork)
 }
 
 // Report is the network suite's result for one job.
@@ -211,7 +211,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		}
 	}
 	find(b.BootLog(), d.Lease)
-	s, err := session.Open(ctx, b, session.NeedNetcfg)
+	s, err := session.Open(ctx, b, Needs...)
 	if err != nil {
 		for _, n := range Checks {
 			rep.Checks = append(rep.Checks, mk(n, record.Infra, "no shell: "+err.Error()))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers"
+	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
@@ -27,7 +28,7 @@ func standinMatrix(t testing.TB, images []string, hosts []string, suites ...stri
 	var b strings.Builder
 	b.WriteString("settings: {silence: 6s, boot_timeout: 60s}\nimages:\n")
 	for _, im := range images {
-		fmt.Fprintf(&b, "  - {name: %s, arch: x86_64, firmware: bios, profile: standin, variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: console=ttyS0 panic=-1}\n", im, fx, fx)
+		fmt.Fprintf(&b, "  - {name: %s, arch: x86_64, firmware: bios, profile: standin, variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: %s}\n", im, fx, fx, standin.KernelCmdline)
 	}
 	b.WriteString("hosts:\n")
 	for _, h := range hosts {
@@ -143,7 +144,8 @@ func unitSpan(recs map[string]*record.Record, pair string) *record.Record {
 const crashSuite = "test-crash"
 
 func init() {
-	job.RegisterShared(crashSuite, job.SharedSuite{Order: 15,
+	job.RegisterSuite(crashSuite, job.SuiteDef{Order: 15,
+		Checks: func(*matrix.Matrix, matrix.Job) []string { return []string{crashSuite + "/trigger"} },
 		Judge: func(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o job.Options) (job.Judged, error) {
 			s, err := session.Open(ctx, b)
 			if err != nil {

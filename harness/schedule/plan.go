@@ -3,7 +3,7 @@
 // host.
 //
 // Plan groups the jobs into units: the suites of one image x host that can share a boot
-// (job.RegisterShared) form one unit run in one boot, in a fixed order (boot, drivers,
+// (job.RegisterSuite with a Judge) form one unit run in one boot, in a fixed order (boot, drivers,
 // network, guest); a suite that declares a fresh boot, or has no shared form (abi), is a
 // unit of its own. Run then starts units longest-first (by the last run's recorded
 // durations) whenever their host has a free slot and, for VM hosts, the controller has a
@@ -37,13 +37,9 @@ func (u *Unit) Host() *matrix.Host { return &u.Jobs[0].Host }
 // Pair is "<image>@<host>".
 func (u *Unit) Pair() string { return u.Jobs[0].Image.Name + "@" + u.Jobs[0].Host.Name }
 
-// vmKinds are the host kinds that run on the controller's own cores and memory (this
-// project's kinds, hosts/qemu and hosts/cloudhypervisor); every other kind is a machine
-// or a player of its own.
-var vmKinds = map[string]bool{"qemu": true, "cloud-hypervisor": true}
-
-// IsVM reports whether jobs on h use the controller's cores.
-func IsVM(h *matrix.Host) bool { return vmKinds[h.Kind] }
+// IsVM reports whether jobs on h use the controller's cores (matrix.Host.Virtual, the one
+// answer); every other kind is a machine or a player of its own.
+func IsVM(h *matrix.Host) bool { return h.Virtual() }
 
 // Plan groups jobs into units (see the package comment). Jobs keep the matrix's order
 // inside a unit apart from the shared suites' fixed order; units come in the order of their

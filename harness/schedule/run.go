@@ -226,8 +226,7 @@ func (s *scheduler) emit(e Event) {
 }
 
 func (s *scheduler) notRun(j matrix.Job, why string) {
-	r := &job.Booted{Job: j}
-	rec := r.Record(nil)
+	rec := job.RecordWithoutBoot(j, time.Time{}, nil)
 	rec.Started, rec.Finished, rec.Attempts, rec.NotRun = time.Time{}, time.Time{}, 0, why
 	rec.Artifacts = nil
 	if _, err := record.Write(s.cfg.Options.RunDir, rec); err != nil {
@@ -335,6 +334,7 @@ func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) 
 			s.emit(Event{Kind: Finished, Job: j, Rec: rec})
 		}
 		if unusable != "" {
+			b.SetUnusable(unusable)
 			b.Close()
 			b = nil
 			why = fmt.Sprintf("guest unusable after %s: %s", j.Suite.Name, unusable)
@@ -353,7 +353,7 @@ func (s *scheduler) probe(ctx context.Context, b *job.Booted, j matrix.Job, chec
 		if err := b.Machine.ExitErr(); err != nil {
 			return "the machine stopped: " + err.Error()
 		}
-		if b.LoggedIn {
+		if b.Guest().LoggedIn() {
 			return "the machine stopped"
 		}
 	default:
@@ -363,7 +363,7 @@ func (s *scheduler) probe(ctx context.Context, b *job.Booted, j matrix.Job, chec
 			return fmt.Sprintf("%s crashed the guest (%s)", c.Name, firstLine(c.Title+" "+c.Message))
 		}
 	}
-	if !b.LoggedIn {
+	if !b.Guest().LoggedIn() {
 		return ""
 	}
 	pctx, cancel := context.WithTimeout(ctx, time.Duration(float64(10*time.Second)*b.TimeScale()))

@@ -26,6 +26,9 @@ type Dialect struct {
 	Setup []string
 	// Tmp is a writable scratch directory in the guest.
 	Tmp string
+	// Logs is the guest directory of per-daemon driver logs the suites collect as job
+	// artifacts (CollectJobLogs); "" when the OS keeps none.
+	Logs string
 
 	noise *regexp.Regexp
 }
@@ -67,6 +70,7 @@ var Redox = &Dialect{
 	},
 	Interrupt: "\x03",
 	Tmp:       "/tmp",
+	Logs:      LogRoot,
 }
 
 // Dialects by profile name.

@@ -24,19 +24,15 @@ import (
 //	redoxer-exit            (bare word) the VM has redoxer's exit device: isa-debug-exit at
 //	                        QEMU's default port 0x501 on x86_64, semihosting on aarch64
 //	                        (isa-debug-exit, the older name, still works on x86_64)
+//
+// The names and their value checks are matrix.KnownFeatures: a misspelt feature or a bad
+// value is refused when the matrix loads.
 const (
-	SettingCharDelay = "char-delay"
+	SettingCharDelay = matrix.SettingCharDelay
 )
 
 // HostSetting returns the value of a "key=value" feature of h.
-func HostSetting(h *matrix.Host, key string) (string, bool) {
-	for _, f := range h.Features {
-		if k, v, ok := strings.Cut(f, "="); ok && k == key {
-			return v, true
-		}
-	}
-	return "", false
-}
+func HostSetting(h *matrix.Host, key string) (string, bool) { return h.Setting(key) }
 
 // OptionsFor are the session options for a booted job: the machine's time scale and the
 // host's char-delay setting.
@@ -78,11 +74,13 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	o.Needs = needs
 	o.LoggedIn = shellWithoutLogin(b)
 	s := New(b.Console, b.Profile, o)
-	if b.LoggedIn {
-		if err := reaches(b.Profile.Login, b.LoginUser, needs); err != nil {
+	if g := b.Guest(); g.State == job.GuestUnusable {
+		return nil, fmt.Errorf("%w: %s", ErrNoShell, g.Why)
+	} else if g.LoggedIn() {
+		if err := reaches(b.Profile.Login, g.User, needs); err != nil {
 			return nil, err
 		}
-		s.user = b.LoginUser
+		s.user = g.User
 		if err := s.Sync(ctx); err != nil {
 			return nil, err
 		}
@@ -91,7 +89,9 @@ func Open(ctx context.Context, b *job.Booted, needs ...string) (*Session, error)
 	if err := s.Login(ctx); err != nil {
 		return nil, err
 	}
-	b.LoggedIn, b.LoginUser = true, s.user
+	if err := b.SetLoggedIn(s.user); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -116,10 +116,10 @@ func reaches(l profile.Login, user string, needs []string) error {
 // directory's logs/ folder and returns them as record artifacts ("driver-log:<name>" ->
 // path relative to the job directory). Profiles without such logs return nothing.
 func CollectJobLogs(ctx context.Context, b *job.Booted, s *Session) (map[string]string, error) {
-	if b.Profile == nil || b.Profile.Name != "redox" || s == nil {
+	if s == nil || s.d.Logs == "" {
 		return nil, nil
 	}
-	logs, err := CollectLogs(ctx, s, s.d, LogRoot, filepath.Join(b.Dir, "logs"))
+	logs, err := CollectLogs(ctx, s, s.d, s.d.Logs, filepath.Join(b.Dir, "logs"))
 	if err != nil {
 		// Since userutils 3bdd1d9 (2026-01-20) a login gets only the schemes
 		// /etc/login_schemes.toml lists for its user; say so rather than fail silently.

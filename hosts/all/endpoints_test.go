@@ -21,7 +21,7 @@ hosts:
 suites:
   - name: boot
 `
-	m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("lab.yaml", []byte(y), t.TempDir())
+	m, err := matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("lab.yaml", []byte(y), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}

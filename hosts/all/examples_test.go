@@ -29,7 +29,7 @@ func TestExampleHostsBuild(t *testing.T) {
 		}
 		out = append(out, line)
 	}
-	m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("redox.yaml", []byte(strings.Join(out, "\n")), dir)
+	m, err := matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("redox.yaml", []byte(strings.Join(out, "\n")), dir)
 	if err != nil {
 		t.Fatal(err)
 	}

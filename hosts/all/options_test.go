@@ -10,12 +10,13 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
-// Every host kind checks its options when the matrix loads (matrix.RegisterOptions), and
-// every kind the matrix knows is a kind the hosts implement.
+// Every host kind checks its options when the matrix loads (hosts.OptionChecks, given to
+// the loader), and every kind the matrix knows is a kind the hosts implement.
 func TestEveryKindValidatesOptionsAtLoad(t *testing.T) {
+	checks := hosts.OptionChecks()
 	for _, k := range hosts.Kinds() {
-		if !matrix.HasOptionsValidator(k) {
-			t.Errorf("host kind %s registers no options validator with the matrix", k)
+		if checks[k] == nil {
+			t.Errorf("host kind %s registers no options check", k)
 		}
 	}
 	for _, k := range matrix.KnownKinds {
@@ -49,7 +50,7 @@ func TestOptionsErrorsAtLoad(t *testing.T) {
 			img = "{name: i, arch: x86_64, variant: recorded, transcript: boot.log}"
 		}
 		y := "images:\n  - " + img + "\nsuites:\n  - {name: boot}\nhosts:\n  - " + c.host + "\n"
-		_, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+		_, err := matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("m.yaml", []byte(y), t.TempDir())
 		var me *matrix.Error
 		if !errors.As(err, &me) {
 			t.Errorf("%s: got %v, want a *matrix.Error", c.host, err)

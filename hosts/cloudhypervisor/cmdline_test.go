@@ -313,9 +313,9 @@ func TestPlanErrorsHavePositions(t *testing.T) {
 		t.Fatalf("want hw.yaml:9:27 (the e1000), got %v", err)
 	}
 	// An unknown option is bad input when the matrix loads (the kind's registered
-	// validator), at its file:line:col; never an INFRA verdict at boot time.
+	// validator, given to the loader), at its file:line:col; never an INFRA verdict at boot time.
 	src := "images:\n  - name: redox\n    arch: x86_64\n    path: redox.img\nhosts:\n  - name: ch\n    kind: cloud-hypervisor\n    arch: x86_64\n    options:\n      firmwre: /fw/CLOUDHV.fd\n"
-	_, err = matrix.LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte(src), t.TempDir())
+	_, err = matrix.LoadOptions{SkipFileChecks: true, Kinds: hosts.OptionChecks()}.Parse("hw.yaml", []byte(src), t.TempDir())
 	if hosts.IsInfra(err) || !errors.As(err, &me) || me.Line != 10 || !strings.Contains(err.Error(), "firmwre") {
 		t.Fatalf("want a hw.yaml:10:... load error about firmwre, got %v", err)
 	}

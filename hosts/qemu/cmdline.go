@@ -242,11 +242,11 @@ func BuildPlan(h matrix.Host, img matrix.Image, o Options, dir, accel, bootArgs 
 // FeatureRedoxerExit is the host feature that gives the VM the device a redoxer image ends
 // the run through: isa-debug-exit on x86_64, Arm semihosting on aarch64 (the older feature
 // name isa-debug-exit is still accepted on x86_64).
-const FeatureRedoxerExit = "redoxer-exit"
+const FeatureRedoxerExit = matrix.FeatureRedoxerExit
 
 // RedoxerExit is the feature that asked for the redoxer exit device ("" when none).
 func RedoxerExit(h matrix.Host) string {
-	for _, f := range []string{FeatureRedoxerExit, "isa-debug-exit"} {
+	for _, f := range []string{FeatureRedoxerExit, matrix.FeatureISADebugExit} {
 		if h.HasFeature(f) {
 			return f
 		}

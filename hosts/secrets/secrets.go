@@ -19,11 +19,12 @@ package secrets
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/record"
+	"github.com/redox-hwtest/redox-hwtest/record/redact"
 )
 
 // Source says where a secret comes from; exactly one of Env and File may be set. It is
@@ -96,26 +97,50 @@ func Load(s Source) (string, error) {
 }
 
 // Register adds a secret to the process-wide Redactor (Load does this itself).
-func Register(secret string) { global.Add(secret) }
+func Register(secret string) { redact.Register(secret) }
 
 // Redact replaces every registered secret in s.
-func Redact(s string) string { return global.Redact(s) }
+func Redact(s string) string { return redact.Redact(s) }
 
 // RedactBytes is Redact for bytes (returns b itself when nothing matched).
 func RedactBytes(b []byte) []byte { return global.RedactBytes(b) }
 
 // Active reports whether any secret has been registered (callers skip the streaming
 // machinery when there is nothing to hide).
-func Active() bool { return global.Len() > 0 }
+func Active() bool { return redact.Active() }
 
-// Global is the process-wide Redactor.
+// Global is the process-wide Redactor, record/redact's: the one every record and
+// run.json the harness writes passes its strings through (record.Write), so redaction does
+// not depend on this package being linked.
 func Global() *Redactor { return global }
 
-var global = New()
+var global = redact.Global()
 
-// Every record and run.json the harness writes passes its strings through the process-wide
-// redactor (record.SetRedaction): the boundary where results leave the harness.
-func init() { record.SetRedaction(Redact) }
+// The redactor itself lives in record/redact (a leaf the record writer uses); these names
+// keep this package the one place host kinds and the harness load and redact secrets through.
+type (
+	Redactor = redact.Redactor
+	Filter   = redact.Filter
+	Writer   = redact.Writer
+)
+
+// Mask is what a secret is replaced with.
+const Mask = redact.Mask
+
+// New returns a Redactor for the given secrets (not the process-wide one).
+func New(secrets ...string) *Redactor { return redact.New(secrets...) }
+
+// Encodings lists the forms a secret may take in a report (see redact.Encodings).
+func Encodings(secret string) []string { return redact.Encodings(secret) }
+
+// NewFilter is a streaming filter over the process-wide Redactor.
+func NewFilter() *Filter { return redact.NewFilter() }
+
+// NewWriter redacts everything written through it before it reaches w.
+func NewWriter(w io.Writer) *Writer { return redact.NewWriter(w) }
+
+// Stream redacts a console stream with the process-wide Redactor.
+func Stream(rw io.ReadWriteCloser) io.ReadWriteCloser { return redact.Stream(rw) }
 
 // Env returns environ with name=value appended (after removing any earlier name=), the way
 // to hand a secret to a child process without a command line.

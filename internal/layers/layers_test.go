@@ -1,17 +1,20 @@
 // Package layers holds the test that keeps the module's data flow one way:
 // matrix -> hosts -> harness -> reports -> cmd/suites, with record/ (the verdict and the
 // job record) and transcript/ (the console transcript and its .times file) as leaves every
-// layer reads. It reads the import graph from `go list`, so a new package is covered
-// without editing this file.
+// layer reads; abi/ and internal/ below the rooms; inside harness/ the engine, then the
+// suites, then the scheduler and bisection (harnessTiers). It reads the import graph from
+// `go list`, so a new package is covered (a new harness/ package must be given its tier).
 package layers
 
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -30,6 +33,10 @@ type pkg struct {
 func graph(t *testing.T) []pkg {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
+		// CI (which sets REDOX_HWTEST_REQUIRE_SHARED=1, .ci/run) must check the layers.
+		if os.Getenv("REDOX_HWTEST_REQUIRE_SHARED") == "1" || os.Getenv("CI") != "" {
+			t.Fatal("go command not in PATH: the layers cannot be checked")
+		}
 		t.Skip("go command not in PATH")
 	}
 	touchSources(t, "../..")
@@ -91,56 +98,151 @@ func touchSources(t *testing.T, root string) {
 
 func under(p, dir string) bool { return p == dir || strings.HasPrefix(p, dir+"/") }
 
-func TestLayers(t *testing.T) {
-	// rule: packages under `from` may not depend (transitively) on packages under any of `not`.
-	rules := []struct {
-		from string
-		not  []string
-	}{
-		{"matrix", []string{"hosts", "harness", "reports", "cmd", "suites"}},
-		{"hosts", []string{"harness", "reports", "cmd", "suites"}},
-		{"harness", []string{"reports", "cmd", "suites"}},
-		{"reports", []string{"cmd", "suites"}},
+// The top-level rooms: packages under `from` may not depend (transitively) on packages
+// under any of `not`.
+var rooms = []struct {
+	from string
+	not  []string
+}{
+	{"matrix", []string{"hosts", "harness", "reports", "cmd", "suites"}},
+	{"hosts", []string{"harness", "reports", "cmd", "suites"}},
+	{"harness", []string{"reports", "cmd", "suites"}},
+	{"reports", []string{"cmd", "suites"}},
+	// abi reads ELF files and baselines; harness/abicheck runs it on a job.
+	{"abi", []string{"matrix", "hosts", "harness", "reports", "cmd", "suites"}},
+	// internal/ holds the module's small shared helpers (bounded reads, heap peaks, bench
+	// ratios): leaves beside record/ and transcript/. internal/fakerun (synthetic run
+	// directories, test-only: TestFakerunOnlyInTests) writes them through reports/runs.
+	{"internal", []string{"matrix", "hosts", "harness", "reports", "cmd", "suites", "abi"}},
+}
+
+// harnessTiers orders the packages inside harness/: the engine (profiles, the console and
+// its matcher, the boot state machine, a job's boot, the in-guest session), then the
+// suites' runners, then what drives whole runs (the scheduler, bisection), then the audit
+// of the Redox facts they all hold (harness/redoxfacts). A package may import only packages of a lower tier: the engine never reaches
+// into a suite, a suite never into the scheduler. A new harness package is added to its
+// tier here (docs/extending.md).
+var harnessTiers = [][]string{
+	{"harness/profile", "harness/lock", "harness/sockdir", "harness/console"},
+	{"harness/classify", "harness/screen"},
+	{"harness/boot", "harness/inventory"},
+	{"harness/job"},
+	{"harness/session"},
+	// the suites
+	{"harness/drivers", "harness/netcheck", "harness/guest", "harness/abicheck"},
+	// the scheduler and bisection
+	{"harness/schedule", "harness/bisect"},
+	// the audit of every Redox fact the packages above hold
+	{"harness/redoxfacts"},
+}
+
+// testOnly are packages no package's own code may import (tests only).
+var testOnly = []string{"internal/fakerun", "harness/internal/standin"}
+
+// violations lists every import in ps that breaks the rooms, the harness tiers or the
+// test-only rule.
+func violations(ps []pkg) []string {
+	var bad []string
+	tier := map[string]int{}
+	for i, t := range harnessTiers {
+		for _, p := range t {
+			tier[p] = i
+		}
 	}
-	for _, p := range graph(t) {
-		for _, r := range rules {
+	for _, p := range ps {
+		for _, r := range rooms {
 			if !under(p.path, r.from) {
 				continue
 			}
 			for _, d := range p.deps {
 				for _, n := range r.not {
-					if under(d, n) {
-						t.Errorf("%s depends on %s: %s may not import %s (layers: matrix -> hosts -> harness -> reports -> cmd/suites)", p.path, d, r.from, n)
+					if under(d, n) && !(p.path == "internal/fakerun" && under(d, "reports")) {
+						bad = append(bad, fmt.Sprintf("%s depends on %s: %s may not import %s (layers: matrix -> hosts -> harness -> reports -> cmd/suites; abi and internal below them)", p.path, d, r.from, n))
 					}
 				}
 			}
 		}
+		if under(p.path, "harness") && !slices.Contains(testOnly, p.path) {
+			ti, ok := tier[p.path]
+			if !ok {
+				bad = append(bad, fmt.Sprintf("%s is in no tier of harness/: add it to harnessTiers (engine, suites, or scheduler and bisection)", p.path))
+			}
+			for _, d := range p.imports {
+				if !under(d, "harness") || slices.Contains(testOnly, d) {
+					continue
+				}
+				if di, known := tier[d]; ok && known && di >= ti {
+					bad = append(bad, fmt.Sprintf("%s imports %s: inside harness/ a package imports only lower tiers (engine, then suites, then scheduler and bisection)", p.path, d))
+				}
+			}
+		}
+		for _, i := range p.imports {
+			for _, o := range testOnly {
+				if under(i, o) {
+					bad = append(bad, fmt.Sprintf("%s imports %s outside its tests", p.path, i))
+				}
+			}
+		}
+	}
+	return bad
+}
+
+func TestLayers(t *testing.T) {
+	for _, v := range violations(graph(t)) {
+		t.Error(v)
+	}
+}
+
+// The check fails on a planted back-arrow in each room it guards: the top level, inside
+// harness/ (the engine reaching a suite, a suite reaching the scheduler, two packages of
+// one tier), abi and internal/.
+func TestLayersCatchPlantedBackArrows(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		p    pkg
+		want string
+	}{
+		{"top level", pkg{path: "hosts/qemu", deps: []string{"harness/job"}}, "hosts may not import harness"},
+		{"engine to a suite", pkg{path: "harness/job", imports: []string{"harness/drivers"}}, "harness/job imports harness/drivers"},
+		{"session to job is fine, job to session is not", pkg{path: "harness/job", imports: []string{"harness/session"}}, "harness/job imports harness/session"},
+		{"suite to the scheduler", pkg{path: "harness/netcheck", imports: []string{"harness/schedule"}}, "harness/netcheck imports harness/schedule"},
+		{"one suite to another", pkg{path: "harness/guest", imports: []string{"harness/drivers"}}, "harness/guest imports harness/drivers"},
+		{"a harness package in no tier", pkg{path: "harness/newthing"}, "harness/newthing is in no tier"},
+		{"abi to a host kind", pkg{path: "abi", deps: []string{"hosts/qemu"}}, "abi may not import hosts"},
+		{"internal to reports", pkg{path: "internal/heappeak", deps: []string{"reports/site"}}, "internal/heappeak depends on reports/site"},
+		{"a test-only package in production", pkg{path: "harness/schedule", imports: []string{"harness/internal/standin"}}, "outside its tests"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := violations([]pkg{c.p})
+			if !slices.ContainsFunc(v, func(s string) bool { return strings.Contains(s, c.want) }) {
+				t.Errorf("planted %+v: got %q, want a violation saying %q", c.p, v, c.want)
+			}
+		})
+	}
+	// The real direction passes.
+	if v := violations([]pkg{{path: "harness/session", imports: []string{"harness/job"}},
+		{path: "harness/schedule", imports: []string{"harness/drivers", "harness/job"}}}); len(v) != 0 {
+		t.Errorf("a forward arrow was refused: %q", v)
 	}
 }
 
 // The leaves import nothing of the module, so every layer can read them.
 func TestLeaves(t *testing.T) {
 	for _, p := range graph(t) {
-		// internal/inputfile (bounded reads of regular files) is itself a leaf.
+		// internal/inputfile (bounded reads of regular files) is itself a leaf, and so is
+		// record/redact (the secrets every record is redacted of, by the writer).
 		var deps []string
 		for _, d := range p.deps {
-			if !under(d, "internal/inputfile") || under(p.path, "internal/inputfile") {
-				deps = append(deps, d)
+			if under(d, "internal/inputfile") && !under(p.path, "internal/inputfile") {
+				continue
 			}
+			if d == "record/redact" && p.path == "record" {
+				continue
+			}
+			deps = append(deps, d)
 		}
 		if (under(p.path, "record") || under(p.path, "transcript") || under(p.path, "internal/inputfile")) && len(deps) > 0 {
 			t.Errorf("%s is a leaf but depends on %v", p.path, deps)
-		}
-	}
-}
-
-// The synthetic run directories are for tests only: no package's own code imports them.
-func TestFakerunOnlyInTests(t *testing.T) {
-	for _, p := range graph(t) {
-		for _, i := range p.imports {
-			if under(i, "internal/fakerun") {
-				t.Errorf("%s imports %s outside its tests", p.path, i)
-			}
 		}
 	}
 }

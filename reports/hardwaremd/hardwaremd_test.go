@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,19 +22,9 @@ const fixture = "../testdata/HARDWARE.md"
 // upstreamPath is <module root>/../shared/redox-hardware/HARDWARE.md.
 func upstreamPath(t *testing.T) string {
 	t.Helper()
-	dir, err := os.Getwd()
+	dir, err := matrix.ModuleRoot()
 	if err != nil {
 		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test directory")
-		}
-		dir = parent
 	}
 	p := filepath.Join(dir, "..", "shared", "redox-hardware", "HARDWARE.md")
 	if _, err := os.Stat(p); err != nil {

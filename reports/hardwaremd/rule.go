@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
@@ -69,8 +70,9 @@ var DefaultRule = Rule{
 	},
 }
 
-// VirtualKinds are host kinds whose results never become HARDWARE.md rows.
-var VirtualKinds = []string{"qemu", "cloud-hypervisor", "replay"}
+// Real reports whether results on a host of kind describe a real machine (not a VM, not a
+// replayed transcript: matrix.MachineKind); only those become HARDWARE.md rows.
+func Real(kind string) bool { return matrix.MachineKind(kind) }
 
 // Note explains a host/image pair that got no row.
 type Note struct {
@@ -120,7 +122,7 @@ func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 	if strings.TrimSpace(h.Vendor) == "" || strings.TrimSpace(h.Model) == "" {
 		return Entry{}, "no vendor/model (not a real machine): no row"
 	}
-	if slices.Contains(VirtualKinds, h.Kind) {
+	if !Real(h.Kind) {
 		return Entry{}, fmt.Sprintf("host kind %s is not real hardware: no row", h.Kind)
 	}
 	checks := map[string]record.Check{}

@@ -2,7 +2,6 @@ package site
 
 import (
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 
@@ -56,7 +55,7 @@ func statusOf(recs []*record.Record) status {
 	cp := make([]*record.Record, len(recs))
 	for i, r := range recs {
 		c := *r
-		if slices.Contains(hardwaremd.VirtualKinds, c.Host.Kind) {
+		if !hardwaremd.Real(c.Host.Kind) {
 			c.Host.Kind = "virtual-" + c.Host.Kind
 		}
 		if strings.TrimSpace(c.Host.Vendor) == "" {
@@ -178,7 +177,7 @@ func machineLess(a, b *machine) bool {
 }
 
 func isReal(h record.Host) bool {
-	return h.Vendor != "" && h.Model != "" && !slices.Contains(hardwaremd.VirtualKinds, h.Kind)
+	return h.Vendor != "" && h.Model != "" && hardwaremd.Real(h.Kind)
 }
 
 // label is how a reader recognises the machine: vendor and model for real hardware, the

@@ -43,14 +43,7 @@ func Matrix() (*matrix.Matrix, error) {
 			loadErr = err
 			return
 		}
-		opts := matrix.LoadOptions{}
-		if dryRun() {
-			opts.SkipFileChecks = true
-		}
-		loaded, loadErr = opts.Load(path)
-		if loadErr == nil {
-			loadErr = hosts.CheckEndpoints(loaded) // two hosts on one console, BMC or outlet
-		}
+		loaded, loadErr = hosts.LoadMatrix(path, matrix.LoadOptions{SkipFileChecks: dryRun()})
 	})
 	return loaded, loadErr
 }
@@ -68,16 +61,10 @@ func MustJobs(suite string) (*matrix.Matrix, []matrix.Job) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	f, err := matrix.ParseFilter(*filterFlag)
+	f, err := matrix.ParseSelection(*filterFlag, *shardFlag)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "-filter:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
-	}
-	if *shardFlag != "" {
-		if _, err := fmt.Sscanf(*shardFlag, "%d/%d", &f.Shard, &f.Shards); err != nil {
-			fmt.Fprintln(os.Stderr, "-shard: want i/n:", err)
-			os.Exit(2)
-		}
 	}
 	var jobs []matrix.Job
 	for _, j := range m.Jobs(f) {

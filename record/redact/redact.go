@@ -1,4 +1,10 @@
-package secrets
+// Package redact is the process-wide set of secrets (lab passwords) and the code that
+// replaces them wherever they show up: in strings, in streams (also split across reads), in
+// the encodings a report may give them (JSON, XML, HTML, URL). It is a leaf under record/
+// so the record writer can redact by construction: record.Write and the run.json writer
+// pass every string through Global, whichever packages the program links. hosts/secrets
+// loads passwords (from the environment or a file) and registers them here.
+package redact
 
 import (
 	"bytes"
@@ -474,3 +480,17 @@ func (s *stream) Close() error {
 
 // Unwrap returns the wrapped stream.
 func (s *stream) Unwrap() io.ReadWriteCloser { return s.rw }
+
+// Register adds a secret to the process-wide Redactor.
+func Register(secret string) { global.Add(secret) }
+
+// Redact replaces every registered secret in s.
+func Redact(s string) string { return global.Redact(s) }
+
+// Active reports whether any secret has been registered.
+func Active() bool { return global.Len() > 0 }
+
+// Global is the process-wide Redactor.
+func Global() *Redactor { return global }
+
+var global = New()
