@@ -106,7 +106,11 @@ type Builder struct {
 	byKey   map[string]*dev
 	spawned map[string][]*dev // driver -> the functions it was started for, in order
 	pending map[string]int    // driver -> spawns not yet matched to a function
-	said    map[string]string // Absence.What -> the daemon's own line saying so
+	said    []string          // per Absence: the daemon's own line saying so
+	// initLits are the literal prefilters of every Initialised pattern: a line holding
+	// none of them is no driver's initialised line (nil: some pattern has none, no
+	// prefilter). Keeps the inventory cheap beside the analyser.
+	initLits []string
 }
 
 type dev struct {
@@ -121,7 +125,17 @@ func New(profileName string) *Builder {
 	if t == nil {
 		return nil
 	}
-	return &Builder{t: t, byKey: map[string]*dev{}, spawned: map[string][]*dev{}, pending: map[string]int{}, said: map[string]string{}}
+	b := &Builder{t: t, byKey: map[string]*dev{}, spawned: map[string][]*dev{}, pending: map[string]int{}, said: make([]string, len(t.Absences))}
+	for _, ps := range t.Initialised {
+		for _, p := range ps {
+			if p.Contains == "" {
+				b.initLits = nil
+				return b
+			}
+			b.initLits = append(b.initLits, p.Contains)
+		}
+	}
+	return b
 }
 
 // NodeKey is an address in a form both spellings share: pcid's "0000:00:02.0" (or the
@@ -146,9 +160,12 @@ func (b *Builder) Feed(n int, line string) {
 		return
 	}
 	t := b.t
-	for _, ab := range t.Absences {
-		if _, ok := match(ab.Said, line); ok && b.said[ab.What] == "" {
-			b.said[ab.What] = strings.TrimSpace(line)
+	for i, ab := range t.Absences {
+		if b.said[i] != "" {
+			continue
+		}
+		if _, ok := match(ab.Said, line); ok {
+			b.said[i] = strings.TrimSpace(line)
 		}
 	}
 	if g, ok := match(t.Enumerated, line); ok {
@@ -178,7 +195,7 @@ func (b *Builder) Feed(n int, line string) {
 		b.firmware(n, g)
 		return
 	}
-	if len(t.Initialised) > 0 {
+	if len(t.Initialised) > 0 && b.mayInit(line) {
 		g, ok := match(t.Driver, line)
 		if !ok {
 			return
@@ -199,6 +216,26 @@ func (b *Builder) Feed(n int, line string) {
 			}
 		}
 	}
+}
+
+func (b *Builder) mayInit(line string) bool {
+	if b.initLits == nil {
+		return true
+	}
+	// Only a line some driver pattern can attribute (their prefilters) is looked at.
+	drv := false
+	for _, p := range b.t.Driver {
+		drv = drv || p.Contains == "" || strings.Contains(line, p.Contains)
+	}
+	if !drv {
+		return false
+	}
+	for _, l := range b.initLits {
+		if strings.Contains(line, l) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Builder) enumerated(n int, g map[string]string) {

@@ -31,7 +31,7 @@ type Quote struct {
 // reQuote is one quote in a cell; "\|" in the line is a literal "|".
 var reQuote = regexp.MustCompile("(old: )?([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)@([0-9a-f]{7,40}) (\\S+?): ``(.+?)``")
 
-// ParseQuotes reads every quote of the fact table (rows whose first cell holds a key).
+// ParseQuotes reads every quote of the fact tables (every row with a quote column).
 func ParseQuotes(r io.Reader) ([]Quote, error) {
 	var out []Quote
 	sc := bufio.NewScanner(r)
@@ -40,16 +40,20 @@ func ParseQuotes(r io.Reader) ([]Quote, error) {
 	for sc.Scan() {
 		n++
 		line := sc.Text()
-		if !strings.HasPrefix(line, "| `") {
+		if !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") {
 			continue
 		}
 		cells := splitCells(line)
 		if len(cells) < 5 {
 			continue
 		}
-		key := ""
+		// The row's key: its first backtick-quoted string (the host-side rows start with
+		// prose), else the start of its first cell.
+		key := cells[0]
 		if m := reKeyCell.FindStringSubmatch(cells[0]); m != nil {
 			key = strings.ReplaceAll(m[1], `\|`, "|")
+		} else if len(key) > 40 {
+			key = key[:40] + "..."
 		}
 		for _, m := range reQuote.FindAllStringSubmatch(cells[len(cells)-1], -1) {
 			out = append(out, Quote{Row: n, Key: key, Old: m[1] != "", Repo: m[2], Commit: m[3], Path: m[4],
