@@ -10,7 +10,9 @@ import (
 	"strings"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/inventory"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/record"
 
 	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
@@ -76,7 +78,16 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		name = "<stdin>"
 	}
-	a, in, err := classify.Analyze(r, p)
+	an, inv := classify.New(p), inventory.New(p.Name)
+	in, err := classify.FeedReaderFunc(r, func(l classify.Line) {
+		an.Feed(l)
+		inv.Feed(l.N, l.Text)
+	})
+	a := an.Finish()
+	// The device inventory; a daemon that failed because the machine has no such device
+	// (judged from the PCI table: analyze knows nothing else of the machine) is expected.
+	devices := inv.Finish(a)
+	a.Events = inv.Excuse(a.Events, devices, inventory.Machine{})
 	if err != nil {
 		fmt.Fprintf(stderr, "analyze: reading %s: %v\n", name, err)
 		return 2
@@ -96,17 +107,51 @@ func analyzeMain(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 
+	if devices == nil {
+		devices = []record.Device{}
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(a); err != nil {
+		if err := enc.Encode(analysisJSON{a, devices}); err != nil {
 			fmt.Fprintln(stderr, "analyze:", err)
 			return 2
 		}
 		return status
 	}
 	printAnalysis(stdout, name, a, in)
+	printDevices(stdout, devices)
 	return status
+}
+
+// analysisJSON is analyze's JSON: the analysis and the boot's device inventory.
+type analysisJSON struct {
+	classify.Analysis
+	Devices []record.Device `json:"devices"`
+}
+
+// printDevices is the device inventory as a table, after the verdict.
+func printDevices(w io.Writer, devs []record.Device) {
+	if len(devs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "\ndevices:")
+	fmt.Fprintf(w, "  %-13s %-9s %-8s %-12s %-11s %s\n", "address", "id", "class", "driver", "state", "lines / note")
+	for _, d := range devs {
+		id := d.ID()
+		if id == ":" {
+			id = "-"
+		}
+		var ls []string
+		for _, n := range d.Evidence {
+			ls = append(ls, fmt.Sprint(n))
+		}
+		note := strings.Join(ls, ",")
+		if d.Note != "" {
+			note += " " + d.Note
+		}
+		fmt.Fprintf(w, "  %-13s %-9s %-8s %-12s %-11s %s\n", orNone(d.Address), id, orNone(d.Class), orNone(d.Driver), d.State, note)
+	}
 }
 
 func printAnalysis(w io.Writer, name string, a classify.Analysis, in classify.Input) {

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
 func fixture(t *testing.T, name string) string {
@@ -54,12 +57,12 @@ func TestAnalyzeJSONFormat(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &v); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{"reached_login", "last_stage", "last_component", "stages", "events"} {
+	for _, k := range []string{"reached_login", "last_stage", "last_component", "stages", "events", "devices"} {
 		if _, ok := v[k]; !ok {
 			t.Errorf("missing field %q", k)
 		}
 	}
-	if len(v) != 5 {
+	if len(v) != 6 {
 		t.Errorf("unexpected fields: %v", v)
 	}
 	ev := v["events"].([]any)[0].(map[string]any)
@@ -73,8 +76,8 @@ func TestAnalyzeJSONFormat(t *testing.T) {
 	}
 	// Empty lists are [] (not null) for consumers.
 	_, out, _ = run([]string{"--json", "-"}, "redox login: \n")
-	if !strings.Contains(out, `"events": []`) {
-		t.Errorf("empty events not []: %s", out)
+	if !strings.Contains(out, `"events": []`) || !strings.Contains(out, `"devices": []`) {
+		t.Errorf("empty events or devices not []: %s", out)
 	}
 }
 
@@ -100,5 +103,46 @@ func TestAnalyzeBadInput(t *testing.T) {
 	}
 	if code, _, errs := run([]string{"-"}, "# only a header\n"); code != 2 || !strings.Contains(errs, "no console output") {
 		t.Errorf("header only: %d %s", code, errs)
+	}
+}
+
+// analyze lists the boot's devices: in JSON as "devices" (docs/analyze.md) and in the text
+// as a table. The aarch64 excerpt in ../shared/redox-logs elides everything between the
+// bootloader and login, so its one device is the NVMe disk the firmware booted from; the
+// 2026-08 capture in ../shared/redox-logs-2 has pcid's whole table.
+func TestAnalyzeDevices(t *testing.T) {
+	shared := fixtures.SharedDir(t, "redox-logs")
+	code, out, errs := run([]string{"--json", filepath.Join(shared, "aios-edge-aarch64-qemu-nvme-login-excerpt.log")}, "")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errs)
+	}
+	var v struct {
+		Devices []record.Device `json:"devices"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Devices) != 1 || v.Devices[0].Bus != "pci" || v.Devices[0].State != record.DeviceEnumerated || !strings.Contains(v.Devices[0].Note, "UEFI QEMU NVMe Ctrl") {
+		t.Errorf("aarch64 excerpt: %+v", v.Devices)
+	}
+	capture := filepath.Join(filepath.Dir(shared), "redox-logs-2", "flashos-x86_64-qemu-nvme-ahci-rebranded-login-2026.log")
+	if _, err := os.Stat(capture); err != nil {
+		fixtures.MissingShared(t, "%v", err)
+	}
+	_, out, _ = run([]string{"--json", capture}, "")
+	v.Devices = nil
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	drivers := map[string]string{}
+	for _, d := range v.Devices {
+		drivers[d.Address] = d.Driver + " " + d.State
+	}
+	if len(v.Devices) != 9 || drivers["0000:00:02.0"] != "nvmed initialised" || drivers["0000:00:05.0"] != "e1000d spawned" {
+		t.Errorf("capture: %v", drivers)
+	}
+	_, out, _ = run([]string{capture}, "")
+	if !strings.Contains(out, "\ndevices:\n") || !strings.Contains(out, "0000:00:03.0  1b36:000d 0c.03.30 xhcid        initialised") {
+		t.Errorf("text table:\n%s", out)
 	}
 }

@@ -37,6 +37,12 @@ func Analyze(r io.Reader, p *profile.Profile) (Analysis, Input, error) {
 
 // FeedReader feeds a transcript's lines to an analyzer (see Analyze) without finishing.
 func FeedReader(an *Analyzer, r io.Reader) (Input, error) {
+	return FeedReaderFunc(r, func(l Line) { an.Feed(l) })
+}
+
+// FeedReaderFunc is FeedReader with each line handed to feed (an analyzer and whatever
+// else reads the same transcript, such as the device inventory).
+func FeedReaderFunc(r io.Reader, feed func(Line)) (Input, error) {
 	var in Input
 	br := bufio.NewReaderSize(r, 64<<10)
 
@@ -49,7 +55,7 @@ func FeedReader(an *Analyzer, r io.Reader) (Input, error) {
 	emit := func() {
 		n++
 		in.Lines++
-		an.Feed(Line{N: n, Text: string(partial)})
+		feed(Line{N: n, Text: string(partial)})
 		partial = partial[:0]
 	}
 	body := func(raw []byte) {

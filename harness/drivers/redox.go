@@ -12,8 +12,10 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
 )
 
-// Redox: pcid prints one table line per PCI function ("PCI 00-00:02.0 8086:100E 02.00.00.03
-// 2": address, vendor:device, class.subclass.interface.revision, IRQ), pcid-spawner prints
+// Redox: pcid prints one table line per PCI function ("PCI 0000:00:02.0 8086:100E 02.00.00.03
+// 2": address, vendor:device, class.subclass.interface.revision, then the class again in
+// decimal, base 9dd6901d drivers/pcid/src/main.rs:346 and driver_interface/id.rs:16-26;
+// images before base 7f0e870b, 2026-02-07, print the address "00-00:02.0"), pcid-spawner prints
 // `spawn "/usr/lib/drivers/<driver>"`, drivers log "<crate>@<module>" lines and create their
 // schemes. Each string is traced to the upstream file that prints it in docs/redox-facts.md
 // (base 9dd6901d unless said otherwise); the shell tries have not run on a Redox guest here
@@ -30,11 +32,11 @@ import (
 // hda/device.rs) print at debug level only: on a default boot those two are judged by their
 // try from the shell.
 func redoxPCI(class string) []profile.Pattern {
-	return []profile.Pattern{pat("PCI ", `(?i)\bPCI (?P<addr>[0-9a-f]{2,4}-[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) (?P<ids>[0-9a-f]{4}:[0-9a-f]{4}) `+class+`\b`)}
+	return []profile.Pattern{pat("PCI ", `(?i)\bPCI (?P<addr>`+profile.RedoxPCIAddr+`) (?P<ids>[0-9a-f]{4}:[0-9a-f]{4}) `+class+`\b`)}
 }
 
 func redoxIDs(ids string) []profile.Pattern {
-	return []profile.Pattern{pat("PCI ", `(?i)\bPCI (?P<addr>[0-9a-f]{2,4}-[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]) (?P<ids>`+ids+`) `)}
+	return []profile.Pattern{pat("PCI ", `(?i)\bPCI (?P<addr>`+profile.RedoxPCIAddr+`) (?P<ids>`+ids+`) `)}
 }
 
 func redoxSpawn(driver string) []profile.Pattern {
@@ -42,11 +44,14 @@ func redoxSpawn(driver string) []profile.Pattern {
 }
 
 // redoxSpec: the pcid-spawner "driver X failed" error line is from images before base
-// 6096fffe (2026-01-26); later ones report through init/daemon (profile rows).
+// 6096fffe (2026-01-26); later ones report through init/daemon (profile rows). pcid-spawner
+// sets PCID_CLIENT_CHANNEL before it logs the command (drivers 20ffe4d
+// pcid-spawner/src/main.rs:89-93), so the line reads `pcid-spawner: driver
+// PCID_CLIENT_CHANNEL="3" "/usr/lib/drivers/e1000d" failed with exit status: 101`.
 func redoxSpec(device, driver string, enum []profile.Pattern, started profile.Pattern, bound ...profile.Pattern) *Spec {
 	return &Spec{Device: device, Components: []string{driver}, Enumerated: enum, Spawned: redoxSpawn(driver),
 		Started: nonEmpty(started),
-		Bound:   bound, Errors: []profile.Pattern{pat("pcid-spawner", `pcid-spawner: driver \S*`+regexp.QuoteMeta(driver)+`\S* failed`)}}
+		Bound:   bound, Errors: []profile.Pattern{pat("pcid-spawner", `pcid-spawner: driver (?:[A-Z_][A-Z0-9_]*="[^"]*" )*"?(?:[^"\s]*/)?`+regexp.QuoteMeta(driver)+`"? failed`)}}
 }
 
 var redoxTable = &Table{
@@ -78,7 +83,16 @@ var redoxTable = &Table{
 			profile.Lit("virtio-blk: disk size: ")),
 		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), profile.Lit("virtio-net: initiating startup sequence"),
 			profile.Lit("virtio-net: device MAC is ")),
-		"ps2": {Device: "ps2", Components: []string{"ps2d"}, Bound: []profile.Pattern{pat("ps2d", `\bps2d\b`)}},
+		// ps2d is an init unit, not a PCI driver (base init.initfs.d/40_ps2d.service). At
+		// INFO it prints only "No vmmouse support" / "No vmmouse" (base 9dd6901d
+		// drivers/input/ps2d/src/vm.rs:77,85; older images "ps2d: using keymap ..."), so a
+		// healthy keyboard is silent: no Bound list, the check passes on a boot that went
+		// on past init without an error line. Its errors (controller.rs:288-369, mouse.rs)
+		// are error! lines, "[@ps2d::controller:291 ERROR] keyboard failed to reset: FE";
+		// drivers 20ffe4d prefixed them "ps2d: " (input/ps2d/src/controller.rs:298).
+		"ps2": {Device: "ps2", Components: []string{"ps2d"},
+			Started: []profile.Pattern{pat("[@ps2d", `\[@ps2d(?:::\w+)*:\d+ INFO\]`)},
+			Errors:  []profile.Pattern{pat("[@ps2d", `\[@ps2d(?:::\w+)*:\d+ ERROR\]`), pat("ps2d: ", `ps2d: (?:keyboard |mouse )?failed`)}},
 	},
 }
 

@@ -120,6 +120,7 @@ func (b *Booted) Record(checks []record.Check) *record.Record {
 		Finished:      time.Now(),
 		Checks:        b.withTeardown(checks),
 		LastComponent: b.Outcome.Analysis.LastComponent,
+		Devices:       b.Devices,
 		Attempts:      1,
 		Artifacts:     map[string]string{},
 	}

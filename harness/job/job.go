@@ -100,6 +100,9 @@ type Booted struct {
 	// next job's results doubtful.
 	Teardown []string
 	closed   bool
+	// Devices is the boot's device inventory (record.Record.Devices), taken when the
+	// boot was decided.
+	Devices []record.Device
 }
 
 // lingerTime is how long (before time scaling) the boot keeps reading after login for
@@ -236,6 +239,7 @@ func Boot(ctx context.Context, m *matrix.Matrix, j matrix.Job, o Options) *Boote
 		Screen:     scr,
 	})
 	b.Outcome.Reason = secrets.Redact(b.Outcome.Reason)
+	b.takeInventory()
 	return b
 }
 

@@ -36,8 +36,10 @@ type Dialect struct {
 	// Lease finds the lease in the boot log or in LeaseCmd's output (named groups "ip"
 	// and "router"; router is optional).
 	Lease []profile.Pattern
-	// LeaseCmd shows (or takes) a lease from the shell when the boot log has none.
-	LeaseCmd string
+	// LeaseCmd shows (or takes) a lease from the shell when the boot log has none;
+	// LeaseOutput finds it in that command's output (named groups as Lease; empty: Lease).
+	LeaseCmd    string
+	LeaseOutput []profile.Pattern
 	// RouteCmd prints the route table (a "default via <addr>" line) when the lease named
 	// no router; empty when the profile has none.
 	RouteCmd string
@@ -63,18 +65,27 @@ var Dialects = map[string]*Dialect{
 				"[ $r = 0 ] && sha256sum /tmp/.rhw-http && wc -c < /tmp/.rhw-http; r=$?; rm -f /tmp/.rhw-http; (exit $r)"
 		},
 	},
-	// Redox: dhcpd at boot ("DHCP: New IP: 10.0.2.15/24", base 9dd6901d
-	// dhcpd/src/main.rs:306); "netcfg-auto: DHCP configured: ..." is RedoxOS-Nix's own
-	// (no upstream source prints it), kept for those images. netstack's netcfg scheme
-	// shows the address (ifaces/eth0/addr/list); it needs a login whose namespace has
-	// netcfg (root; redox config/base.toml). Not run here (no Redox image on this machine).
+	// Redox: dhcpd prints its lease only with -v since netutils 430367c (2025-11-01,
+	// "dhcpd: default to being quit with -v flag for verbose"; base 9dd6901d
+	// dhcpd/src/main.rs:304-307 `if verbose { ... println!("DHCP: New IP: {}",
+	// new_ip.trim()); }`, :320-323 "DHCP: New Router: {}" with the route list), and the
+	// unit runs plain `dhcpd` (init.d/10_dhcpd.service), so a default image prints no
+	// lease: the address is read from netstack's netcfg scheme, whose ifaces/eth0/addr/list
+	// is the bare CIDR (netstack/src/scheme/netcfg/mod.rs:195-209 `format!("{addr}\n")`,
+	// else "Not configured" / "Device not found"). It needs a login whose namespace has
+	// netcfg (root; redox config/base.toml). "netcfg-auto: DHCP configured: ..." is
+	// RedoxOS-Nix's own (no upstream source prints it), kept for those images.
 	"redox": {
 		Profile: "redox",
 		Lease: []profile.Pattern{
 			profile.Re("New IP", `DHCP: New IP: (?P<ip>\d+\.\d+\.\d+\.\d+)`),
+			profile.Re("New Router", `DHCP: New Router: default via (?P<router>\d+\.\d+\.\d+\.\d+)`),
 			profile.Re("DHCP configured", `DHCP configured: (?P<ip>\d+\.\d+\.\d+\.\d+)`),
 		},
 		LeaseCmd: "cat /scheme/netcfg/ifaces/eth0/addr/list",
+		LeaseOutput: []profile.Pattern{
+			profile.Re("", `^\s*(?P<ip>\d+\.\d+\.\d+\.\d+)/\d+\s*$`),
+		},
 		// netstack's route table (base netstack/src/router/route_table.rs Display:
 		// "default via 10.0.2.2 dev eth0 src 10.0.2.15"); dhcpd's lease line names no router.
 		RouteCmd: "cat /scheme/netcfg/route/list",
@@ -185,11 +196,13 @@ func Run(ctx context.Context, b *job.Booted, srv *Server, cfg Config) Report {
 
 func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Server, cfg Config, mk func(string, record.Verdict, string) record.Check) {
 	leaseLine := 0
-	find := func(lines []string) {
+	find := func(lines []string, pats []profile.Pattern) {
 		for i, l := range lines {
-			for _, p := range d.Lease {
+			for _, p := range pats {
 				if g, ok := p.Match(l); ok {
-					rep.Lease, leaseLine = g["ip"], i+1
+					if g["ip"] != "" {
+						rep.Lease, leaseLine = g["ip"], i+1
+					}
 					if g["router"] != "" {
 						rep.Router = g["router"]
 					}
@@ -197,7 +210,7 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 			}
 		}
 	}
-	find(b.BootLog())
+	find(b.BootLog(), d.Lease)
 	s, err := session.Open(ctx, b, session.NeedNetcfg)
 	if err != nil {
 		for _, n := range Checks {
@@ -219,12 +232,19 @@ func (rep *Report) run(ctx context.Context, b *job.Booted, d *Dialect, srv *Serv
 		case err != nil:
 			dhcp.Verdict, dhcp.Message = record.Infra, err.Error()
 		default:
-			find(strings.Split(out, "\n"))
+			pats := d.LeaseOutput
+			if len(pats) == 0 {
+				pats = d.Lease
+			}
+			find(strings.Split(out, "\n"), pats)
 			if rep.Lease == "" {
 				dhcp.Verdict = record.Fail
 				dhcp.Message = fmt.Sprintf("no lease in the boot log, and `%s` got none (exit %d): %s", d.LeaseCmd, code, oneLine(out, 200))
 			} else {
-				dhcp.Message = fmt.Sprintf("lease %s from %s (taken from the shell: the boot log had none)", rep.Lease, rep.Router)
+				dhcp.Message = fmt.Sprintf("lease %s (`%s`: the boot log had none)", rep.Lease, d.LeaseCmd)
+				if rep.Router != "" {
+					dhcp.Message += " from " + rep.Router
+				}
 			}
 		}
 	} else {

@@ -69,3 +69,34 @@ func TestServerServesItsFileAndSettings(t *testing.T) {
 		t.Fatal(got)
 	}
 }
+
+// W2 of the facts audit: a default Redox image prints no lease (dhcpd without -v), so the
+// address comes from netcfg's addr/list, which is the bare CIDR (base 9dd6901d
+// netstack/src/scheme/netcfg/mod.rs:195-209 `Some(addr) => format!("{addr}\n")`, `None =>
+// "Not configured\n".into()`); `dhcpd -v` prints "DHCP: New IP: {}" and "DHCP: New
+// Router: {}" (dhcpd/src/main.rs:306,322).
+func TestRedoxLeaseFromAddrList(t *testing.T) {
+	d := Dialects["redox"]
+	match := func(pats []profile.Pattern, l string) map[string]string {
+		for _, p := range pats {
+			if g, ok := p.Match(l); ok {
+				return g
+			}
+		}
+		return nil
+	}
+	if g := match(d.LeaseOutput, "10.0.2.15/24"); g["ip"] != "10.0.2.15" {
+		t.Errorf("addr/list output: %v", g)
+	}
+	for _, l := range []string{"Not configured", "Device not found", "DHCP: New IP: 10.0.2.15/24"} {
+		if g := match(d.LeaseOutput, l); g != nil {
+			t.Errorf("%q taken for a lease: %v", l, g)
+		}
+	}
+	if g := match(d.Lease, "DHCP: New IP: 10.0.2.15/24"); g["ip"] != "10.0.2.15" {
+		t.Errorf("dhcpd -v lease: %v", g)
+	}
+	if g := match(d.Lease, "DHCP: New Router: default via 10.0.2.2 dev eth0 src 10.0.2.15"); g["router"] != "10.0.2.2" || g["ip"] != "" {
+		t.Errorf("dhcpd -v router: %v", g)
+	}
+}

@@ -23,6 +23,15 @@ var Redox = &Profile{
 			// aarch64 UEFI: the bootloader's last line before it jumps to the kernel
 			// (bootloader src/os/uefi/arch/aarch64.rs "kernel_entry({:#x}, ...)").
 			Lit("kernel_entry("),
+			// The BIOS loader's own progress lines (on VGA; on serial where the firmware
+			// mirrors the screen, and read from the screen by OCR): "Stage 1", "Stage 2"
+			// (bootloader b74f53a asm/x86-unknown-none/stage1.asm:25-29,57-61 print
+			// stage_msg `db "Stage ",0` and the digit, since dfd5ca4 2022-09-06); before it
+			// "Redox Loader - Stage One" / "... - Stage Two" (b1cdecc^ x86/bootsector.asm:139,141,
+			// since ef12656 2016-09-01) and "Startup Arch", its last line before it jumps
+			// to the kernel (b1cdecc^ x86/startup-common.asm:156 `startup_arch_msg: db
+			// "Startup Arch",13,10,0`, 30e1107 2016-11-17 to b1cdecc 2022-02-02).
+			Lit("Redox Loader - Stage"), Re("Stage ", `^\s*Stage [12]\s*$`), Lit("Startup Arch"),
 		}},
 		{Name: "kernel", Markers: []Pattern{
 			Lit("Redox OS starting"),
@@ -85,7 +94,12 @@ var Redox = &Profile{
 		Lit("Attempting to open an unnamed socket without O_CREAT"),
 	},
 	Components: []ComponentRule{
-		{Match: Re("pcid-spawner: spawn", `pcid-spawner: spawn (?:[A-Z_][A-Z0-9_]*="[^"]*" )*"(?:[^"]*/)?(?P<c>[^"/]+)"`), Spawn: true},
+		// The BIOS loader's progress lines (see the bootloader stage): a stall after
+		// "Stage 2" / "Stage Two" is the loader's; after "Startup Arch" the loader has
+		// jumped to the kernel, so a stall there is the kernel's early start.
+		{Match: Lit("Startup Arch"), Name: "kernel"},
+		{Match: Re("Stage ", `^\s*(?:Redox Loader - )?Stage (?:[12]|One|Two)\s*$`), Name: "bootloader"},
+		{Match: Re("pcid-spawner: spawn", RedoxSpawn), Spawn: true},
 		// The kernel naming a process (exception, old SIGNAL, kernel panic context).
 		{Match: Re("NAME", `\bNAME:? (?:\S*/)?(?P<c>[^\s,/]+)`)},
 		// "<timestamp> [<crate>@<module>:<line> <LEVEL>]": the crate, else the module's crate.
@@ -254,6 +268,19 @@ var redoxSignatures = []Signature{
 		Next:       nameLine,
 		NextWithin: 2,
 		Title:      "unhandled exception in $component", Component: "$name"},
+	// Kernels of 2016-2017 name the fault with the code segment and address: "Protection
+	// fault: 7FB at 08:FFFFFF000014BAB2", "Page fault: 07:0000000000000023 at
+	// 1B:0000000000400010" (kernel 0c8ba636 arch/x86_64/src/interrupt/exception.rs:9-120
+	// `println!("{} fault: {:X} at {:>02X}:{:>016X}", ...)`, then stack_trace() and
+	// ksignal(); from 2016 until a5f3e505 2017-09-13 dropped the address), then "SIGNAL
+	// 11, CPU 0, PID ContextId(n)" and (later) "NAME ...": one event, the SIGNAL line part
+	// of it. Code segment 08 is the kernel's own.
+	{Kind: KindException,
+		Match:      Re(" at ", `^\s*(?P<what>[A-Z][a-z]+(?: [a-z]+)*) (?P<kind>fault|exception)(?:: [0-9A-F]+(?::[0-9A-F]+)?)? at (?P<cs>[0-9A-F]{2}):[0-9A-F]{8,16}\s*$`),
+		Next:       nameLine,
+		NextWithin: 40,
+		Swallow:    []Pattern{Re("SIGNAL ", `\bSIGNAL \d+, CPU \d+, PID `)},
+		Title:      "$what $kind at $cs in $component", Component: "$name"},
 	// Older kernels: "SIGNAL 11, CPU 0, PID ContextId(17)" then "NAME /bin/pcid".
 	{Kind: KindException,
 		Match:      Re("SIGNAL ", `\bSIGNAL (?P<sig>\d+), CPU \d+, PID `),
@@ -329,6 +356,12 @@ var redoxSignatures = []Signature{
 	{Kind: KindExit,
 		Match: Re("error during daemon execution", `error during daemon execution, exiting with status=(?P<status>[1-9]\d*)(?::\s*(?P<msg>.*))?`),
 		Title: "daemon exited with status $status: $msg"},
+	// relibc's dynamic loader cannot find a program or library and exits 1 (relibc
+	// 63599227 src/ld_so/start.rs:448 `eprintln!("[ld.so]: failed to locate
+	// '{name_or_path}'")`).
+	{Kind: KindExit,
+		Match: Re("[ld.so]: failed to locate", `\[ld\.so\]: failed to locate '(?:[^']*/)?(?P<prog>[^'/]+)'`),
+		Title: "ld.so failed to locate $prog", Component: "$prog"},
 	{Kind: KindExit,
 		Match: Re("[ld.so]: failed to link", `\[ld\.so\]: failed to link '(?:[^']*/)?(?P<prog>[^'/]+)': (?P<err>.*)`),
 		Title: "ld.so failed to link $prog: $err", Component: "$prog"},
@@ -356,6 +389,16 @@ var redoxSignatures = []Signature{
 	{Kind: KindDriverError, Component: "kernel",
 		Match: Re("nternal error", `(?i)local apic internal error`),
 		Title: "local APIC internal error"},
+	// Any other error a driver logs: drivers log through redox-log with an empty process
+	// name (base 9dd6901d drivers/common/src/logger.rs; redox-log write_record "{time}{zone}
+	// [{process_name}@{target}{line} {level}] {message}"), e.g. "[@ps2d::controller:291
+	// ERROR] keyboard failed to reset: FE" (ps2d/src/controller.rs:291), "[@ahcid::ahci:67
+	// ERROR] 2: I/O error": a driver error of that crate. Last, so the rows above name
+	// the known ones; daemons with a process name (orbital, smolnetd) are not drivers. A
+	// line ending in "{" opens a pretty-printed value whose last line is the event (nvmed).
+	{Kind: KindDriverError,
+		Match: Re(" ERROR]", `\[@(?P<crate>[A-Za-z0-9_-]+)(?:::\w+)*:\d+ ERROR\] (?:[a-z][a-z0-9_-]*d: )?(?P<msg>\S.*[^{\s])\s*$`),
+		Title: "$crate: $msg", Component: "$crate"},
 }
 
 // IHDATimeouts are ihdad's "timeout on ..." errors (base 9dd6901d

@@ -119,6 +119,9 @@ func Facts() []Fact {
 			pat(p, "netcheck redox lease")
 		}
 		add(d.LeaseCmd, "netcheck redox lease command")
+		for _, p := range d.LeaseOutput {
+			pat(p, "netcheck redox lease command output")
+		}
 		add(d.RouteCmd, "netcheck redox route command")
 		add(d.Ping("ADDR"), "netcheck redox ping")
 		add(d.Get("URL"), "netcheck redox download")

@@ -55,9 +55,14 @@ var Redox = &Dialect{
 		regexp.MustCompile(`\[[A-Za-z0-9_-]*@[A-Za-z0-9_:]+:\d+ [A-Z]+\] [^\n]*`),
 		regexp.MustCompile(`kernel::[A-Za-z0-9_:]+:[A-Z]+ -- [^\n]*`),
 		// ipcd's complaint (not relibc's): "open(path: ''): ..." on older images,
-		// "uds_stream: open({:?}, {:x}): ..." since base 55146b6e (2026-05-02;
-		// ipcd/src/uds/stream.rs).
-		regexp.MustCompile(`(?:uds_stream: open\("[^"\n]*", [0-9a-f]+\)|open\(path: '[^'\n]*'\)): Attempting to open an unnamed socket without O_CREAT\.`),
+		// "uds_stream: open({:?}, {:x}): ..." and "uds_dgram: open({:?}, {:x}): ..." since
+		// base 55146b6e (2026-05-02; base 9dd6901d ipcd/src/uds/stream.rs:1275,
+		// ipcd/src/uds/dgram.rs:683).
+		regexp.MustCompile(`(?:uds_(?:stream|dgram): open\("[^"\n]*", [0-9a-f]+\)|open\(path: '[^'\n]*'\)): Attempting to open an unnamed socket without O_CREAT\.`),
+		// relibc's own logger (relibc 63599227 src/platform/logger.rs:272
+		// `writeln!(writer, "[{level} {process_name}@{target}{line}] {message}")`, default
+		// level Info): "[INFO ls@src/header/...rs:42] TODO: ...", the level first.
+		regexp.MustCompile(`\[(?:TRACE|DEBUG|INFO|WARN|ERROR) [^@\]\n]*@[^\]\n]*\] [^\n]*`),
 		regexp.MustCompile(`DHCP: [^\n]*`),
 	},
 	Interrupt: "\x03",

@@ -340,3 +340,16 @@ func TestSharedBootAccountMustReachTheNeeds(t *testing.T) {
 		t.Errorf("an image that logged in by itself: %v", err)
 	}
 }
+
+// O5, O6 of the facts audit: ipcd's datagram twin of the unnamed-socket complaint (base
+// 9dd6901d ipcd/src/uds/dgram.rs:683 `"uds_dgram: open({:?}, {:x}): Attempting to open an
+// unnamed socket without O_CREAT."`) and relibc's own log lines (relibc 63599227
+// src/platform/logger.rs:272 `"[{level} {process_name}@{target}{line}] {message}"`) are
+// cut out of command output.
+func TestRedoxNoiseDgramAndRelibcLog(t *testing.T) {
+	in := "bin  etcuds_dgram: open(\"\", 20000): Attempting to open an unnamed socket without O_CREAT.\n  usr\n[INFO ls@src/header/sys_stat/mod.rs:120] TODO: fstatat flags\nlib\n"
+	out, n := Redox.CutNoise(in)
+	if out != "bin  etc  usr\nlib\n" || n != 2 {
+		t.Fatalf("got %q, %d cut", out, n)
+	}
+}
