@@ -9,7 +9,7 @@ FUZZTIME ?= 2000x
 # runaway test binary.
 TESTTIMEOUT ?= 75m
 
-.PHONY: all deps fixtures build run test vet unit fuzz bench nightly clean
+.PHONY: all deps fixtures build run test vet unit fuzz bench nightly facts-drift clean
 
 all: build
 
@@ -30,6 +30,16 @@ run: fixtures build
 	$(BIN) run -matrix $(MATRIX); status=$$?; \
 	$(BIN) report site -o out/site out/runs/*/ >/dev/null && echo "support page: out/site/index.html"; \
 	exit $$status
+
+## facts-drift: find every source line docs/redox-facts.md quotes at the newest commit of its
+## repository in MIRRORS (bare git mirrors, <owner>+<name>/repo or <owner>/<name>.git);
+## writes docs/redox-drift.md. Needs the mirrors (no network), so not part of `make test`.
+## redox-os/base is read in the fork Gh0s777tt/eos-base, whose last upstream commit is 9dd6901d.
+MIRRORS ?=
+DRIFTFLAGS ?= -alias redox-os/base=Gh0s777tt/eos-base -head redox-os/base=9dd6901d
+facts-drift:
+	@test -n "$(MIRRORS)" || { echo "usage: make facts-drift MIRRORS=<directory of upstream mirrors>"; exit 2; }
+	$(GO) run ./cmd/redox-hwtest facts-drift -mirrors "$(MIRRORS)" $(DRIFTFLAGS) -out docs/redox-drift.md; s=$$?; [ $$s -le 1 ] || exit $$s
 
 ## nightly: run the matrix, gate against the last good run (out/nightly/baseline), publish out/nightly/site
 nightly: fixtures build

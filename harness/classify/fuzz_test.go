@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // chunkReader returns its data in reads of a fixed odd size, to move every chunk
@@ -149,39 +149,9 @@ var (
 // until it holds at least 64 MB.
 func corpus(b *testing.B) []byte {
 	benchOnce.Do(func() {
-		var bodies [][]byte
-		var paths []string
-		if dir := filepath.Join(moduleRoot(b), "..", "shared", "redox-logs"); dirExists(dir) {
-			p, _ := filepath.Glob(filepath.Join(dir, "*.log"))
-			paths = append(paths, p...)
-		}
-		p, _ := filepath.Glob(filepath.Join(fixtureDir(b), "*.log"))
-		paths = append(paths, p...)
-		for _, path := range paths {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			_, body, _ := transcript.SplitHeader(raw)
-			if len(body) > 0 && body[len(body)-1] != '\n' {
-				body = append(body[:len(body):len(body)], '\n')
-			}
-			bodies = append(bodies, body)
-		}
-		var buf bytes.Buffer
-		for buf.Len() < 64<<20 {
-			for _, body := range bodies {
-				buf.Write(body)
-			}
-		}
-		benchCorpus = buf.Bytes()
+		benchCorpus = fixtures.TranscriptCorpus(b, 64<<20, filepath.Join(moduleRoot(b), "..", "shared", "redox-logs"), fixtureDir(b))
 	})
 	return benchCorpus
-}
-
-func dirExists(p string) bool {
-	st, err := os.Stat(p)
-	return err == nil && st.IsDir()
 }
 
 // BenchmarkAnalyze: offline analysis throughput (MB/s) on a large concatenation of the

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/redox-hwtest/redox-hwtest/harness/inventory"
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
 )
@@ -59,30 +60,29 @@ var redoxTable = &Table{
 	Specs: map[string]*Spec{
 		"e1000": withWork(redoxSpec("e1000", "e1000d", redoxPCI(`02\.00\.[0-9a-f]{2}`),
 			pat("E1000 ", `E1000 (?P<node>pci-\S+)`),
-			profile.Lit("Link is up with speed")),
+			inventory.Initialised("redox", "e1000d")...),
 			redoxE1000, []profile.Pattern{profile.Lit("smoltcpd: no network adapter found")}),
 		"nvme": withWork(redoxSpec("nvme", "nvmed", redoxPCI(`01\.08\.[0-9a-f]{2}`),
 			profile.Pattern{}, // nvmed prints no banner at info level
-			pat("Model: ", `- Model: .* Serial: `), pat("NSID: ", `NSID: \d+ Size: `),
-			pat("nvmed", `(?i)nvmed.*(?:model|serial|namespace)`), pat("disk.", `(?P<node>disk\.\S*nvme)`)),
+			inventory.Initialised("redox", "nvmed")...),
 			redoxNVMe, nil),
 		"hda": withWork(withErrors(redoxSpec("hda", "ihdad", redoxPCI(`04\.03\.[0-9a-f]{2}`),
 			pat("IHDA ", `IHDA (?P<node>pci-\S+)`),
-			profile.Lit("IHDA: Initialization finished.")),
+			inventory.Initialised("redox", "ihdad")...),
 			ihdaErrors()...),
 			redoxHDA, []profile.Pattern{profile.Lit("audiod: No such device")}),
 		"xhci": redoxSpec("xhci", "xhcid", redoxPCI(`0c\.03\.30`), pat("XHCI ", `XHCI (?P<node>pci-\S+)`),
-			pat("Device on port", `Device on port \d+ was attached`)),
+			inventory.Initialised("redox", "xhcid")...),
 		"ahci": redoxSpec("ahci", "ahcid", redoxPCI(`01\.06\.01`), pat("AHCI ", `AHCI (?P<node>pci-\S+)`),
-			pat("Firmware: ", `Serial: .* Firmware: .* Model: `)),
+			inventory.Initialised("redox", "ahcid")...),
 		// virtio (base 9dd6901d): "initiating startup sequence :^)" comes before
 		// virtio_core::probe_device; "disk size: .." (virtio-blkd/src/main.rs:139) after the
 		// device runs, "device MAC is .." (virtio-netd/src/main.rs:74) after it read the
 		// device's config space.
 		"virtio-blk": redoxSpec("virtio-blk", "virtio-blkd", redoxIDs(`1af4:10(?:01|42)`), profile.Lit("virtio-blk: initiating startup sequence"),
-			profile.Lit("virtio-blk: disk size: ")),
+			inventory.Initialised("redox", "virtio-blkd")...),
 		"virtio-net": redoxSpec("virtio-net", "virtio-netd", redoxIDs(`1af4:10(?:00|41)`), profile.Lit("virtio-net: initiating startup sequence"),
-			profile.Lit("virtio-net: device MAC is ")),
+			inventory.Initialised("redox", "virtio-netd")...),
 		// ps2d is an init unit, not a PCI driver (base init.initfs.d/40_ps2d.service). At
 		// INFO it prints only "No vmmouse support" / "No vmmouse" (base 9dd6901d
 		// drivers/input/ps2d/src/vm.rs:77,85; older images "ps2d: using keymap ..."), so a

@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
@@ -162,5 +163,28 @@ redox login: `
 	_, evs = build(t, strings.Replace(strings.Replace(tail, "audiod: No such device\n", "", 1), "[smolnetd@smolnetd:194 ERROR] smoltcpd: no network adapter found", "x", 1), Machine{})
 	if k := kinds(evs); k["netstack"] != profile.KindExit || k["audiod"] != profile.KindExit {
 		t.Errorf("nothing known: %+v", evs)
+	}
+}
+
+// BenchmarkAnalyzeWithInventory: what `redox-hwtest analyze` does per byte (the analysis
+// and the device inventory over one read of the transcript), on the same corpus as
+// classify's BenchmarkAnalyze plus the 2026 capture; compare the two MB/s in one run.
+func BenchmarkAnalyzeWithInventory(b *testing.B) {
+	root := filepath.Join("..", "..")
+	data := fixtures.TranscriptCorpus(b, 64<<20, filepath.Join(root, "..", "shared", "redox-logs"),
+		filepath.Join(root, "..", "shared", "redox-logs-2"), filepath.Join(root, "fixtures", "transcripts"))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		an, inv := classify.New(profile.Redox), New("redox")
+		if _, err := classify.FeedReaderFunc(bytes.NewReader(data), func(l classify.Line) {
+			an.Feed(l)
+			inv.Feed(l.N, l.Text)
+		}); err != nil {
+			b.Fatal(err)
+		}
+		a := an.Finish()
+		inv.Excuse(a.Events, inv.Finish(a), Machine{})
 	}
 }

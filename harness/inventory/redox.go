@@ -39,10 +39,16 @@ var redoxTable = &Table{
 		{Driver: "xhcid", Class: 0x0c, Subclass: 0x03, Interface: 0x30},
 		{Driver: "vboxd", Class: 0x08, Subclass: -1, Interface: -1, Vendor: "80ee", Devices: []string{"cafe"}},
 	},
-	// Lines printed after the driver talked to the device (the drivers suite's Bound
-	// evidence, harness/drivers/redox.go, where each is traced to its upstream line).
+	// Lines printed after the driver talked to the device; the drivers suite's Bound
+	// evidence too (harness/drivers/redox.go). base 9dd6901d: nvmed nvme/identify.rs:176,214
+	// ("  - Model: {} Serial: {} Firmware: {}", "NSID: {} Size: {} Capacity: {}"), the
+	// scheme "disk.{}-nvme" (main.rs:67) and older nvmed lines naming model/serial/
+	// namespace; ahcid ahci/hba.rs:255; xhcid xhci/device_enumerator.rs:113; e1000d
+	// device.rs:359 and ihdad hda/device.rs:213 (debug level); virtio-blkd main.rs:139,
+	// virtio-netd main.rs:74.
 	Initialised: map[string][]profile.Pattern{
-		"nvmed":       {profile.Re("Model: ", `- Model: .* Serial: `), profile.Re("NSID: ", `NSID: \d+ Size: `)},
+		"nvmed": {profile.Re("Model: ", `- Model: .* Serial: `), profile.Re("NSID: ", `NSID: \d+ Size: `),
+			profile.Re("nvmed", `(?i)nvmed.*(?:model|serial|namespace)`), profile.Re("disk.", `(?P<node>disk\.\S*nvme)`)},
 		"ahcid":       {profile.Re("Firmware: ", `Serial: .* Firmware: .* Model: `)},
 		"xhcid":       {profile.Re("Device on port", `Device on port \d+ was attached`)},
 		"e1000d":      {profile.Lit("Link is up with speed")},
@@ -77,3 +83,12 @@ var redoxTable = &Table{
 }
 
 func init() { register(redoxTable) }
+
+// Initialised are the lines a profile's driver prints only after it talked to its device
+// (nil when the profile has none).
+func Initialised(profileName, driver string) []profile.Pattern {
+	if t := Tables[profileName]; t != nil {
+		return t.Initialised[driver]
+	}
+	return nil
+}

@@ -276,11 +276,11 @@ var redoxSignatures = []Signature{
 	// 11, CPU 0, PID ContextId(n)" and (later) "NAME ...": one event, the SIGNAL line part
 	// of it. Code segment 08 is the kernel's own.
 	{Kind: KindException,
-		Match:      Re(" at ", `^\s*(?P<what>[A-Z][a-z]+(?: [a-z]+)*) (?P<kind>fault|exception)(?:: [0-9A-F]+(?::[0-9A-F]+)?)? at (?P<cs>[0-9A-F]{2}):[0-9A-F]{8,16}\s*$`),
+		Match:      Re("fault", `^\s*(?P<what>[A-Z][a-z]+(?: [a-z]+)*) fault(?:: [0-9A-F]+(?::[0-9A-F]+)?)? at (?P<cs>[0-9A-F]{2}):[0-9A-F]{8,16}\s*$`),
 		Next:       nameLine,
 		NextWithin: 40,
 		Swallow:    []Pattern{Re("SIGNAL ", `\bSIGNAL \d+, CPU \d+, PID `)},
-		Title:      "$what $kind at $cs in $component", Component: "$name"},
+		Title:      "$what fault at $cs in $component", Component: "$name"},
 	// Older kernels: "SIGNAL 11, CPU 0, PID ContextId(17)" then "NAME /bin/pcid".
 	{Kind: KindException,
 		Match:      Re("SIGNAL ", `\bSIGNAL (?P<sig>\d+), CPU \d+, PID `),

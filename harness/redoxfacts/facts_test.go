@@ -49,7 +49,7 @@ func documentedKeys(t *testing.T) map[string]string {
 			if !strings.HasPrefix(line, "|") {
 				continue
 			}
-			cells := splitRow(line)
+			cells := splitCells(line)
 			if len(cells) < 4 {
 				continue
 			}
@@ -70,29 +70,6 @@ func documentedKeys(t *testing.T) map[string]string {
 		t.Fatal("no fact file read")
 	}
 	return keys
-}
-
-// splitRow splits a Markdown table row on "|" that are not escaped.
-func splitRow(line string) []string {
-	line = strings.TrimSpace(line)
-	line = strings.TrimPrefix(line, "|")
-	line = strings.TrimSuffix(line, "|")
-	var cells []string
-	var b strings.Builder
-	for i := 0; i < len(line); i++ {
-		if line[i] == '\\' && i+1 < len(line) && line[i+1] == '|' {
-			b.WriteString(`\|`)
-			i++
-			continue
-		}
-		if line[i] == '|' {
-			cells = append(cells, strings.TrimSpace(b.String()))
-			b.Reset()
-			continue
-		}
-		b.WriteByte(line[i])
-	}
-	return append(cells, strings.TrimSpace(b.String()))
 }
 
 func itoa(n int) string {
