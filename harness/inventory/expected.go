@@ -63,11 +63,11 @@ func (b *Builder) Excuse(events []classify.Event, devs []record.Device, m Machin
 		if !profile.IsCrash(e.Kind) {
 			continue
 		}
-		for _, ab := range t.Absences {
+		for j, ab := range t.Absences {
 			if !ab.applies(e) {
 				continue
 			}
-			if why := ab.absent(devs, m, b.said[ab.What]); why != "" {
+			if why := ab.absent(devs, m, b.said[j]); why != "" {
 				out[i].Kind = KindExpected
 				out[i].Title = fmt.Sprintf("%s (expected: %s)", e.Title, why)
 			}

@@ -106,13 +106,17 @@ type Builder struct {
 	byKey   map[string]*dev
 	spawned map[string][]*dev // driver -> the functions it was started for, in order
 	pending map[string]int    // driver -> spawns not yet matched to a function
-	said    map[string]string // Absence.What -> the daemon's own line saying so
+	said    []string          // per Absence: the daemon's own line saying so
+	// initLits are the literal prefilters of every Initialised pattern: a line holding
+	// none of them is no driver's initialised line (nil: some pattern has none, no
+	// prefilter). Keeps the inventory cheap beside the analyser.
+	initLits []string
 }
 
 type dev struct {
 	record.Device
-	spawnLine, initLine, bannerLine int
-	firmware                        bool
+	initLine int  // the line that showed it initialised
+	firmware bool // named by the firmware only
 }
 
 // New starts an inventory for a profile; nil when the profile prints no device table.
@@ -121,7 +125,17 @@ func New(profileName string) *Builder {
 	if t == nil {
 		return nil
 	}
-	return &Builder{t: t, byKey: map[string]*dev{}, spawned: map[string][]*dev{}, pending: map[string]int{}, said: map[string]string{}}
+	b := &Builder{t: t, byKey: map[string]*dev{}, spawned: map[string][]*dev{}, pending: map[string]int{}, said: make([]string, len(t.Absences))}
+	for _, ps := range t.Initialised {
+		for _, p := range ps {
+			if p.Contains == "" {
+				b.initLits = nil
+				return b
+			}
+			b.initLits = append(b.initLits, p.Contains)
+		}
+	}
+	return b
 }
 
 // NodeKey is an address in a form both spellings share: pcid's "0000:00:02.0" (or the
@@ -146,9 +160,12 @@ func (b *Builder) Feed(n int, line string) {
 		return
 	}
 	t := b.t
-	for _, ab := range t.Absences {
-		if _, ok := match(ab.Said, line); ok && b.said[ab.What] == "" {
-			b.said[ab.What] = strings.TrimSpace(line)
+	for i, ab := range t.Absences {
+		if b.said[i] != "" {
+			continue
+		}
+		if _, ok := match(ab.Said, line); ok {
+			b.said[i] = strings.TrimSpace(line)
 		}
 	}
 	if g, ok := match(t.Enumerated, line); ok {
@@ -168,9 +185,7 @@ func (b *Builder) Feed(n int, line string) {
 		}
 		if d := b.byKey[NodeKey(g["node"])]; d != nil && drv != "" {
 			b.claim(d, drv, n)
-			d.bannerLine = n
-			if d.State == record.DeviceEnumerated || d.State == record.DeviceSpawned {
-				d.State = record.DeviceSpawned
+			if d.State == record.DeviceSpawned && d.Evidence[len(d.Evidence)-1] != n {
 				d.Evidence = append(d.Evidence, n)
 			}
 		}
@@ -180,7 +195,7 @@ func (b *Builder) Feed(n int, line string) {
 		b.firmware(n, g)
 		return
 	}
-	if len(t.Initialised) > 0 {
+	if len(t.Initialised) > 0 && b.mayInit(line) {
 		g, ok := match(t.Driver, line)
 		if !ok {
 			return
@@ -201,6 +216,26 @@ func (b *Builder) Feed(n int, line string) {
 			}
 		}
 	}
+}
+
+func (b *Builder) mayInit(line string) bool {
+	if b.initLits == nil {
+		return true
+	}
+	// Only a line some driver pattern can attribute (their prefilters) is looked at.
+	drv := false
+	for _, p := range b.t.Driver {
+		drv = drv || p.Contains == "" || strings.Contains(line, p.Contains)
+	}
+	if !drv {
+		return false
+	}
+	for _, l := range b.initLits {
+		if strings.Contains(line, l) {
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Builder) enumerated(n int, g map[string]string) {
@@ -276,9 +311,6 @@ func (b *Builder) claim(d *dev, drv string, n int) {
 		b.spawned[old] = remove(b.spawned[old], d)
 	}
 	d.Driver = drv
-	if d.spawnLine == 0 {
-		d.spawnLine = n
-	}
 	if d.State == record.DeviceEnumerated {
 		d.State = record.DeviceSpawned
 		d.Evidence = append(d.Evidence, n)
