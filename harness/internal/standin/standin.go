@@ -40,6 +40,9 @@ type Spec struct {
 	Commands []matrix.GuestCommand
 	// BootArgs are the image's boot_args (fw_cfg switches).
 	BootArgs string
+	// Profile is the image's profile (default "standin"); "redox" with BootArgs
+	// "fx.redox=1" judges the stand-in speaking Redox (fixtures/redox).
+	Profile string
 	// Silence and BootTimeout are before scaling (defaults 2s and 60s); TimeScale
 	// defaults to 15 (TCG on a shared two-core machine).
 	Silence, BootTimeout string
@@ -74,7 +77,10 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 	if s.Memory == "" {
 		s.Memory = "512M"
 	}
-	img := map[string]any{"name": "standin-" + s.Image, "profile": "standin", "variant": "standin"}
+	if s.Profile == "" {
+		s.Profile = "standin"
+	}
+	img := map[string]any{"name": "standin-" + s.Image, "profile": s.Profile, "variant": "standin"}
 	host := map[string]any{"name": "vm-" + s.Image, "kind": "qemu", "accel": "tcg", "memory": s.Memory,
 		"time_scale": s.TimeScale}
 	switch s.Image {
