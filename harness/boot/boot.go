@@ -65,6 +65,10 @@ type Config struct {
 	// Silence is the hang window; Deadline bounds the whole boot.
 	Silence  time.Duration
 	Deadline time.Duration
+	// Livelock is how long the console may print nothing but one repeated cycle of lines
+	// before the boot is a HANG ("livelock: <line> x N"); default the silence window,
+	// negative never (see loopDetector).
+	Livelock time.Duration
 	// Scale multiplies the profile's per-stage timeouts.
 	Scale float64
 	// Settle is how long a line without newline waits before it is matched as a prompt.
@@ -184,6 +188,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Scale <= 0 {
 		cfg.Scale = 1
 	}
+	if cfg.Livelock == 0 {
+		cfg.Livelock = cfg.Silence
+	}
 	return cfg
 }
 
@@ -204,7 +211,11 @@ type follower struct {
 	deadline    *time.Timer
 	stageTicker *time.Ticker
 
+	// deadlineAt is the one clock of the deadline: the timer only wakes the loop, and
+	// pastDeadline decides; a timer that fires early (a pause moved deadlineAt, or the
+	// runtime woke it a moment before) is armed again for the rest.
 	deadlineAt time.Time
+	loops      loopDetector
 	lastStage  string
 	lastComp   string
 	stageSince time.Time // when lastStage was reached (moved on by pauses)
@@ -227,9 +238,10 @@ type follower struct {
 }
 
 func newFollower(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) *follower {
+	deadlineAt := time.Now().Add(cfg.Deadline)
 	f := &follower{ctx: ctx, con: con, m: m, cfg: cfg, an: classify.New(cfg.Profile),
 		lines: make(chan lineMsg, 1024), silence: make(chan error, 1),
-		deadline: time.NewTimer(cfg.Deadline), deadlineAt: time.Now().Add(cfg.Deadline),
+		deadline: time.NewTimer(time.Until(deadlineAt)), deadlineAt: deadlineAt,
 		stageTicker: time.NewTicker(250 * time.Millisecond),
 		stageSince:  con.Opened(), pz: pausable(m)}
 	f.out.StageAt = map[string]time.Duration{}
@@ -338,6 +350,13 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 	if msg.err != nil {
 		return f.onConsoleEnd(msg.err)
 	}
+	// A flood keeps this case ready on every turn of the loop: the deadline is also
+	// checked here, so no amount of output can outrun it.
+	if f.pastDeadline() {
+		if o := f.onDeadline(); o != nil {
+			return o
+		}
+	}
 	f.out.Lines = msg.l.N
 	for _, s := range f.an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
 		if err := f.con.Send(f.ctx, s); err != nil {
@@ -356,6 +375,13 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 	if f.grace == nil && f.an.FatalEvent() != nil {
 		f.graceWhy = "fatal signature"
 		f.grace = time.After(f.cfg.Grace)
+	}
+	if !msg.l.Partial && !msg.l.Cut && f.grace == nil {
+		now := time.Now()
+		f.loops.feed(msg.l.Text, now)
+		if ll := f.loops.livelock(now, f.cfg.Livelock); ll != "" && !f.observePause() {
+			return f.hang(hangReason(ll, f.an.Snapshot()))
+		}
 	}
 	return nil
 }
@@ -537,10 +563,20 @@ func (f *follower) onSilence(err error) *Outcome {
 	return f.hang(hangReason(fmt.Sprintf("no output for %s", f.cfg.Silence), f.an.Snapshot()))
 }
 
-// onDeadline ends the boot at its deadline, moved on by the pauses.
+// pastDeadline is the one place that decides whether the deadline has passed.
+func (f *follower) pastDeadline() bool { return !time.Now().Before(f.deadlineAt) }
+
+// onDeadline ends the boot at its deadline, moved on by the pauses. A timer that fired
+// before deadlineAt (moved by a pause) is armed again for the rest, so the deadline is
+// never lost; while paused it is looked at again every second (the resume also re-arms it).
 func (f *follower) onDeadline() *Outcome {
-	if f.observePause() || time.Now().Before(f.deadlineAt) {
-		return nil // paused, or moved by a pause (the timer is set again)
+	if f.observePause() {
+		f.deadline.Reset(time.Second)
+		return nil
+	}
+	if !f.pastDeadline() {
+		f.deadline.Reset(time.Until(f.deadlineAt))
+		return nil
 	}
 	if o := f.crashed(); o != nil {
 		return o

@@ -327,7 +327,11 @@ type Line struct {
 	// Partial is true for a line that has not ended yet (a prompt); the same N is delivered
 	// again, complete or longer, when more arrives.
 	Partial bool
-	Time    time.Time // when the console read the line's last byte (approximately)
+	// Cut is true for a line that lost text: the reader fell a whole window behind (a
+	// flood) and the window dropped text before it was read, so this line is the join of
+	// two fragments (the transcript has the whole text).
+	Cut  bool
+	Time time.Time // when the console read the line's last byte (approximately)
 }
 
 // LineReader delivers lines from a cursor; it is how the stage machine follows a boot.
@@ -336,6 +340,7 @@ type LineReader struct {
 	cursor  int64
 	n       int
 	partial []byte
+	cut     bool // the current line lost text to the window (Line.Cut)
 	maxLine int
 }
 
@@ -349,13 +354,16 @@ func (r *LineReader) Next(ctx context.Context, settle time.Duration) (Line, erro
 	var timer <-chan time.Time
 	for {
 		text, from, changed, err := r.c.view(r.cursor)
+		if from > r.cursor {
+			r.cut = true
+		}
 		r.cursor = from
 		if i := indexNL(text); i >= 0 {
 			r.partial = append(r.partial, text[:i]...)
 			r.cursor += int64(i + 1)
 			r.n++
-			l := Line{N: r.n, Text: string(r.partial), Time: r.c.LastOutput()}
-			r.partial = r.partial[:0]
+			l := Line{N: r.n, Text: string(r.partial), Cut: r.cut, Time: r.c.LastOutput()}
+			r.partial, r.cut = r.partial[:0], false
 			return l, nil
 		}
 		if len(text) > 0 {
