@@ -37,6 +37,10 @@ type Options struct {
 	Filter func([]byte) []byte
 	// ReadSize is the read buffer size (default 64 KiB).
 	ReadSize int
+	// TranscriptHead and TranscriptTail cap the transcript on disk: the first and the
+	// last bytes kept, what came between them dropped with a marker (defaults
+	// DefaultTranscriptHead, DefaultTranscriptTail; see cappedLog).
+	TranscriptHead, TranscriptTail int64
 }
 
 // Console owns a stream. Its methods are safe for concurrent use.
@@ -48,6 +52,7 @@ type Console struct {
 	timesF *os.File
 	times  *bufio.Writer
 	tfBuf  *bufio.Writer
+	capped *cappedLog
 
 	mu       sync.Mutex
 	win      []byte // normalised text; win[0] is at absolute offset base
@@ -94,6 +99,7 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 		c.tf, c.timesF = f, tf
 		c.tfBuf = bufio.NewWriterSize(f, 256<<10)
 		c.times = bufio.NewWriterSize(tf, 16<<10)
+		c.capped = newCappedLog(opts.TranscriptHead, opts.TranscriptTail)
 		transcript.WriteTimesHeader(c.times, c.opened)
 	}
 	go c.readLoop()
@@ -136,12 +142,11 @@ func (c *Console) readLoop() {
 			chunk := buf[:n]
 			if c.tf != nil {
 				c.tmu.Lock()
-				transcript.WriteRead(c.times, c.RawBytes(), now)
 				w := chunk
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
 				}
-				_, werr := c.tfBuf.Write(w)
+				werr := c.capped.write(c.tfBuf, c.times, w, now)
 				// The transcript must survive a crash of the harness: flush as soon as the
 				// reader has caught up with the stream (a short read). During a burst, the
 				// buffer is written out whenever it fills, so at most one buffer's worth is
@@ -197,6 +202,7 @@ func (c *Console) append(text []byte, now time.Time, raw, textRaw int64) {
 func (c *Console) finish(err error) {
 	if c.tf != nil {
 		c.tmu.Lock()
+		c.keepWriteErr(c.capped.finish(c.tfBuf, c.times, time.Now()))
 		transcript.WriteMark(c.times, transcript.MarkNote, time.Now(), "end: "+err.Error())
 		c.times.Flush()
 		c.tfBuf.Flush()
@@ -486,6 +492,17 @@ func (c *Console) keepWriteErr(err error) {
 	if err != nil && c.writeErr == nil {
 		c.writeErr = fmt.Errorf("transcript %s: %w", c.tf.Name(), err)
 	}
+}
+
+// TranscriptDropped is how many bytes of console output the transcript's caps left out so
+// far (0 when the whole output is in the transcript, or without one).
+func (c *Console) TranscriptDropped() int64 {
+	if c.tf == nil {
+		return 0
+	}
+	c.tmu.Lock()
+	defer c.tmu.Unlock()
+	return c.capped.dropped()
 }
 
 // TranscriptErr is the first failure to write the transcript or its times file (nil while
