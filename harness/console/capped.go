@@ -20,13 +20,17 @@ const (
 	DefaultTranscriptTail = 8 << 20
 	// tailReads bounds the read times kept for the tail.
 	tailReads = 4096
+	// timesAllowance is the times file's read lines beyond half the text: a boot whose
+	// output comes slowly in small reads (a prompt, a UART at 115200 baud) is timed read
+	// by read.
+	timesAllowance = 16 << 10
 )
 
 // cappedLog writes a transcript and the reads of its times file within the caps. The head
 // goes to disk as it arrives; once it is full, the rest goes to a ring of the last tail
 // bytes in memory, written after the marker when the stream ends. The read lines of the
-// times file never take more than half as many bytes as the text they time (readBudget):
-// a flood of tiny reads (QEMU's serial socket under TCG delivers a few bytes per read)
+// times file never take more than timesAllowance bytes plus half as many bytes as the text
+// they time (readBudget): every read of an ordinary boot is timed, while a flood of tiny reads (QEMU's serial socket under TCG delivers a few bytes per read)
 // coalesces into fewer timing lines instead of a times file larger than the transcript
 // (one line per read made 1.3 GB of times for 195 MB of text). Methods are called with Console.tmu held.
 type cappedLog struct {
@@ -37,7 +41,7 @@ type cappedLog struct {
 	over       int64 // bytes past the head (the ring and what it dropped)
 	reads      []tailRead
 	evicted    tailRead // the newest read dropped from reads
-	readBudget int64    // bytes of text timed, minus the bytes of read lines written
+	readBudget int64    // 2*timesAllowance + bytes of text timed - 2*bytes of read lines written
 }
 
 type tailRead struct {
@@ -52,7 +56,7 @@ func newCappedLog(head, tail int64) *cappedLog {
 	if tail <= 0 {
 		tail = DefaultTranscriptTail
 	}
-	return &cappedLog{head: head, tail: tail}
+	return &cappedLog{head: head, tail: tail, readBudget: 2 * timesAllowance}
 }
 
 // write records one read of the transcript (already filtered) that arrived at at.
