@@ -335,10 +335,15 @@ func (f *follower) crashed() *Outcome {
 	return nil
 }
 
-// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
+// endOfOutput decides a boot whose output stopped for good (VM gone, console closed). A
+// VMM that died before the guest printed a byte failed to start (a bad argument, a missing
+// firmware file): its own message is the reason.
 func (f *follower) endOfOutput(why string) *Outcome {
 	if e := f.an.FatalEvent(); e != nil {
 		return f.finish(record.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
+	}
+	if f.con.RawBytes() == 0 && f.m != nil && f.m.ExitErr() != nil {
+		why = "the VMM exited before the guest printed anything (a start failure): " + why
 	}
 	return f.finish(record.Infra, why)
 }
