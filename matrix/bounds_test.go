@@ -113,3 +113,22 @@ func TestPasswordInOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A VM host's memory must fit in the controller that runs it (issue 24: QEMU then fails
+// "cannot set up guest memory 'pc.ram': Cannot allocate memory" at start).
+func TestMemoryOverTheControllerRefused(t *testing.T) {
+	have := controllerMemory()
+	if have == 0 {
+		t.Skip("no /proc/meminfo MemTotal here")
+	}
+	y := "images:\n  - {name: i, arch: x86_64, path: disk.img}\nhosts:\n  - {name: q, kind: qemu, arch: x86_64, memory: " + formatBytes(have+1<<30) + "}\n"
+	_, err := LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+	if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:4:") || !strings.Contains(err.Error(), "more than this controller has") {
+		t.Fatalf("got %v", err)
+	}
+	// A real machine's memory is its own.
+	y = "images:\n  - {name: i, arch: x86_64, path: disk.img}\nhosts:\n  - {name: s, kind: serial, arch: x86_64, memory: " + formatBytes(have+1<<30) + ", options: {device: /dev/ttyS0}}\n"
+	if _, err := (LoadOptions{SkipFileChecks: true}).Parse("m.yaml", []byte(y), t.TempDir()); err != nil && strings.Contains(err.Error(), "controller") {
+		t.Fatalf("a real machine's memory checked against the controller: %v", err)
+	}
+}

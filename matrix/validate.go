@@ -228,7 +228,10 @@ func (v *validator) settings() *Error {
 	if s.ImageCacheSize != "" && !reMemory.MatchString(s.ImageCacheSize) {
 		return v.errorf("settings.image_cache_size", false, "image_cache_size in settings must be a size such as \"20G\", got %q", clip(s.ImageCacheSize))
 	}
-	return v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings")
+	if e := v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings"); e != nil {
+		return e
+	}
+	return v.settingsRanges(s)
 }
 
 // imageSources are the keys of which an image has exactly one.
@@ -351,6 +354,9 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 	}
 	if h.Slots < 0 {
 		return v.errorf(childPath(p, "slots"), false, "slots in %s must not be negative, got %d", ctx, h.Slots)
+	}
+	if e := v.hostRanges(h, p, ctx); e != nil {
+		return e
 	}
 	devs := map[string]bool{}
 	for j, d := range h.Devices {
