@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -329,7 +329,7 @@ func judgeOutput(r session.Result, expectFile string) (record.Verdict, string) {
 		}
 		return record.Pass, fmt.Sprintf("exit status 0 (%d bytes of output, no expected file)", len(r.Stdout))
 	}
-	want, err := os.ReadFile(expectFile)
+	want, err := inputfile.ReadFile(expectFile, inputfile.ExpectLimit, "an expected-output file")
 	if err != nil {
 		return record.Infra, "expected file: " + err.Error()
 	}
