@@ -108,4 +108,3 @@ suites:
 		t.Error("no INFRA check")
 	}
 }
-
