@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -106,5 +109,48 @@ suites:
 	}
 	if infra == 0 {
 		t.Error("no INFRA check")
+	}
+}
+
+// SIGTERM while a job waits on a stalled console: the run ends with 4, promptly (the
+// figure is logged; the bound is only the test's hang detector).
+func TestSIGTERMDuringAStalledReplay(t *testing.T) {
+	dir := t.TempDir()
+	log := filepath.Join(dir, "boot.log")
+	os.WriteFile(log, []byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\nline two\nline three\nline four\nredox login: \n"), 0o644)
+	y := "settings: {silence: 10m, boot_timeout: 20m}\nimages:\n  - {name: i, arch: x86_64, profile: redox, transcript: " + log + "}\n" +
+		"hosts:\n  - {name: r, kind: replay, arch: x86_64, options: {stall_after_line: 2}}\nsuites:\n  - {name: boot}\n"
+	mpath := filepath.Join(dir, "m.yaml")
+	os.WriteFile(mpath, []byte(y), 0o644)
+	cmd := exec.Command(binary, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(out)
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "kernel") { // the job is following the boot
+			break
+		}
+	}
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	go io.Copy(io.Discard, out)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err = <-done:
+	case <-time.After(2 * time.Minute): // the test's hang detector, not a measurement
+		cmd.Process.Kill()
+		t.Fatalf("still running 2 minutes after SIGTERM; stderr %s", stderr.String())
+	}
+	t.Logf("SIGTERM to exit: %s", time.Since(sent).Round(time.Millisecond))
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 4 {
+		t.Errorf("exit %v, want 4; stderr %s", err, stderr.String())
 	}
 }
