@@ -159,7 +159,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 		case <-f.screenTick:
 			o = f.onScreenTick()
 		case <-ctx.Done():
-			o = f.finish(record.Infra, "cancelled: "+ctx.Err().Error())
+			o = f.cancelled()
 		}
 		if o != nil {
 			return *o
@@ -483,8 +483,17 @@ func capture(ctx context.Context, s Screen, why string) {
 	s.Capture(cctx, why)
 }
 
+// cancelled decides a boot whose run was cancelled (SIGINT, SIGTERM): INFRA, never a
+// verdict against the image, whichever wait the cancellation cut short.
+func (f *follower) cancelled() *Outcome {
+	return f.finish(record.Infra, "cancelled: "+context.Cause(f.ctx).Error())
+}
+
 // onConsoleEnd decides the boot when the line reader stops with err.
 func (f *follower) onConsoleEnd(err error) *Outcome {
+	if f.ctx.Err() != nil {
+		return f.cancelled()
+	}
 	if !errors.Is(err, console.ErrClosed) {
 		return f.finish(record.Infra, "console: "+err.Error())
 	}
@@ -548,6 +557,9 @@ func (f *follower) onSilence(err error) *Outcome {
 	if err != nil {
 		if errors.Is(err, console.ErrClosed) {
 			return nil // the line reader reports the end with everything read
+		}
+		if f.ctx.Err() != nil {
+			return f.cancelled()
 		}
 		return f.finish(record.Infra, "watchdog: "+err.Error())
 	}

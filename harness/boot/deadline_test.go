@@ -3,7 +3,10 @@ package boot
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -131,5 +134,23 @@ func TestLoopDetector(t *testing.T) {
 	d.feed("something else", t0.Add(3*time.Second))
 	if s := d.livelock(t0.Add(4*time.Second), time.Second); s != "" {
 		t.Fatalf("a new line did not end the loop: %s", s)
+	}
+}
+
+// SIGINT in the middle of the boot suite's longest wait (a silent guest, before the
+// silence window): the boot is INFRA (cancelled), never HANG (issue 24).
+func TestInterruptedBootIsNotAHang(t *testing.T) {
+	g, con := guest(t)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	go func() {
+		g.Write([]byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\n"))
+		if _, err := con.Expect(ctx, 0, "Redox OS starting"); err == nil {
+			syscall.Kill(syscall.Getpid(), syscall.SIGINT)
+		}
+	}()
+	o := Run(ctx, con, nil, Config{Profile: profile.Redox, Silence: time.Hour, Deadline: time.Hour})
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "cancelled") {
+		t.Fatalf("want INFRA (cancelled), got %s: %s", o.Verdict, o.Reason)
 	}
 }
