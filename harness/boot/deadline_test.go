@@ -2,7 +2,9 @@ package boot
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"strings"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -152,5 +155,26 @@ func TestInterruptedBootIsNotAHang(t *testing.T) {
 	o := Run(ctx, con, nil, Config{Profile: profile.Redox, Silence: time.Hour, Deadline: time.Hour})
 	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "cancelled") {
 		t.Fatalf("want INFRA (cancelled), got %s: %s", o.Verdict, o.Reason)
+	}
+}
+
+// deadVMM is a VMM that exited with an error (embedding hosts.ExitState as host kinds do).
+type deadVMM struct{ hosts.ExitState }
+
+func (m *deadVMM) PowerOn(context.Context) (io.ReadWriteCloser, error) { return nil, nil }
+func (m *deadVMM) PowerOff(context.Context) error                      { return nil }
+func (m *deadVMM) TimeScale() float64                                  { return 1 }
+func (m *deadVMM) Facts() map[string]string                            { return nil }
+
+// A VMM that dies before the guest printed a byte is a start failure, named as such with
+// the VMM's own message (issue 24).
+func TestVMMDeadBeforeAnyOutputIsAStartFailure(t *testing.T) {
+	g, con := guest(t)
+	m := &deadVMM{}
+	m.Exit(errors.New("qemu exited: exit status 1: qemu-system-x86_64: could not load PC BIOS 'x.fd'"))
+	g.Close()
+	o := Run(context.Background(), con, m, Config{Profile: profile.Redox, Silence: time.Hour, Deadline: time.Hour})
+	if o.Verdict != record.Infra || !strings.Contains(o.Reason, "before the guest printed anything") || !strings.Contains(o.Reason, "could not load PC BIOS") {
+		t.Fatalf("want INFRA naming a start failure and QEMU's message, got %s: %s", o.Verdict, o.Reason)
 	}
 }
