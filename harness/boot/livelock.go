@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// A guest that prints the same lines over and over (HARDWARE.md has one: "repeats
+// A guest that prints the same lines over and over (upstream HARDWARE.md, copy in
+// ../shared/redox-hardware/HARDWARE.md, XMG Apex 17 row: "repeats
 // `...::interrupt::irq::ERROR -- Local apic internal error` ... before it freezes") never
 // goes silent, so the silence watchdog cannot see it, and it holds the lab machine and
 // fills the disk until the deadline. The loop detector sees it: for the livelock window
