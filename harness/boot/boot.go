@@ -65,9 +65,9 @@ type Config struct {
 	// Silence is the hang window; Deadline bounds the whole boot.
 	Silence  time.Duration
 	Deadline time.Duration
-	// Livelock is how long the console may print nothing but one repeated cycle of lines
-	// before the boot is a HANG ("livelock: <line> x N"); default the silence window,
-	// negative never (see loopDetector).
+	// Livelock is how long the console may print nothing but lines it printed just before
+	// (a guest in a loop) until the boot is a HANG ("livelock: <line> x N"); default the
+	// silence window, negative never (see loopDetector).
 	Livelock time.Duration
 	// Scale multiplies the profile's per-stage timeouts.
 	Scale float64
