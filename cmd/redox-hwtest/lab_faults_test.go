@@ -154,3 +154,20 @@ func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 		t.Errorf("exit %v, want 4; stderr %s", err, stderr.String())
 	}
 }
+
+// The run's own counts are range-checked like the matrix's.
+func TestRunCountsInRange(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-gate-reruns", "1000000"}, "-gate-reruns: want 0 to 10, got 1000000"},
+		{[]string{"run", "-gate-reruns", "-1"}, "-gate-reruns: want 0 to 10, got -1"},
+		{[]string{"run", "-j", "-3"}, "-j: want 0 (automatic) to 4096, got -3"},
+	} {
+		_, stderr, code := cli(t, c.args...)
+		if code != 2 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q", c.args, code, stderr)
+		}
+	}
+}

@@ -131,8 +131,21 @@ func parseRunFlags(args []string) (*runCmd, int) {
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
 	}
+	// Counts in range, as the matrix's (matrix/ranges.go): a re-run count or a VM count
+	// no lab has is a typo, not a plan.
+	if r.gateReruns < 0 || r.gateReruns > maxGateReruns {
+		fmt.Fprintf(os.Stderr, "-gate-reruns: want 0 to %d, got %d\n", maxGateReruns, r.gateReruns)
+		return nil, 2
+	}
+	if r.vms < 0 || r.vms > matrix.MaxJobs {
+		fmt.Fprintf(os.Stderr, "-j: want 0 (automatic) to %d, got %d\n", matrix.MaxJobs, r.vms)
+		return nil, 2
+	}
 	return r, 0
 }
+
+// maxGateReruns bounds -gate-reruns: each re-run is a whole job again.
+const maxGateReruns = 10
 
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {
