@@ -85,7 +85,7 @@ func (p *Process) Start(name string, argv []string, stdin, stdout *os.File, log 
 	p.stderr.Max = 16 << 10
 	var logw io.Writer = &p.stderr
 	if log != nil {
-		logw = io.MultiWriter(&p.stderr, log)
+		logw = io.MultiWriter(&p.stderr, &headWriter{w: log, left: LogLimit})
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if stdin != nil {
