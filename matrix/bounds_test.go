@@ -113,3 +113,68 @@ func TestPasswordInOptionsRefused(t *testing.T) {
 		}
 	}
 }
+
+// A VM host's memory must fit in the controller that runs it (issue 24: QEMU then fails
+// "cannot set up guest memory 'pc.ram': Cannot allocate memory" at start).
+func TestMemoryOverTheControllerRefused(t *testing.T) {
+	have := controllerMemory()
+	if have == 0 {
+		t.Skip("no /proc/meminfo MemTotal here")
+	}
+	y := "images:\n  - {name: i, arch: x86_64, path: disk.img}\nhosts:\n  - {name: q, kind: qemu, arch: x86_64, memory: " + formatBytes(have+1<<30) + "}\n"
+	_, err := LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())
+	if err == nil || !strings.HasPrefix(err.Error(), "m.yaml:4:") || !strings.Contains(err.Error(), "more than this controller has") {
+		t.Fatalf("got %v", err)
+	}
+	// A real machine's memory is its own.
+	y = "images:\n  - {name: i, arch: x86_64, path: disk.img}\nhosts:\n  - {name: s, kind: serial, arch: x86_64, memory: " + formatBytes(have+1<<30) + ", options: {device: /dev/ttyS0}}\n"
+	if _, err := (LoadOptions{SkipFileChecks: true}).Parse("m.yaml", []byte(y), t.TempDir()); err != nil && strings.Contains(err.Error(), "controller") {
+		t.Fatalf("a real machine's memory checked against the controller: %v", err)
+	}
+}
+
+// Files a matrix names are checked without opening them when it loads: a FIFO (whose open
+// would block the harness), a device (/dev/zero: an endless read), a transcript over the
+// replay host's limit (a sparse 2 GiB file) and a FIFO as a transcript's .times file are
+// bad input at their place in the matrix (issue 24).
+func TestNamedFilesBoundedAtLoad(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big.log")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(2 << 30); err != nil { // sparse: nothing written
+		t.Fatal(err)
+	}
+	f.Close()
+	timed := filepath.Join(dir, "timed.log")
+	os.WriteFile(timed, []byte("redox login: \n"), 0o644)
+	if err := syscall.Mkfifo(timed+".times", 0o600); err != nil {
+		t.Fatal(err)
+	}
+	replay := func(path string) string {
+		return "images:\n  - {name: i, arch: x86_64, transcript: " + path + "}\nhosts:\n  - {name: r, kind: replay, arch: x86_64}\n"
+	}
+	guest := func(expect string) string {
+		return "images:\n  - {name: i, arch: x86_64, kernel: " + big + "}\nhosts:\n  - {name: q, kind: qemu, arch: x86_64}\n" +
+			"suites:\n  - name: guest\n    commands:\n      - {name: c, run: 'true', expect: " + expect + "}\n"
+	}
+	for _, c := range []struct{ name, y, want string }{
+		{"fifo transcript", replay(fifo), "m.yaml:2:41: transcript in image \"i\": " + fifo + " is a FIFO, not a regular file"},
+		{"2 GiB transcript", replay(big), "m.yaml:2:41: transcript in image \"i\": " + big + " is larger than the 1024 MiB limit for a replayed transcript"},
+		{"fifo times", replay(timed), "transcript in image \"i\": " + timed + ".times is a FIFO, not a regular file"},
+		{"expect /dev/zero", guest("/dev/zero"), "m.yaml:8:40: expect in command \"c\" of suite \"guest\": /dev/zero is a character device, not a regular file"},
+		{"expect fifo", guest(fifo), "expect in command \"c\" of suite \"guest\": " + fifo + " is a FIFO, not a regular file"},
+		{"image fifo", "images:\n  - {name: i, arch: x86_64, path: " + fifo + "}\nhosts:\n  - {name: q, kind: qemu, arch: x86_64}\n", "m.yaml:2:35: path in image \"i\": " + fifo + " is a FIFO"},
+	} {
+		_, err := Parse("m.yaml", []byte(c.y), dir)
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.HasPrefix(err.Error(), "m.yaml:") {
+			t.Errorf("%s: got %v, want %q", c.name, err, c.want)
+		}
+	}
+}

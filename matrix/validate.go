@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
+	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
 
 // The words a matrix may use. Extend these lists when a new arch, host kind, suite or
@@ -245,7 +248,10 @@ func (v *validator) settings() *Error {
 	if s.ImageCacheSize != "" && !reMemory.MatchString(s.ImageCacheSize) {
 		return v.errorf("settings.image_cache_size", false, "image_cache_size in settings must be a size such as \"20G\", got %q", clip(s.ImageCacheSize))
 	}
-	return v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings")
+	if e := v.positive("settings.boot_timeout", s.BootTimeout, "boot_timeout", "settings"); e != nil {
+		return e
+	}
+	return v.settingsRanges(s)
 }
 
 // imageSources are the keys of which an image has exactly one.
@@ -371,6 +377,9 @@ func (v *validator) host(i int, seen map[string]string) *Error {
 	}
 	if h.Slots < 0 {
 		return v.errorf(childPath(p, "slots"), false, "slots in %s must not be negative, got %d", ctx, h.Slots)
+	}
+	if e := v.hostRanges(h, p, ctx); e != nil {
+		return e
 	}
 	devs := map[string]bool{}
 	for j, d := range h.Devices {
@@ -569,7 +578,18 @@ func fit(img *Image, h *Host) (ok bool, why, key string) {
 	return true, "", ""
 }
 
-// checkFiles refuses files the matrix names that do not exist.
+// fileLimits are the size limits of the files a matrix names (none for disk images and
+// kernels, which the VMM reads, not the harness).
+var fileLimits = map[string]struct {
+	limit int64
+	what  string
+}{
+	"transcript": {inputfile.TranscriptLimit, "a replayed transcript"},
+	"expect":     {inputfile.ExpectLimit, "an expected-output file"},
+}
+
+// checkFiles refuses files the matrix names that do not exist, are not regular files
+// (FIFOs, devices), or are over the limit of what the harness reads of them.
 func (m *Matrix) checkFiles() *Error {
 	v := &validator{m: m, src: m.src}
 	check := func(p, key, value, ctx string) *Error {
@@ -577,6 +597,21 @@ func (m *Matrix) checkFiles() *Error {
 			return nil
 		}
 		fi, err := os.Stat(m.abs(value))
+		if err == nil && !fi.IsDir() {
+			// Regular files only, within the limit of what the harness reads whole (issue
+			// 24: a FIFO blocked the harness in open, /dev/zero ran it out of memory, a 2 GiB
+			// transcript was INFRA): bad input, here, at the file's place in the matrix.
+			err = inputfile.Check(m.abs(value), fileLimits[key].limit, fileLimits[key].what)
+			if err == nil && key == "transcript" {
+				tp := transcript.TimesPath(m.abs(value))
+				if _, serr := os.Lstat(tp); serr == nil {
+					err = inputfile.Check(tp, inputfile.TimesLimit, "a transcript's times file")
+				}
+			}
+			if inputfile.IsBoundsError(err) {
+				return v.errorf(childPath(p, key), false, "%s in %s: %v", key, ctx, err)
+			}
+		}
 		switch {
 		case errors.Is(err, fs.ErrNotExist):
 			hint := ""

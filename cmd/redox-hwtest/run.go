@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
@@ -48,6 +50,7 @@ func runMain(args []string) int {
 	}
 	ctx, stop := interruptible()
 	defer stop()
+	go exitIfShutdownStalls(ctx)
 	r.ctx = ctx
 	// url: images are downloaded and verified before the first boot: a digest mismatch is bad
 	// input (exit 2, nothing written); an image the network does not deliver makes its jobs
@@ -74,6 +77,27 @@ func runMain(args []string) int {
 		return gateAfterRun(r.gateBase, recs, r.gateReruns, r.rerun)
 	}
 	return status
+}
+
+// shutdownBound bounds an interrupted run's shutdown (powering its machines off, writing
+// the records of the jobs that never ran): well over what it takes (VMs are stopped in
+// parallel, at most 15 s each), and short enough that an interrupted harness never runs on.
+const shutdownBound = 60 * time.Second
+
+// exitIfShutdownStalls ends the process with status 4 when a second SIGINT/SIGTERM comes
+// after the first, or when the shutdown the first one started takes over shutdownBound,
+// whatever the run is blocked on. VMMs die with the harness (vmproc: Pdeathsig).
+func exitIfShutdownStalls(ctx context.Context) {
+	<-ctx.Done()
+	again := make(chan os.Signal, 1)
+	signal.Notify(again, os.Interrupt, syscall.SIGTERM)
+	select {
+	case s := <-again:
+		fmt.Fprintf(os.Stderr, "run interrupted again (%s): exiting at once, the run directory is incomplete\n", s)
+	case <-time.After(shutdownBound):
+		fmt.Fprintf(os.Stderr, "run interrupted: the shutdown took over %s; exiting, the run directory is incomplete\n", shutdownBound)
+	}
+	os.Exit(schedule.StatusInterrupted)
 }
 
 // runCmd is one `redox-hwtest run`: its flags, then what each step of runMain sets up.
@@ -114,8 +138,21 @@ func parseRunFlags(args []string) (*runCmd, int) {
 	if err := fs.Parse(args); err != nil {
 		return nil, 2
 	}
+	// Counts in range, as the matrix's (matrix/ranges.go): a re-run count or a VM count
+	// no lab has is a typo, not a plan.
+	if r.gateReruns < 0 || r.gateReruns > maxGateReruns {
+		fmt.Fprintf(os.Stderr, "-gate-reruns: want 0 to %d, got %d\n", maxGateReruns, r.gateReruns)
+		return nil, 2
+	}
+	if r.vms < 0 || r.vms > matrix.MaxJobs {
+		fmt.Fprintf(os.Stderr, "-j: want 0 (automatic) to %d, got %d\n", matrix.MaxJobs, r.vms)
+		return nil, 2
+	}
 	return r, 0
 }
+
+// maxGateReruns bounds -gate-reruns: each re-run is a whole job again.
+const maxGateReruns = 10
 
 // plan loads the matrix, applies the filter and shard, and finds each job's suite runner.
 func (r *runCmd) plan() int {

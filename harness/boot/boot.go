@@ -56,6 +56,10 @@ type Config struct {
 	// Silence is the hang window; Deadline bounds the whole boot.
 	Silence  time.Duration
 	Deadline time.Duration
+	// Livelock is how long the console may print nothing but lines it printed just before
+	// (a guest in a loop) until the boot is a HANG ("livelock: <line> x N"); default the
+	// silence window, negative never (see loopDetector).
+	Livelock time.Duration
 	// Scale multiplies the profile's per-stage timeouts.
 	Scale float64
 	// Settle is how long a line without newline waits before it is matched as a prompt.
@@ -146,7 +150,7 @@ func Run(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config)
 		case <-f.screenTick:
 			o = f.onScreenTick()
 		case <-ctx.Done():
-			o = f.finish(record.Infra, "cancelled: "+ctx.Err().Error())
+			o = f.cancelled()
 		}
 		if o != nil {
 			return *o
@@ -175,6 +179,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.Scale <= 0 {
 		cfg.Scale = 1
 	}
+	if cfg.Livelock == 0 {
+		cfg.Livelock = cfg.Silence
+	}
 	return cfg
 }
 
@@ -195,7 +202,11 @@ type follower struct {
 	deadline    *time.Timer
 	stageTicker *time.Ticker
 
+	// deadlineAt is the one clock of the deadline: the timer only wakes the loop, and
+	// pastDeadline decides; a timer that fires early (a pause moved deadlineAt, or the
+	// runtime woke it a moment before) is armed again for the rest.
 	deadlineAt time.Time
+	loops      loopDetector
 	lastStage  string
 	lastComp   string
 	stageSince time.Time // when lastStage was reached (moved on by pauses)
@@ -218,9 +229,10 @@ type follower struct {
 }
 
 func newFollower(ctx context.Context, con *console.Console, m hosts.Machine, cfg Config) *follower {
+	deadlineAt := time.Now().Add(cfg.Deadline)
 	f := &follower{ctx: ctx, con: con, m: m, cfg: cfg, an: classify.New(cfg.Profile),
 		lines: make(chan lineMsg, 1024), silence: make(chan error, 1),
-		deadline: time.NewTimer(cfg.Deadline), deadlineAt: time.Now().Add(cfg.Deadline),
+		deadline: time.NewTimer(time.Until(deadlineAt)), deadlineAt: deadlineAt,
 		stageTicker: time.NewTicker(250 * time.Millisecond),
 		stageSince:  con.Opened(), pz: pausable(m)}
 	f.out.StageAt = map[string]time.Duration{}
@@ -314,10 +326,15 @@ func (f *follower) crashed() *Outcome {
 	return nil
 }
 
-// endOfOutput decides a boot whose output stopped for good (VM gone, console closed).
+// endOfOutput decides a boot whose output stopped for good (VM gone, console closed). A
+// VMM that died before the guest printed a byte failed to start (a bad argument, a missing
+// firmware file): its own message is the reason.
 func (f *follower) endOfOutput(why string) *Outcome {
 	if e := f.an.FatalEvent(); e != nil {
 		return f.finish(record.Crash, fmt.Sprintf("%s (%s), then %s", e.Title, e.Component, why))
+	}
+	if f.con.RawBytes() == 0 && f.m != nil && f.m.ExitErr() != nil {
+		why = "the VMM exited before the guest printed anything (a start failure): " + why
 	}
 	return f.finish(record.Infra, why)
 }
@@ -328,6 +345,13 @@ func (f *follower) endOfOutput(why string) *Outcome {
 func (f *follower) onLine(msg lineMsg) *Outcome {
 	if msg.err != nil {
 		return f.onConsoleEnd(msg.err)
+	}
+	// A flood keeps this case ready on every turn of the loop: the deadline is also
+	// checked here, so no amount of output can outrun it.
+	if f.pastDeadline() {
+		if o := f.onDeadline(); o != nil {
+			return o
+		}
 	}
 	f.out.Lines = msg.l.N
 	for _, s := range f.an.Feed(classify.Line{N: msg.l.N, Text: msg.l.Text, Partial: msg.l.Partial, Time: msg.l.Time}) {
@@ -347,6 +371,13 @@ func (f *follower) onLine(msg lineMsg) *Outcome {
 	if f.grace == nil && f.an.FatalEvent() != nil {
 		f.graceWhy = "fatal signature"
 		f.grace = time.After(f.cfg.Grace)
+	}
+	if !msg.l.Partial && !msg.l.Cut && f.grace == nil {
+		now := time.Now()
+		f.loops.feed(msg.l.Text, now)
+		if ll := f.loops.livelock(now, f.cfg.Livelock); ll != "" && !f.observePause() {
+			return f.hang(hangReason(ll, f.an.Snapshot()))
+		}
 	}
 	return nil
 }
@@ -443,8 +474,17 @@ func capture(ctx context.Context, s Screen, why string) {
 	s.Capture(cctx, why)
 }
 
+// cancelled decides a boot whose run was cancelled (SIGINT, SIGTERM): INFRA, never a
+// verdict against the image, whichever wait the cancellation cut short.
+func (f *follower) cancelled() *Outcome {
+	return f.finish(record.Infra, "cancelled: "+context.Cause(f.ctx).Error())
+}
+
 // onConsoleEnd decides the boot when the line reader stops with err.
 func (f *follower) onConsoleEnd(err error) *Outcome {
+	if f.ctx.Err() != nil {
+		return f.cancelled()
+	}
 	if !errors.Is(err, console.ErrClosed) {
 		return f.finish(record.Infra, "console: "+err.Error())
 	}
@@ -509,6 +549,9 @@ func (f *follower) onSilence(err error) *Outcome {
 		if errors.Is(err, console.ErrClosed) {
 			return nil // the line reader reports the end with everything read
 		}
+		if f.ctx.Err() != nil {
+			return f.cancelled()
+		}
 		return f.finish(record.Infra, "watchdog: "+err.Error())
 	}
 	if f.grace != nil || f.streamEnd {
@@ -528,10 +571,20 @@ func (f *follower) onSilence(err error) *Outcome {
 	return f.hang(hangReason(fmt.Sprintf("no output for %s", f.cfg.Silence), f.an.Snapshot()))
 }
 
-// onDeadline ends the boot at its deadline, moved on by the pauses.
+// pastDeadline is the one place that decides whether the deadline has passed.
+func (f *follower) pastDeadline() bool { return !time.Now().Before(f.deadlineAt) }
+
+// onDeadline ends the boot at its deadline, moved on by the pauses. A timer that fired
+// before deadlineAt (moved by a pause) is armed again for the rest, so the deadline is
+// never lost; while paused it is looked at again every second (the resume also re-arms it).
 func (f *follower) onDeadline() *Outcome {
-	if f.observePause() || time.Now().Before(f.deadlineAt) {
-		return nil // paused, or moved by a pause (the timer is set again)
+	if f.observePause() {
+		f.deadline.Reset(time.Second)
+		return nil
+	}
+	if !f.pastDeadline() {
+		f.deadline.Reset(time.Until(f.deadlineAt))
+		return nil
 	}
 	if o := f.crashed(); o != nil {
 		return o

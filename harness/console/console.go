@@ -37,6 +37,10 @@ type Options struct {
 	Filter func([]byte) []byte
 	// ReadSize is the read buffer size (default 64 KiB).
 	ReadSize int
+	// TranscriptHead and TranscriptTail cap the transcript on disk: the first and the
+	// last bytes kept, what came between them dropped with a marker (defaults
+	// DefaultTranscriptHead, DefaultTranscriptTail; see cappedLog).
+	TranscriptHead, TranscriptTail int64
 }
 
 // Console owns a stream. Its methods are safe for concurrent use.
@@ -58,6 +62,7 @@ type Console struct {
 	ptimes   bytes.Buffer
 	wake     chan struct{} // cap 1: something is pending
 	wdone    chan struct{} // writeLoop ended: every pending byte was written
+	capped   *cappedLog    // the transcript's caps (pmu held)
 
 	mu       sync.Mutex
 	win      []byte // normalised text; win[0] is at absolute offset base
@@ -103,6 +108,7 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 		}
 		c.tf, c.timesF = f, tf
 		c.pdrained = sync.NewCond(&c.pmu)
+		c.capped = newCappedLog(opts.TranscriptHead, opts.TranscriptTail)
 		c.wake, c.wdone = make(chan struct{}, 1), make(chan struct{})
 		transcript.WriteTimesHeader(&c.ptimes, c.opened)
 		c.wake <- struct{}{} // the header is on disk at once
@@ -115,20 +121,29 @@ func Open(rw io.ReadWriteCloser, opts Options) (*Console, error) {
 // maxPending bounds the transcript bytes read but not yet written (per console).
 const maxPending = 256 << 10
 
-// queue hands transcript bytes and times entries to the writer; it waits only while
-// maxPending bytes are already waiting for the disk.
-func (c *Console) queue(data []byte, times func(w io.Writer)) {
+// queue hands transcript bytes and times entries to the writer: fill writes them into the
+// pending buffers (through the caps, cappedLog). It waits only while maxPending bytes are
+// already waiting for the disk.
+func (c *Console) queue(fill func(tf, times io.Writer) error) {
 	c.pmu.Lock()
 	for len(c.pending) >= maxPending && !c.isWriterDone() {
 		c.pdrained.Wait()
 	}
-	times(&c.ptimes)
-	c.pending = append(c.pending, data...)
+	err := fill(pendingWriter{c}, &c.ptimes)
 	c.pmu.Unlock()
+	c.keepWriteErr(err)
 	select {
 	case c.wake <- struct{}{}:
 	default:
 	}
+}
+
+// pendingWriter appends to the transcript bytes waiting for the writer (pmu held).
+type pendingWriter struct{ c *Console }
+
+func (w pendingWriter) Write(b []byte) (int, error) {
+	w.c.pending = append(w.c.pending, b...)
+	return len(b), nil
 }
 
 func (c *Console) isWriterDone() bool {
@@ -193,8 +208,7 @@ func (c *Console) readLoop() {
 				if c.opts.Filter != nil {
 					w = c.opts.Filter(chunk)
 				}
-				off := c.RawBytes()
-				c.queue(w, func(tw io.Writer) { transcript.WriteRead(tw, off, now) })
+				c.queue(func(tf, times io.Writer) error { return c.capped.write(tf, times, w, now) })
 			}
 			normBuf = c.norm.Append(normBuf[:0], chunk)
 			c.append(normBuf, now, int64(n), textBytes(chunk))
@@ -240,7 +254,11 @@ func (c *Console) append(text []byte, now time.Time, raw, textRaw int64) {
 func (c *Console) finish(err error) {
 	if c.tf != nil {
 		at := time.Now()
-		c.queue(nil, func(tw io.Writer) { transcript.WriteMark(tw, transcript.MarkNote, at, "end: "+err.Error()) })
+		c.queue(func(tf, times io.Writer) error {
+			werr := c.capped.finish(tf, times, at)
+			transcript.WriteMark(times, transcript.MarkNote, at, "end: "+err.Error())
+			return werr
+		})
 	}
 	c.mu.Lock()
 	if c.err == nil {
@@ -367,7 +385,11 @@ type Line struct {
 	// Partial is true for a line that has not ended yet (a prompt); the same N is delivered
 	// again, complete or longer, when more arrives.
 	Partial bool
-	Time    time.Time // when the console read the line's last byte (approximately)
+	// Cut is true for a line that lost text: the reader fell a whole window behind (a
+	// flood) and the window dropped text before it was read, so this line is the join of
+	// two fragments (the transcript has the whole text).
+	Cut  bool
+	Time time.Time // when the console read the line's last byte (approximately)
 }
 
 // LineReader delivers lines from a cursor; it is how the stage machine follows a boot.
@@ -376,6 +398,7 @@ type LineReader struct {
 	cursor  int64
 	n       int
 	partial []byte
+	cut     bool // the current line lost text to the window (Line.Cut)
 	maxLine int
 }
 
@@ -389,13 +412,16 @@ func (r *LineReader) Next(ctx context.Context, settle time.Duration) (Line, erro
 	var timer <-chan time.Time
 	for {
 		text, from, changed, err := r.c.view(r.cursor)
+		if from > r.cursor {
+			r.cut = true
+		}
 		r.cursor = from
 		if i := indexNL(text); i >= 0 {
 			r.partial = append(r.partial, text[:i]...)
 			r.cursor += int64(i + 1)
 			r.n++
-			l := Line{N: r.n, Text: string(r.partial), Time: r.c.LastOutput()}
-			r.partial = r.partial[:0]
+			l := Line{N: r.n, Text: string(r.partial), Cut: r.cut, Time: r.c.LastOutput()}
+			r.partial, r.cut = r.partial[:0], false
 			return l, nil
 		}
 		if len(text) > 0 {
@@ -520,7 +546,7 @@ func (c *Console) note(kind byte, s string) {
 		text = string(c.opts.Filter([]byte(s)))
 	}
 	at := time.Now()
-	c.queue(nil, func(tw io.Writer) { transcript.WriteMark(tw, kind, at, text) })
+	c.queue(func(_, times io.Writer) error { transcript.WriteMark(times, kind, at, text); return nil })
 }
 
 // keepWriteErr keeps the first transcript write error.
@@ -530,6 +556,17 @@ func (c *Console) keepWriteErr(err error) {
 	if err != nil && c.writeErr == nil {
 		c.writeErr = fmt.Errorf("transcript %s: %w", c.tf.Name(), err)
 	}
+}
+
+// TranscriptDropped is how many bytes of console output the transcript's caps left out so
+// far (0 when the whole output is in the transcript, or without one).
+func (c *Console) TranscriptDropped() int64 {
+	if c.tf == nil {
+		return 0
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	return c.capped.dropped()
 }
 
 // TranscriptErr is the first failure to write the transcript or its times file (nil while

@@ -2,6 +2,7 @@ package drivers
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
@@ -59,8 +60,13 @@ func Run(ctx context.Context, b *job.Booted, devices []string) Report {
 					continue
 				}
 				wctx, cancel := context.WithTimeout(ctx, time.Duration(float64(3*time.Minute)*scale))
-				in.Work[d] = in.Table.Specs[d].Work(wctx, rep.Session, in.Evidence[d])
+				w := in.Table.Specs[d].Work(wctx, rep.Session, in.Evidence[d])
 				cancel()
+				if ctx.Err() != nil && w.Err == nil && !w.OK {
+					// A try cut short by the run's cancellation says nothing of the driver.
+					w.Err = fmt.Errorf("interrupted (%w): %s", ctx.Err(), w.Message)
+				}
+				in.Work[d] = w
 			}
 		}
 	}

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -45,9 +45,9 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 	g.rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
 	g.commands(ctx)
 	g.followSelfTest(ctx)
-	g.rep.Checks = append(g.rep.Checks, g.rep.funcChecks()...)
+	g.rep.Checks = append(g.rep.Checks, g.interrupted(ctx, g.rep.funcChecks())...)
 	if g.selfExit {
-		g.rep.Checks = append(g.rep.Checks, g.exitStatus())
+		g.rep.Checks = append(g.rep.Checks, g.interrupted(ctx, []record.Check{g.exitStatus()})...)
 	}
 	return g.finish()
 }
@@ -100,6 +100,37 @@ func (g *guestRun) exitCode() (int, bool) {
 		return 0, false
 	}
 	return g.o.ExitCode()
+}
+
+// guestRan reports whether the guest ever ran: its console printed something. A VMM that
+// exits before (a bad argument, a missing firmware file, a crash of the VMM) exits with
+// its own status, which says nothing of the guest's exit device.
+func (g *guestRun) guestRan() bool { return g.b.Console != nil && g.b.Console.RawBytes() > 0 }
+
+// startFailure is the INFRA message for a VMM that exited before the guest ran: its own
+// exit reason (status and last stderr lines), or the boot's.
+func (g *guestRun) startFailure() string {
+	why := g.b.Outcome.Reason
+	if err := g.b.Machine.ExitErr(); err != nil {
+		why = err.Error()
+	}
+	return "the VMM exited before the guest printed anything (a start failure, not the guest's exit): " + why
+}
+
+// interrupted turns the verdicts of waits that the run's cancellation cut short (a HANG,
+// a FAIL read from a partial protocol) into INFRA: an interrupted wait says nothing
+// about the image.
+func (g *guestRun) interrupted(ctx context.Context, checks []record.Check) []record.Check {
+	if ctx.Err() == nil {
+		return checks
+	}
+	for i := range checks {
+		if checks[i].Verdict == record.Hang || checks[i].Verdict == record.Fail {
+			checks[i].Verdict = record.Infra
+			checks[i].Message = "not judged: the wait was interrupted (" + ctx.Err().Error() + "); without it: " + checks[i].Message
+		}
+	}
+	return checks
 }
 
 // commands runs the suite's command list, or judges it not run when the boot failed.
@@ -160,12 +191,15 @@ func (g *guestRun) command(ctx context.Context, s *session.Session, c matrix.Gue
 		if ok {
 			ended += fmt.Sprintf(" (exit status %d)", code)
 		}
-		if ok && ThroughExitDevice(g.b.Job.Host.Arch, code) {
+		if ok && g.guestRan() && ThroughExitDevice(g.b.Job.Host.Arch, code) {
 			ch.Verdict = record.Pass
 			ch.Message = fmt.Sprintf("ended the machine through %s (QEMU exit status %d; judged by %s)", exitDevice(g.b.Job.Host.Arch), code, CheckExitStatus)
 		} else {
 			ch.Verdict, ch.Message = record.Infra, ended+": "+rerr.Error()
 		}
+	case ctx.Err() != nil:
+		ch.Verdict, ch.Message = record.Infra, "not judged: interrupted ("+ctx.Err().Error()+"): "+rerr.Error()
+		ended = "the run was interrupted"
 	case errors.Is(rerr, context.DeadlineExceeded):
 		ch.Verdict, ch.Component = record.Hang, c.Name
 		ch.Message = fmt.Sprintf("did not finish within %s: %v", g.scaled(g.o.CommandTimeout), rerr)
@@ -208,12 +242,21 @@ func (g *guestRun) followSelfTest(ctx context.Context) {
 // device (isa-debug-exit on x86_64, semihosting on aarch64).
 func (g *guestRun) exitStatus() record.Check {
 	ch := record.Check{Name: CheckExitStatus}
-	if code, ok := g.exitCode(); ok {
+	code, ok := g.exitCode()
+	switch {
+	case g.exited() && !g.guestRan():
+		ch.Verdict, ch.Message = record.Infra, g.startFailure()
+	case ok:
 		g.rep.Exited, g.rep.ExitCode = true, code
 		ch.Verdict, ch.Message = ExitVerdict(g.b.Job.Host.Arch, code)
-	} else if g.exited() {
+	case g.exited():
 		ch.Verdict, ch.Message = record.Infra, "the machine ended without an exit status (killed?)"
-	} else {
+		if err := g.b.Machine.ExitErr(); err != nil {
+			ch.Message += ": " + err.Error()
+		}
+	case !g.guestRan():
+		ch.Verdict, ch.Message = record.Infra, "not judged: the guest never printed anything (the boot: "+g.b.Outcome.Reason+")"
+	default:
 		ch.Verdict = record.Hang
 		ch.Message = fmt.Sprintf("the guest did not exit through %s within %s after its tests", exitDevice(g.b.Job.Host.Arch), g.scaled(g.o.Wait))
 	}
@@ -286,7 +329,7 @@ func judgeOutput(r session.Result, expectFile string) (record.Verdict, string) {
 		}
 		return record.Pass, fmt.Sprintf("exit status 0 (%d bytes of output, no expected file)", len(r.Stdout))
 	}
-	want, err := os.ReadFile(expectFile)
+	want, err := inputfile.ReadFile(expectFile, inputfile.ExpectLimit, "an expected-output file")
 	if err != nil {
 		return record.Infra, "expected file: " + err.Error()
 	}

@@ -26,6 +26,8 @@ import (
 //	"die"              the guest's lines, then exit status 3 with a message on stderr
 //	"ignore-shutdown"  vmm.shutdown and SIGTERM are ignored (only SIGKILL ends it)
 //	"exit-at-start"    a command-line error: message on stderr, exit status 1
+//	"die-at-boot"      at vm.boot, before the guest printed anything: message on stderr,
+//	                   exit status 1 (a firmware file that cannot be loaded)
 //	"no-api"           never serves its API socket
 //	"old-socket"       socket mode as older VMMs: the serial socket appears at vm.boot and
 //	                   output before a client connects is dropped
@@ -204,6 +206,10 @@ func (g *fakeGuest) write(s string) {
 
 func (g *fakeGuest) run() {
 	filler := strings.Repeat("=", 72)
+	if g.mode == "die-at-boot" {
+		fmt.Fprintln(os.Stderr, "fake-ch: cannot load the firmware")
+		os.Exit(1)
+	}
 	for i := 0; i < fakeLines; i++ {
 		g.write(fmt.Sprintf("FAKE-GUEST line %05d %s\n", i, filler))
 	}

@@ -363,6 +363,29 @@ func TestFakeVMMStartFailures(t *testing.T) {
 		}
 		<-r.m.Exited()
 	})
+	// The VMM died before the guest printed a byte (a firmware it cannot load): INFRA with
+	// the VMM's message, whether PowerOn still waits for its API or the boot follows the
+	// console already (then named a start failure; issue 24).
+	t.Run("dies before the guest ran", func(t *testing.T) {
+		r := fakeMachine(t, "die-at-boot", "pty", nil)
+		defer r.m.PowerOff(t.Context())
+		stream, err := r.m.PowerOn(t.Context())
+		if err != nil {
+			if !hosts.IsInfra(err) || !strings.Contains(err.Error(), "cannot load the firmware") {
+				t.Fatalf("want INFRA with the VMM's message, got %v", err)
+			}
+			return
+		}
+		con, err := console.Open(stream, console.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer con.Close()
+		out := boot.Run(t.Context(), con, r.m, boot.Config{Profile: profile.Standin, Silence: 20 * time.Second, Deadline: time.Minute})
+		if out.Verdict != record.Infra || !strings.Contains(out.Reason, "before the guest printed anything") || !strings.Contains(out.Reason, "cannot load the firmware") {
+			t.Fatalf("verdict %s (%s), want INFRA: a start failure with the VMM's message", out.Verdict, out.Reason)
+		}
+	})
 	t.Run("API never answers", func(t *testing.T) {
 		r := fakeMachine(t, "no-api", "socket", map[string]any{"api_timeout": "500ms"})
 		start := time.Now()

@@ -24,6 +24,8 @@ import (
 	"sync"
 	"text/template"
 	"time"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // Config is the pxe block of a host's options.
@@ -140,7 +142,7 @@ func Start(cfg Config, b Boot, log io.Writer) (*Server, error) {
 	base = strings.TrimRight(strings.ReplaceAll(base, "{port}", port), "/")
 	tmplText := builtinScript
 	if cfg.Script != "" {
-		t, err := os.ReadFile(cfg.Script)
+		t, err := inputfile.ReadFile(cfg.Script, 1<<20, "an iPXE script")
 		if err != nil {
 			ln.Close()
 			return nil, fmt.Errorf("pxe script: %w", err)

@@ -106,7 +106,9 @@ func Open(path string, opts Options) (*Machine, error) {
 	_, body, _ := transcript.SplitHeader(raw)
 	m := &Machine{name: filepath.Base(path), opts: opts, body: body, scale: 1,
 		stop: make(chan struct{}), done: make(chan struct{})}
-	if tb, err := os.ReadFile(transcript.TimesPath(path)); err == nil {
+	// The times file too: regular, bounded (the matrix checked both at load; this holds
+	// for a transcript that changed since, or a host built in code).
+	if tb, err := inputfile.ReadFile(transcript.TimesPath(path), inputfile.TimesLimit, "a transcript's times file"); err == nil {
 		es, err := transcript.ParseTimes(tb)
 		if err != nil {
 			return nil, fmt.Errorf("replay %s.times: %w", m.name, err)

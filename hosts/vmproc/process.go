@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // Process is the one lifecycle of a VMM process, for a Machine to embed: Start in its own
@@ -56,9 +57,10 @@ func Prepare(dir string, scratch map[string]int64, sockets ...string) error {
 
 // CopyFile makes a private copy of a file the VMM writes to (a disk image, UEFI variables),
 // streamed (copy_file_range: a reflink or an in-kernel copy where the filesystem can); a
-// failed copy leaves nothing behind.
+// failed copy leaves nothing behind. Only a regular file is copied: a FIFO named as the
+// UEFI variables would block the open, /dev/zero fill the disk.
 func CopyFile(from, to string) error {
-	in, err := os.Open(from)
+	in, err := inputfile.Open(from)
 	if err != nil {
 		return err
 	}
@@ -83,7 +85,7 @@ func (p *Process) Start(name string, argv []string, stdin, stdout *os.File, log 
 	p.stderr.Max = 16 << 10
 	var logw io.Writer = &p.stderr
 	if log != nil {
-		logw = io.MultiWriter(&p.stderr, log)
+		logw = io.MultiWriter(&p.stderr, &headWriter{w: log, left: LogLimit})
 	}
 	cmd := exec.Command(argv[0], argv[1:]...)
 	if stdin != nil {

@@ -1,6 +1,7 @@
 package vmproc
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"path/filepath"
@@ -61,5 +62,19 @@ func TestKilledAndStopped(t *testing.T) {
 	var never Process
 	if err := never.Stop(context.Background(), nil); err != nil || never.ExitErr() != nil {
 		t.Fatal("a process never started stops without error and has no exit")
+	}
+}
+
+// A VMM flooding its stderr fills the host log only up to LogLimit, then one line says so.
+func TestHostLogCapped(t *testing.T) {
+	var log bytes.Buffer
+	h := &headWriter{w: &log, left: 100}
+	for i := 0; i < 50; i++ {
+		if n, err := h.Write([]byte("0123456789")); n != 10 || err != nil {
+			t.Fatal(n, err)
+		}
+	}
+	if !strings.HasPrefix(log.String(), strings.Repeat("0123456789", 10)+"\n[redox-hwtest: the VMM's output past") || log.Len() > 200 {
+		t.Fatalf("log %q", log.String())
 	}
 }

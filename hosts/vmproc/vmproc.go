@@ -7,6 +7,8 @@ package vmproc
 
 import (
 	"bytes"
+	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"syscall"
@@ -65,4 +67,33 @@ func LastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, " | ")
+}
+
+// LogLimit caps what a VMM's stdout and stderr put in the job's host log: a VMM that
+// floods its stderr must not fill the disk (the last lines stay in Tail for the exit
+// reason).
+const LogLimit = 16 << 20
+
+// headWriter passes the first left bytes to w, then writes one line saying the rest was
+// dropped and discards it. It never fails the VMM's pipe: a write error is dropped too.
+type headWriter struct {
+	mu   sync.Mutex
+	w    io.Writer
+	left int64
+	cut  bool
+}
+
+func (h *headWriter) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	switch {
+	case int64(len(p)) <= h.left:
+		h.w.Write(p)
+		h.left -= int64(len(p))
+	case !h.cut:
+		h.w.Write(p[:h.left])
+		h.left, h.cut = 0, true
+		fmt.Fprintf(h.w, "\n[redox-hwtest: the VMM's output past %d bytes is dropped from this log]\n", LogLimit)
+	}
+	return len(p), nil
 }

@@ -23,7 +23,27 @@ const (
 	HardwareMDLimit = 8 << 20  // upstream's HARDWARE.md
 	BaselineLimit   = 64 << 20 // an ABI baseline (JSON)
 	TranscriptLimit = 1 << 30  // a transcript the replay host holds in memory
+	TimesLimit      = 1 << 30  // a transcript's .times file (the harness writes at most half its transcript)
+	ExpectLimit     = 16 << 20 // a guest command's expected output (compared in memory)
 )
+
+// Check refuses, without opening it (a FIFO's open blocks until a writer comes), a path
+// that is not a regular file once symlinks are followed (/dev/zero, a FIFO, a directory),
+// and, when limit > 0, one larger than limit. It is how a matrix's file names are checked
+// when it loads, so a bad file is bad input at its place in the matrix.
+func Check(path string, limit int64, what string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return &NotRegularError{Path: path, Mode: st.Mode()}
+	}
+	if limit > 0 && st.Size() > limit {
+		return &TooLargeError{Path: path, What: what, Limit: limit}
+	}
+	return nil
+}
 
 // NotRegularError is the error for a path that is not a regular file.
 type NotRegularError struct {

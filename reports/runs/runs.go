@@ -75,10 +75,18 @@ func Load(dir string) (*Run, error) {
 // checkReadable fails when the jobs directory exists but cannot be listed (Glob would
 // silently report no matches).
 func checkReadable(jobs string) error {
-	f, err := os.Open(jobs)
+	// Stat before opening: the open of a FIFO put where the directory should be blocks.
+	st, err := os.Stat(jobs)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
 	}
+	if err != nil {
+		return err
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s is not a directory", jobs)
+	}
+	f, err := os.Open(jobs)
 	if err != nil {
 		return err
 	}
