@@ -83,13 +83,13 @@ fuzz:
 
 ## bench: speed goals as ratios against baselines measured in the same run
 bench: fixtures
-	$(GO) test -run '^$$' -bench 'PlainRead|ConsoleMatch20' -benchtime 3x ./harness/console > out-bench.txt
-	$(GO) test -run '^$$' -bench 'BootToShell|ScreenOverhead' -benchtime 3x -timeout 30m ./harness/job >> out-bench.txt
-	$(GO) test -run '^$$' -bench 'OCR' -benchtime 2x ./harness/screen >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'PlainRead|ConsoleMatch20' -benchtime 3x ./harness/engine/console > out-bench.txt
+	$(GO) test -run '^$$' -bench 'BootToShell|ScreenOverhead' -benchtime 3x -timeout 30m ./harness/engine/job >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'OCR' -benchtime 2x ./harness/engine/screen >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'RFB' -benchtime 20x ./hosts/rfb >> out-bench.txt
-	$(GO) test -run '^$$' -bench 'ScreenOnly' -benchtime 2x -timeout 30m ./harness/job >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'ScreenOnly' -benchtime 2x -timeout 30m ./harness/engine/job >> out-bench.txt
 	-$(GO) test -run '^$$' -bench 'Analyze' -benchtime 3x ./harness/... ./cmd/... >> out-bench.txt 2>/dev/null
-	$(GO) test -run '^$$' -bench 'Lab20|Lab300|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/schedule >> out-bench.txt
+	$(GO) test -run '^$$' -bench 'Lab20|Lab300|MakeRunVMs' -benchtime 1x -timeout 60m ./harness/lab/schedule >> out-bench.txt
 	cd internal/peerbench && $(GO) test -run '^$$' -bench Peer -benchtime 3x -timeout 30m . >> ../../out-bench.txt
 	$(GO) test -run '^$$' -bench 'ImageFetch' -benchtime 3x -timeout 30m ./hosts/imagecache >> out-bench.txt
 	$(GO) test -run '^$$' -bench 'Site' -benchtime 1x -timeout 20m ./reports/site >> out-bench.txt

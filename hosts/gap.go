@@ -41,7 +41,7 @@ func (g Gap) String() string {
 
 // GapReporter is implemented by console streams that can lose the machine for a while and
 // reconnect (network serial lines, SOL). The stage machine uses it to keep verdicts honest:
-// silence it could not observe is not a hang of the image (harness/boot: a HANG whose
+// silence it could not observe is not a hang of the image (harness/engine/boot: a HANG whose
 // window overlaps a gap after the last stage seen is INFRA).
 type GapReporter interface {
 	Gaps() []Gap
@@ -55,7 +55,7 @@ type Noter interface {
 }
 
 // Exclusive is implemented by machines that are real hardware: one run at a time per
-// machine. harness/job takes the locks of the host's endpoints (Endpoints, harness/lock)
+// machine. harness/engine/job takes the locks of the host's endpoints (Endpoints, harness/engine/lock)
 // before PowerOn and releases them after PowerOff when Exclusive reports true.
 type Exclusive interface {
 	Exclusive() bool

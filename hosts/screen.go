@@ -50,7 +50,7 @@ func As[T any](m Machine) (T, bool) {
 
 // ScreenOnly is the console stream of a machine with no serial console at all (a laptop, a
 // VM started without a serial device): it carries no bytes, and the harness reads the boot
-// off the machine's Screen instead (harness/screen.TextStream). Reads block until Close or
+// off the machine's Screen instead (harness/engine/screen.TextStream). Reads block until Close or
 // until the machine is gone (Gone, with the reason).
 type ScreenOnly struct {
 	once   sync.Once

@@ -12,7 +12,7 @@ import (
 // ("network") or a "key=value" setting ("char-delay=2ms"). Every entry is checked here
 // when the matrix loads, so a typo (`net.srever=...`, `redoxer-exti`, `char-delay=banana`)
 // is bad input at its file:line:col with a "did you mean", never a failure when the job
-// runs. The packages that read a feature (harness/session, harness/netcheck, hosts/qemu)
+// runs. The packages that read a feature (harness/engine/session, harness/suites/network, hosts/qemu)
 // use these names; a new feature is added to KnownFeatures (docs/extending.md).
 type Feature struct {
 	Name string
@@ -27,7 +27,7 @@ const (
 	FeatureNetwork      = "network"        // the host reaches the controller over a network (netcheck)
 	FeatureRedoxerExit  = "redoxer-exit"   // redoxer's exit device (hosts/qemu)
 	FeatureISADebugExit = "isa-debug-exit" // the older name of redoxer-exit, x86_64 only
-	SettingCharDelay    = "char-delay"     // pace typing for a slow UART (harness/session)
+	SettingCharDelay    = "char-delay"     // pace typing for a slow UART (harness/engine/session)
 	SettingNetListen    = "net.listen"     // where the network suite's HTTP server listens
 	SettingNetServer    = "net.server"     // the address the guest reaches that server at
 	SettingNetGateway   = "net.gateway"    // the address the network suite pings

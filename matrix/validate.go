@@ -41,7 +41,7 @@ var (
 	// KnownProfiles are what a boot looks like (harness profiles).
 	KnownProfiles = []string{"redox", "standin"}
 	// KnownSuites are the suites a matrix may name: those registered with
-	// harness/job.RegisterSuite (cmd/redox-hwtest's TestMatrixSuitesAreTheRegisteredOnes
+	// harness/engine/job.RegisterSuite (cmd/redox-hwtest's TestMatrixSuitesAreTheRegisteredOnes
 	// holds the two equal; the matrix sits below the harness and cannot ask it).
 	KnownSuites = []string{"boot", "drivers", "network", "abi", "guest"}
 	// KnownDevices are the devices a host may list, named after Redox's drivers.

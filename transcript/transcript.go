@@ -2,8 +2,8 @@
 // an optional leading "# " comment header, as annotated transcripts have) and its ".times"
 // file beside it (when each read arrived, what the harness sent, its notes).
 //
-// The live console (harness/console) writes both files; the replay host (hosts/replay) and
-// offline analysis (harness/classify) read them. One owner keeps writer and readers of the
+// The live console (harness/engine/console) writes both files; the replay host (hosts/replay) and
+// offline analysis (harness/engine/classify) read them. One owner keeps writer and readers of the
 // format in step. It imports nothing of this module, so the host layer can read it without
 // importing the harness.
 package transcript

@@ -9,9 +9,9 @@ import (
 	"os"
 	"strings"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/classify"
-	"github.com/redox-hwtest/redox-hwtest/harness/inventory"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/inventory"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
 	"github.com/redox-hwtest/redox-hwtest/record"
 
 	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"

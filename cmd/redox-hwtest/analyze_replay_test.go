@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"github.com/redox-hwtest/redox-hwtest/harness/classify"
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/classify"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"

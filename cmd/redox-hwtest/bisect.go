@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/bisect"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 

@@ -17,7 +17,7 @@ import (
 )
 
 // command is one subcommand. run returns the process exit status, which each
-// subcommand documents (run's is harness/schedule.ExitStatus: 0 passed, 1 a check failed
+// subcommand documents (run's is harness/lab/schedule.ExitStatus: 0 passed, 1 a check failed
 // against the image, 2 bad input or a harness error, 3 only lab failures, 4 interrupted;
 // the others use 0, 1 for a finding and 2 for bad input, fetch also 3).
 type command struct {

@@ -4,11 +4,11 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
-	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
-	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/bisect"
+	"github.com/redox-hwtest/redox-hwtest/harness/suites/drivers"
+	"github.com/redox-hwtest/redox-hwtest/harness/suites/network"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -23,20 +23,20 @@ func TestEveryProfileHasEveryPart(t *testing.T) {
 	}
 	for _, n := range names {
 		if session.Dialects[n] == nil {
-			t.Errorf("profile %s has no session dialect (harness/session.Dialects)", n)
+			t.Errorf("profile %s has no session dialect (harness/engine/session.Dialects)", n)
 		}
-		if netcheck.Dialects[n] == nil {
-			t.Errorf("profile %s has no network dialect (harness/netcheck.Dialects)", n)
+		if network.Dialects[n] == nil {
+			t.Errorf("profile %s has no network dialect (harness/suites/network.Dialects)", n)
 		}
 		if drivers.Tables[n] == nil {
-			t.Errorf("profile %s has no driver table (harness/drivers.Tables)", n)
+			t.Errorf("profile %s has no driver table (harness/suites/drivers.Tables)", n)
 		}
 		if bisect.Editors[n] == nil {
-			t.Errorf("profile %s has no boot editor (harness/bisect.Editors)", n)
+			t.Errorf("profile %s has no boot editor (harness/lab/bisect.Editors)", n)
 		}
 	}
 	for what, keys := range map[string][]string{
-		"session dialect": keysOf(session.Dialects), "network dialect": keysOf(netcheck.Dialects),
+		"session dialect": keysOf(session.Dialects), "network dialect": keysOf(network.Dialects),
 		"driver table": keysOf(drivers.Tables), "boot editor": keysOf(bisect.Editors),
 	} {
 		for _, k := range keys {

@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/schedule"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )

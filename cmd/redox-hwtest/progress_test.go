@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/schedule"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )

@@ -14,12 +14,12 @@ import (
 	"syscall"
 	"time"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck"
-	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers"
-	_ "github.com/redox-hwtest/redox-hwtest/harness/guest"
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/schedule"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/abicheck"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/drivers"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/guest"
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/network"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/gate"
@@ -32,7 +32,7 @@ func init() {
 	register("run", "run the matrix's suites, write results under out/runs/<id>", runMain)
 }
 
-// Exit statuses of run (harness/schedule.ExitStatus, combined by severity in this order):
+// Exit statuses of run (harness/lab/schedule.ExitStatus, combined by severity in this order):
 // 2 bad input or a harness error, 4 interrupted (SIGINT/SIGTERM), 1 a check failed against
 // the image (FAIL, CRASH, HANG), 3 only lab failures (INFRA) kept some checks from being
 // judged, 0 every check passed (or was skipped / a declared known failure).

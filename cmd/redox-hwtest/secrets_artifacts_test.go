@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 )
 

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 

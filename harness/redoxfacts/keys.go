@@ -10,11 +10,11 @@ import (
 	"sort"
 	"strconv"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/bisect"
-	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
-	"github.com/redox-hwtest/redox-hwtest/harness/netcheck"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
-	"github.com/redox-hwtest/redox-hwtest/harness/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/session"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/bisect"
+	"github.com/redox-hwtest/redox-hwtest/harness/suites/drivers"
+	"github.com/redox-hwtest/redox-hwtest/harness/suites/network"
 )
 
 // Fact is one string the harness relies on, and where in the harness it lives.
@@ -114,7 +114,7 @@ func Facts() []Fact {
 			add(strings.TrimSuffix(c, " "), "bisect redox skip confirmation")
 		}
 	}
-	if d := netcheck.Dialects["redox"]; d != nil {
+	if d := network.Dialects["redox"]; d != nil {
 		for _, p := range d.Lease {
 			pat(p, "netcheck redox lease")
 		}

@@ -15,9 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/boot"
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
-	"github.com/redox-hwtest/redox-hwtest/harness/profile"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/boot"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/internal/syncbuf"
 	"github.com/redox-hwtest/redox-hwtest/matrix"

@@ -17,7 +17,7 @@ import (
 	"github.com/bougou/go-ipmi/pkg/transport/udp"
 	"github.com/bougou/go-ipmi/pkg/types"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"
 	"github.com/redox-hwtest/redox-hwtest/hosts/ipmi"
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
 	"github.com/redox-hwtest/redox-hwtest/matrix"

@@ -1,5 +1,5 @@
 package rfb_test
 
-import "github.com/redox-hwtest/redox-hwtest/harness/screen"
+import "github.com/redox-hwtest/redox-hwtest/harness/engine/screen"
 
 var screenChords = screen.TextToChords

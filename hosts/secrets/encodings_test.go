@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 )
 
 // The four ways a password reached artifacts whole (issue 14 item 1): plain; with " and \

@@ -18,7 +18,7 @@ type Dialer func(ctx context.Context) (io.ReadWriteCloser, error)
 // records a gap, puts a visible marker line into the stream ("### redox-hwtest: console
 // lost ..."), reconnects with exponential backoff, and marks the end of the gap with its
 // duration ("### redox-hwtest: console back after 2.31s ..."). It tells the console's
-// notes (SetNote) too, and reports every gap (Gaps) so harness/boot can tell a hang of
+// notes (SetNote) too, and reports every gap (Gaps) so harness/engine/boot can tell a hang of
 // the machine from silence it could not see. After GiveUp without a connection, Read
 // fails and the boot is INFRA.
 //

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/lock"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/lock"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/hosts/internal/labproc"

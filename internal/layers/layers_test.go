@@ -29,7 +29,7 @@ type pkg struct {
 
 // graph lists every package of the module with its imports and dependencies (test files
 // excluded: a test may drive a lower layer through a higher one, e.g. a host's
-// integration test boots through harness/job).
+// integration test boots through harness/engine/job).
 func graph(t *testing.T) []pkg {
 	t.Helper()
 	if _, err := exec.LookPath("go"); err != nil {
@@ -108,7 +108,7 @@ var rooms = []struct {
 	{"hosts", []string{"harness", "reports", "cmd", "suites"}},
 	{"harness", []string{"reports", "cmd", "suites"}},
 	{"reports", []string{"cmd", "suites"}},
-	// abi reads ELF files and baselines; harness/abicheck runs it on a job.
+	// abi reads ELF files and baselines; harness/suites/abicheck runs it on a job.
 	{"abi", []string{"matrix", "hosts", "harness", "reports", "cmd", "suites"}},
 	// internal/ holds the module's small shared helpers (bounded reads, heap peaks, bench
 	// ratios): leaves beside record/ and transcript/. internal/fakerun (synthetic run
@@ -123,15 +123,15 @@ var rooms = []struct {
 // into a suite, a suite never into the scheduler. A new harness package is added to its
 // tier here (docs/extending.md).
 var harnessTiers = [][]string{
-	{"harness/profile", "harness/lock", "harness/sockdir", "harness/console"},
-	{"harness/classify", "harness/screen"},
-	{"harness/boot", "harness/inventory"},
-	{"harness/job"},
-	{"harness/session"},
+	{"harness/engine/profile", "harness/engine/lock", "harness/engine/sockdir", "harness/engine/console"},
+	{"harness/engine/classify", "harness/engine/screen"},
+	{"harness/engine/boot", "harness/engine/inventory"},
+	{"harness/engine/job"},
+	{"harness/engine/session"},
 	// the suites
-	{"harness/drivers", "harness/netcheck", "harness/guest", "harness/abicheck"},
+	{"harness/suites/drivers", "harness/suites/network", "harness/suites/guest", "harness/suites/abicheck"},
 	// the scheduler and bisection
-	{"harness/schedule", "harness/bisect"},
+	{"harness/lab/schedule", "harness/lab/bisect"},
 	// the audit of every Redox fact the packages above hold
 	{"harness/redoxfacts"},
 }
@@ -202,15 +202,15 @@ func TestLayersCatchPlantedBackArrows(t *testing.T) {
 		p    pkg
 		want string
 	}{
-		{"top level", pkg{path: "hosts/qemu", deps: []string{"harness/job"}}, "hosts may not import harness"},
-		{"engine to a suite", pkg{path: "harness/job", imports: []string{"harness/drivers"}}, "harness/job imports harness/drivers"},
-		{"session to job is fine, job to session is not", pkg{path: "harness/job", imports: []string{"harness/session"}}, "harness/job imports harness/session"},
-		{"suite to the scheduler", pkg{path: "harness/netcheck", imports: []string{"harness/schedule"}}, "harness/netcheck imports harness/schedule"},
-		{"one suite to another", pkg{path: "harness/guest", imports: []string{"harness/drivers"}}, "harness/guest imports harness/drivers"},
+		{"top level", pkg{path: "hosts/qemu", deps: []string{"harness/engine/job"}}, "hosts may not import harness"},
+		{"engine to a suite", pkg{path: "harness/engine/job", imports: []string{"harness/suites/drivers"}}, "harness/engine/job imports harness/suites/drivers"},
+		{"session to job is fine, job to session is not", pkg{path: "harness/engine/job", imports: []string{"harness/engine/session"}}, "harness/engine/job imports harness/engine/session"},
+		{"suite to the scheduler", pkg{path: "harness/suites/network", imports: []string{"harness/lab/schedule"}}, "harness/suites/network imports harness/lab/schedule"},
+		{"one suite to another", pkg{path: "harness/suites/guest", imports: []string{"harness/suites/drivers"}}, "harness/suites/guest imports harness/suites/drivers"},
 		{"a harness package in no tier", pkg{path: "harness/newthing"}, "harness/newthing is in no tier"},
 		{"abi to a host kind", pkg{path: "abi", deps: []string{"hosts/qemu"}}, "abi may not import hosts"},
 		{"internal to reports", pkg{path: "internal/heappeak", deps: []string{"reports/site"}}, "internal/heappeak depends on reports/site"},
-		{"a test-only package in production", pkg{path: "harness/schedule", imports: []string{"harness/internal/standin"}}, "outside its tests"},
+		{"a test-only package in production", pkg{path: "harness/lab/schedule", imports: []string{"harness/internal/standin"}}, "outside its tests"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := violations([]pkg{c.p})
@@ -220,8 +220,8 @@ func TestLayersCatchPlantedBackArrows(t *testing.T) {
 		})
 	}
 	// The real direction passes.
-	if v := violations([]pkg{{path: "harness/session", imports: []string{"harness/job"}},
-		{path: "harness/schedule", imports: []string{"harness/drivers", "harness/job"}}}); len(v) != 0 {
+	if v := violations([]pkg{{path: "harness/engine/session", imports: []string{"harness/engine/job"}},
+		{path: "harness/lab/schedule", imports: []string{"harness/suites/drivers", "harness/engine/job"}}}); len(v) != 0 {
 		t.Errorf("a forward arrow was refused: %q", v)
 	}
 }

@@ -10,7 +10,7 @@
 // The console and goexpect are measured on the same PEER_STREAM_KB stream (default 4 MiB);
 // go-expect, slower still (it also goes through a pseudo-terminal), on NETFLIX_STREAM_KB
 // (default 16 KiB) against the console on that same small stream. The console alone on
-// 256 MB is harness/console's BenchmarkConsoleMatch20.
+// 256 MB is harness/engine/console's BenchmarkConsoleMatch20.
 package peerbench
 
 import (
@@ -27,7 +27,7 @@ import (
 	netflix "github.com/Netflix/go-expect"
 	goexpect "github.com/google/goexpect"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 )
 
 func streamBytes() int { return envKB("PEER_STREAM_KB", 4096) }
@@ -41,7 +41,7 @@ func envKB(name string, def int) int {
 	return def << 10
 }
 
-// The stream and patterns are harness/console's benchmark ones (bench_test.go there): Redox-
+// The stream and patterns are harness/engine/console's benchmark ones (bench_test.go there): Redox-
 // like console output in which none of the 20 patterns occurs, then one line that matches
 // the 12th ("redox login:"), so every expecter returns exactly when it has read everything.
 var patterns = []string{

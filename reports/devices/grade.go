@@ -14,7 +14,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/drivers"
+	"github.com/redox-hwtest/redox-hwtest/harness/suites/drivers"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/rank"
 	"github.com/redox-hwtest/redox-hwtest/reports/internal/text"
@@ -101,7 +101,7 @@ func Slug(key string) string {
 
 // ExerciseCheck names the check that exercises a driver's device and whether that
 // check's pass means the device worked (the drivers suite's Work step: NVMe write + read
-// back, e1000 DHCP lease + ping, HDA audiohw + a PCM write; harness/drivers' Redox
+// back, e1000 DHCP lease + ping, HDA audiohw + a PCM write; harness/suites/drivers' Redox
 // table). A check without a Work step only proves the driver bound: detected.
 func ExerciseCheck(driver string) (check string, works bool) {
 	exerciseOnce.Do(func() {

@@ -193,7 +193,7 @@ func (rule Rule) entry(recs []*record.Record) (Entry, string) {
 }
 
 // screenOnlyNote starts the screen note of a record judged from the screen alone
-// (harness/job.ScreenOnlyNote; reports read records, not the harness).
+// (harness/engine/job.ScreenOnlyNote; reports read records, not the harness).
 const screenOnlyNote = "no serial console:"
 
 // ScreenJudged reports whether r's boot was judged from the screen alone (the Report of a

@@ -6,7 +6,7 @@ package abi_test
 import (
 	"testing"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/abicheck" // registers the abi suite
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/abicheck" // registers the abi suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 

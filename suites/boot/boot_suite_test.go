@@ -6,7 +6,7 @@ package boot_test
 import (
 	"testing"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/job" // registers the boot suite
+	_ "github.com/redox-hwtest/redox-hwtest/harness/engine/job" // registers the boot suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 

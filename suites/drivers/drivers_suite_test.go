@@ -6,7 +6,7 @@ package drivers_test
 import (
 	"testing"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/drivers" // registers the drivers suite
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/drivers" // registers the drivers suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 

@@ -6,7 +6,7 @@ package guest_test
 import (
 	"testing"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/guest" // registers the guest suite
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/guest" // registers the guest suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 

@@ -5,7 +5,7 @@ package network_test
 import (
 	"testing"
 
-	_ "github.com/redox-hwtest/redox-hwtest/harness/netcheck" // registers the network suite
+	_ "github.com/redox-hwtest/redox-hwtest/harness/suites/network" // registers the network suite
 	"github.com/redox-hwtest/redox-hwtest/suites/suitekit"
 )
 

@@ -13,8 +13,8 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 	. "github.com/onsi/gomega"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
-	"github.com/redox-hwtest/redox-hwtest/harness/schedule"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/lab/schedule"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
@@ -63,7 +63,7 @@ func (s Suite) Run(t *testing.T) {
 	RunSpecs(t, s.Name)
 }
 
-// scheduled runs a package's jobs through harness/schedule, so jobs on different hosts
+// scheduled runs a package's jobs through harness/lab/schedule, so jobs on different hosts
 // boot at once, as `redox-hwtest run` does; each job's container waits for its record.
 // Under ginkgo -p (several processes, each with a share of the specs) every job runs on
 // its own in its process instead.

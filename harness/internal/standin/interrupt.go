@@ -8,7 +8,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/console"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 )
 
 // InterruptAt sends a real SIGINT to this process when con first shows pattern (a command

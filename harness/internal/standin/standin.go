@@ -12,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
-	"github.com/redox-hwtest/redox-hwtest/harness/job"
+	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
 	"github.com/redox-hwtest/redox-hwtest/hosts"
 	_ "github.com/redox-hwtest/redox-hwtest/hosts/all"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
