@@ -24,7 +24,7 @@ type Feature struct {
 
 // The features the harness reads.
 const (
-	FeatureNetwork      = "network"        // the host reaches the controller over a network (netcheck)
+	FeatureNetwork      = "network"        // the host reaches the controller over a network (the network suite)
 	FeatureRedoxerExit  = "redoxer-exit"   // redoxer's exit device (hosts/qemu)
 	FeatureISADebugExit = "isa-debug-exit" // the older name of redoxer-exit, x86_64 only
 	SettingCharDelay    = "char-delay"     // pace typing for a slow UART (harness/engine/session)

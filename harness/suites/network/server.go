@@ -1,4 +1,4 @@
-// Package netcheck is the network suite's work: an HTTP server the harness starts for one
+// Package network is the network suite's work: an HTTP server the harness starts for one
 // job, and the checks that the guest got a DHCP lease, reaches its gateway (ping) and
 // downloads a file from the server with the right checksum, with the throughput measured.
 package network
@@ -47,7 +47,7 @@ type Transfer struct {
 func Start(listen string, size int) (*Server, error) {
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {
-		return nil, fmt.Errorf("netcheck: listen %s: %w", listen, err)
+		return nil, fmt.Errorf("network: listen %s: %w", listen, err)
 	}
 	s := &Server{Data: make([]byte, size), ln: ln, added: make(chan struct{})}
 	rand.Read(s.Data)
