@@ -14,6 +14,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/harness/engine/classify"
 	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
 	"github.com/redox-hwtest/redox-hwtest/harness/engine/profile"
+	"github.com/redox-hwtest/redox-hwtest/matrix"
 	"github.com/redox-hwtest/redox-hwtest/record"
 	"github.com/redox-hwtest/redox-hwtest/transcript"
 )
@@ -176,7 +177,10 @@ redox login: `
 // inventory over the time without, in CPU time of the process (getrusage), which other
 // processes on a shared machine do not inflate as they do wall time.
 func BenchmarkAnalyzeWithInventory(b *testing.B) {
-	root := filepath.Join("..", "..")
+	root, err := matrix.ModuleRoot()
+	if err != nil {
+		b.Fatal(err)
+	}
 	data := fixtures.TranscriptCorpus(b, 64<<20, filepath.Join(root, "..", "shared", "redox-logs"),
 		filepath.Join(root, "..", "shared", "redox-logs-2"), filepath.Join(root, "fixtures", "transcripts"))
 	b.SetBytes(int64(len(data)))
