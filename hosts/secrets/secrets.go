@@ -24,6 +24,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 	"github.com/redox-hwtest/redox-hwtest/record/redact"
 )
 
@@ -77,7 +78,8 @@ func Load(s Source) (string, error) {
 		if fi.Mode().Perm()&0o077 != 0 {
 			return "", fmt.Errorf("password_file %s has mode %v: it must be readable by its owner only (chmod 600)", s.File, fi.Mode().Perm())
 		}
-		b, err := os.ReadFile(s.File)
+		// Bounded, regular files only: a FIFO or /dev/zero named here is bad input, not a hang.
+		b, err := inputfile.ReadFile(s.File, 64<<10, "password_file")
 		if err != nil {
 			var pe *fs.PathError
 			if errors.As(err, &pe) {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -202,4 +203,16 @@ func FuzzFilterMatchesWhole(f *testing.F) {
 			t.Fatalf("streamed %q, whole %q", out, want)
 		}
 	})
+}
+
+// A password_file that is a FIFO (or /dev/zero) is refused at once through the bounded
+// reader: it never blocks the harness in open and never reads without end.
+func TestPasswordFileNotRegularIsRefused(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "fifo")
+	if err := syscall.Mkfifo(p, 0o600); err != nil {
+		t.Skip("no mkfifo here:", err)
+	}
+	if _, err := Load(Source{File: p}); err == nil || !strings.Contains(err.Error(), "password_file") {
+		t.Fatalf("FIFO: %v", err)
+	}
 }
