@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -413,6 +414,8 @@ type stream struct {
 	err     error // set before data is closed
 	pending []byte
 	ended   bool
+	held    atomic.Bool  // the filter holds back bytes that may begin a secret
+	inPump  atomic.Int32 // chunks read from rw that Read has not taken yet
 	rmu     sync.Mutex
 	once    sync.Once
 }
@@ -423,6 +426,7 @@ func (s *stream) pump() {
 		buf := make([]byte, 32<<10)
 		n, err := s.rw.Read(buf)
 		if n > 0 {
+			s.inPump.Add(1)
 			select {
 			case s.data <- buf[:n]:
 			case <-s.done:
@@ -458,14 +462,22 @@ func (s *stream) Read(p []byte) (int, error) {
 				continue
 			}
 			s.pending = append(s.pending, s.f.Filter(chunk)...)
+			s.inPump.Add(-1)
 		case <-timer:
 			s.pending = append(s.pending, s.f.Flush()...)
 		}
 	}
+	s.held.Store(s.f.Pending())
 	n := copy(p, s.pending)
 	s.pending = s.pending[n:]
 	return n, nil
 }
+
+// Buffered reports whether bytes the wrapped stream delivered have not been read through
+// this one yet: a chunk waiting in the pump, or bytes the filter holds back until it knows
+// they begin no secret. A silence watchdog asks it (with the wrapped stream's own kernel
+// buffer, through Unwrap) before calling the machine silent.
+func (s *stream) Buffered() bool { return s.inPump.Load() > 0 || s.held.Load() }
 
 func (s *stream) Write(p []byte) (int, error) { return s.rw.Write(p) }
 

@@ -506,7 +506,26 @@ func (c *Console) WaitSilence(ctx context.Context, window time.Duration) error {
 // the linger after login ask it before deciding that the machine went quiet: on a
 // controller too loaded to schedule the reader for a while, the time of the last read alone
 // would call a talking machine silent.
-func (c *Console) Unread() bool { return kernelUnread(c.rw) }
+func (c *Console) Unread() bool { return unread(c.rw) }
+
+// unread looks through the stream's wrappers (hosts' redaction of secrets: Unwrap) for
+// bytes one of them holds (Buffered) or the kernel holds for the innermost.
+func unread(rw any) bool {
+	for rw != nil {
+		if b, ok := rw.(interface{ Buffered() bool }); ok && b.Buffered() {
+			return true
+		}
+		if kernelUnread(rw) {
+			return true
+		}
+		w, ok := rw.(interface{ Unwrap() io.ReadWriteCloser })
+		if !ok {
+			return false
+		}
+		rw = w.Unwrap()
+	}
+	return false
+}
 
 // Send writes s to the stream, one byte at a time with CharDelay between bytes when set (a
 // real UART's receive FIFO is small, and Redox reads it slowly during boot).
