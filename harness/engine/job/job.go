@@ -66,6 +66,9 @@ const DefaultLockWait = 30 * time.Minute
 
 // Booted is a machine whose boot has been followed to its end.
 type Booted struct {
+	// Job is the job that booted the machine, set by Boot only: its image and host are
+	// those of every suite sharing the boot; the job a suite judges is passed to its
+	// judge (SuiteDef.Judge), never swapped in here.
 	Job     matrix.Job
 	Dir     string
 	Profile *profile.Profile

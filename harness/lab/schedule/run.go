@@ -316,7 +316,6 @@ func (s *scheduler) runShared(ctx context.Context, u *Unit, contention float64) 
 		} else {
 			ref.Fresh = ""
 		}
-		b.Job = j
 		jd, err := suite.Judge(ctx, s.cfg.Matrix, j, b, o)
 		if err != nil {
 			s.emit(Event{Kind: Finished, Job: j, Err: err})

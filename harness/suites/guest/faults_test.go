@@ -51,6 +51,7 @@ func TestLiveVMMStartFailureIsInfra(t *testing.T) {
 // SIGINT while guest/exit-status waits for a self-testing image's exit (the stand-in
 // reaches its shell and never exits): the wait ends at once, and the check is not a HANG.
 func TestLiveInterruptedExitWaitIsNotHang(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Suite: "guest", Features: []string{"redoxer-exit"}})
 	var mach hosts.Machine
 	b := standin.Boot(t, m, j, job.Options{OnPowerOn: func(mm hosts.Machine) { mach = mm }})
@@ -69,7 +70,7 @@ func TestLiveInterruptedExitWaitIsNotHang(t *testing.T) {
 		time.Sleep(2 * time.Second) // well inside the wait (Options.Wait, 60s scaled)
 		syscall.Kill(syscall.Getpid(), syscall.SIGINT)
 	}()
-	rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
+	rep := guest.Run(ctx, j, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
 	for _, c := range rep.Checks {
 		t.Logf("%-20s %-5s %s", c.Name, c.Verdict, c.Message)
 		if c.Name == guest.CheckExitStatus && (c.Verdict != record.Infra || !strings.Contains(c.Message, "interrupted")) {

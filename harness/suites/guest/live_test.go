@@ -24,6 +24,7 @@ type exitCoder interface{ ExitCode() (int, bool) }
 // drivers/redoxerd/src/sys.rs at 9dd6901d: on success 0x2000 to port 0x604, then 0x19 to
 // 0x501; on failure 0x1a to 0x501) through /dev/port.
 func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	for _, tc := range []struct {
 		name   string
 		status int
@@ -45,7 +46,7 @@ func TestLiveCommandsProtocolAndExitStatus(t *testing.T) {
 			b := standin.Boot(t, m, j, job.Options{OnPowerOn: func(mm hosts.Machine) { mach = mm }})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 			defer cancel()
-			rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
+			rep := guest.Run(ctx, j, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
 			cs := map[string]record.Check{}
 			for _, c := range rep.Checks {
 				cs[c.Name] = c
@@ -83,7 +84,7 @@ func TestLiveExitStatusAArch64Semihosting(t *testing.T) {
 	b := standin.Boot(t, m, j, job.Options{OnPowerOn: func(mm hosts.Machine) { mach = mm }})
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	rep := guest.Run(ctx, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
+	rep := guest.Run(ctx, j, b, guest.Options{ExitCode: mach.(exitCoder).ExitCode})
 	for _, c := range rep.Checks {
 		t.Logf("%-22s %-5s %s", c.Name, c.Verdict, c.Message)
 		if c.Name == guest.CheckExitStatus && (c.Verdict != record.Pass || !strings.Contains(c.Message, "semihosting")) {

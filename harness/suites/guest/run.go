@@ -40,8 +40,11 @@ type Report struct {
 // protocol from the boot log and from the commands' output (and, for an image that tests
 // itself, from the console until FUNC_TESTS_COMPLETE or the machine exits), and judges the
 // exit status on hosts with the redoxer exit device. Each step is one method of guestRun.
-func Run(ctx context.Context, b *job.Booted, o Options) Report {
-	g := newGuestRun(b, o)
+//
+// j is the job judged (its suite's commands), b the boot it is judged on: its own, or one
+// shared with the other suites of the image x host, booted by another job.
+func Run(ctx context.Context, j matrix.Job, b *job.Booted, o Options) Report {
+	g := newGuestRun(j, b, o)
 	g.rep.Func.Parse(strings.Join(b.BootLog(), "\n"))
 	g.commands(ctx)
 	g.followSelfTest(ctx)
@@ -55,6 +58,7 @@ func Run(ctx context.Context, b *job.Booted, o Options) Report {
 // guestRun is the state of one guest suite job (see Run).
 type guestRun struct {
 	b        *job.Booted
+	cmds     []matrix.GuestCommand // the judged job's commands
 	o        Options
 	scale    float64 // the host's time scale
 	from     int64   // console offset up to which the output was parsed
@@ -62,14 +66,14 @@ type guestRun struct {
 	rep      Report
 }
 
-func newGuestRun(b *job.Booted, o Options) *guestRun {
+func newGuestRun(j matrix.Job, b *job.Booted, o Options) *guestRun {
 	if o.Wait <= 0 {
 		o.Wait = 60 * time.Second
 	}
 	if o.CommandTimeout <= 0 {
 		o.CommandTimeout = 120 * time.Second
 	}
-	g := &guestRun{b: b, o: o, scale: 1, selfExit: HasExitDevice(b.Job.Host)}
+	g := &guestRun{b: b, cmds: j.Suite.Commands, o: o, scale: 1, selfExit: HasExitDevice(b.Job.Host)}
 	if b.Machine != nil {
 		g.scale = b.TimeScale()
 	}
@@ -135,7 +139,7 @@ func (g *guestRun) interrupted(ctx context.Context, checks []record.Check) []rec
 
 // commands runs the suite's command list, or judges it not run when the boot failed.
 func (g *guestRun) commands(ctx context.Context) {
-	cmds := g.b.Job.Suite.Commands
+	cmds := g.cmds
 	switch {
 	case len(cmds) == 0:
 	case g.b.Outcome.Verdict != record.Pass:

@@ -22,7 +22,7 @@ func judge(ctx context.Context, m *matrix.Matrix, j matrix.Job, b *job.Booted, o
 	if ec, ok := hosts.As[exitCoder](b.Machine); ok {
 		opts.ExitCode = ec.ExitCode
 	}
-	return job.Judged{Checks: Run(ctx, b, opts).Checks}, nil
+	return job.Judged{Checks: Run(ctx, j, b, opts).Checks}, nil
 }
 
 // CheckNames are the checks the suite writes: one per command of the suite, guest/func (the

@@ -54,7 +54,7 @@ func TestSelfTestingImage(t *testing.T) {
 		Profile: profile.Redox, Console: con, Machine: m,
 		Outcome: boot.Outcome{Verdict: record.Infra, Reason: "VM exited: qemu exited: exit status 51"},
 	}
-	rep := Run(context.Background(), b, Options{Wait: 10 * time.Second, ExitCode: func() (int, bool) { return 53, true }})
+	rep := Run(context.Background(), b.Job, b, Options{Wait: 10 * time.Second, ExitCode: func() (int, bool) { return 53, true }})
 	got := map[string]record.Verdict{}
 	for _, c := range rep.Checks {
 		got[c.Name] = c.Verdict
