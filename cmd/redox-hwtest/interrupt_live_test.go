@@ -45,6 +45,7 @@ func childrenOf(pid int) []int {
 // recorded as not run (record, JUnit skipped, table), run.json says interrupted, and the
 // exit status is 4.
 func TestLiveInterruptMidRun(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	fx := fixtures.Require(t)
 	dir := t.TempDir()
 	var b strings.Builder

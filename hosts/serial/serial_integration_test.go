@@ -186,6 +186,7 @@ func TestSer2netRestartMidBootReconnectsAndMarksTheGap(t *testing.T) {
 // A gap after the last stage seen hides whatever came next: the silence that follows is
 // INFRA, not a HANG of the image.
 func TestGapThatHidesTheDecidingStageIsInfra(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	l := newLab(t)
 	s := startSer2net(t, l)
 	m, j := labMatrix(t, l, "board-hidden", ser2netOptions(l, s, ""))
@@ -215,6 +216,7 @@ func TestGapThatHidesTheDecidingStageIsInfra(t *testing.T) {
 
 // Two runs against the same host: the second waits for the host lock, then runs.
 func TestTwoRunsOnOneHostTakeTurns(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	l := newLab(t)
 	m, j := labMatrix(t, l, "board-shared", fmt.Sprintf("{device: %s, power: %s}}", l.labEnd, l.powerYAML("")))
 	lockDir := t.TempDir()

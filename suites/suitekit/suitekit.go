@@ -23,7 +23,7 @@ import (
 
 var (
 	matrixFlag = flag.String("matrix", "hw.yaml", "matrix file; a relative path resolves against the module root")
-	filterFlag = flag.String("filter", "", "job label filter, e.g. arch:x86_64,!kind:replay")
+	filterFlag = flag.String("filter", "", "job label filter, e.g. arch:x86_64,!kind:replay (env REDOX_HWTEST_FILTER)")
 	runDirFlag = flag.String("run-dir", "", "run directory for results (default <out_dir>/runs/<time>-<suite>; env REDOX_HWTEST_RUN_DIR)")
 	shardFlag  = flag.String("shard", "", "run shard i of n, as i/n (0-based)")
 )
@@ -61,7 +61,13 @@ func MustJobs(suite string) (*matrix.Matrix, []matrix.Job) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	f, err := matrix.ParseSelection(*filterFlag, *shardFlag)
+	// The environment's filter lets one `go test ./...` narrow the suites without passing
+	// -filter to packages that do not define it (make test does).
+	filter := *filterFlag
+	if filter == "" {
+		filter = os.Getenv("REDOX_HWTEST_FILTER")
+	}
+	f, err := matrix.ParseSelection(filter, *shardFlag)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)

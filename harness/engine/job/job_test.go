@@ -112,6 +112,7 @@ func check(t *testing.T, checks []record.Check, name string) record.Check {
 }
 
 func TestStallAtDriverStageIsHangNamingTheStage(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	b, checks := bootWith(t, "60s", "fx.hang=nvme", nil)
 	o := b.Outcome
 	if o.Verdict != record.Hang || o.Analysis.LastStage != "drivers" || !strings.Contains(o.Reason, "after stage drivers") {

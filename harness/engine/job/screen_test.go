@@ -149,6 +149,7 @@ func TestScreenOnlyDesktopStagePasses(t *testing.T) {
 }
 
 func TestScreenOnlyDesktopStageMissingIsHangWithLastScreen(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	fx := fixtures.Require(t)
 	img := fmt.Sprintf(`variant: desktop, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"`, fx, fx)
 	b, checks, rec, dir := bootScreen(t, img, "fx.nodesktop=1")

@@ -51,6 +51,7 @@ func bootScreenOnly(t *testing.T, screenFrom, args string) (*job.Booted, []recor
 }
 
 func TestScreenOnlyBootReachesShell(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	for _, from := range []string{"qmp", "vnc"} {
 		t.Run(from, func(t *testing.T) {
 			b, checks, rec := bootScreenOnly(t, from, "")
@@ -66,6 +67,7 @@ func TestScreenOnlyBootReachesShell(t *testing.T) {
 }
 
 func TestScreenOnlyStallIsHangAtTheStageShownLast(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	// fx.hang=shell: the stand-in stops before its shell stage, after the driver lines.
 	b, checks, rec := bootScreenOnly(t, "qmp", "fx.hang=shell")
 	o := b.Outcome

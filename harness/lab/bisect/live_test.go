@@ -21,6 +21,7 @@ import (
 // editor, the guest's init confirms with "FX: skip nvme" (as Redox init prints "Skipping
 // 'nvmed ...'"), that boot reaches the shell, and nvme is named.
 func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	// Silence 4s (x15): OVMF can be silent for more than 30 s when the machine is busy.
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86UEFIMenu, Devices: []string{"nvme", "e1000", "hda"},
 		Options: map[string]any{"disk_bus": "virtio"}, Silence: "4s"})
@@ -62,6 +63,7 @@ func TestLiveBisectionNamesTheStalledDriver(t *testing.T) {
 // first boot hangs, the VM without all three devices reaches the shell, without hda alone it
 // still hangs, without nvme it gets through, and nvme is named.
 func TestLiveDeviceBisectionNamesTheDevice(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	// Silence 4s (x15): a direct kernel boot prints nothing until the kernel is unpacked,
 	// which takes more than 30 s when the machine is busy.
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Devices: []string{"nvme", "e1000", "hda"}, Silence: "4s"})
@@ -100,6 +102,7 @@ func TestLiveDeviceBisectionNamesTheDevice(t *testing.T) {
 // A plain boot of the menu disk gets through the menu by the stand-in profile's response
 // (Enter at "fx stand-in"), as a Redox boot gets through its bootloader menu.
 func TestLiveMenuDiskBootsWithTheProfileResponse(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	m, j := standin.Job(t, standin.Spec{Image: standin.X86UEFIMenu, Options: map[string]any{"disk_bus": "virtio"}})
 	b := standin.Boot(t, m, j, job.Options{})
 	if b.Outcome.Verdict != record.Pass {

@@ -21,6 +21,7 @@ import (
 // with "e" through QMP send-key, types " fx.skip=nvme" at the end of the linux line, checks
 // it on the screen and boots with Ctrl-x; nvme is named.
 func TestLiveBisectionThroughTheScreenAndKeyboard(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	if err := (&screen.OCR{}).Available(); err != nil {
 		t.Skip(err)
 	}

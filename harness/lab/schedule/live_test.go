@@ -54,6 +54,7 @@ func overlap(a, b *record.Record) bool {
 // Two stand-in hosts run at once (their records overlap in time), one host never runs two
 // jobs at once, and every image x host pair boots once for all its suites.
 func TestLiveConcurrentHostsOneJobPerHost(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	m := standinMatrix(t, []string{"img-a", "img-b"}, []string{"vm-1", "vm-2"}, "boot", "drivers")
 	jobs := m.Jobs(matrix.Filter{})
 	if len(jobs) != 8 {
@@ -159,6 +160,7 @@ func init() {
 
 // A suite that crashes the guest makes the next suite boot afresh, with the reason recorded.
 func TestLiveCrashedGuestGetsFreshBoot(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	m := standinMatrix(t, []string{"img"}, []string{"vm"}, "boot", "network")
 	jobs := m.Jobs(matrix.Filter{})
 	crash := jobs[0]

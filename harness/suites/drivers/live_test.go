@@ -74,6 +74,7 @@ func TestLiveAllDriversPassOnX86(t *testing.T) {
 // aarch64 UEFI without HDA (the boot disk is on the NVMe controller): hda SKIPs, the other
 // two pass.
 func TestLiveWithoutHDASkipsOnAarch64(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	_, cs := run(t, standin.Spec{Image: standin.A64UEFI, Suite: "drivers", Devices: []string{"nvme", "e1000"}})
 	c := want(t, cs, "drivers/hda", record.Skip)
 	if !strings.Contains(c.Message, "has no hda") {
@@ -86,6 +87,7 @@ func TestLiveWithoutHDASkipsOnAarch64(t *testing.T) {
 // A stall before the NVMe driver starts (fx.hang=nvme): drivers/nvme is HANG naming nvme;
 // with the host's xfail entry for it, the reported verdict is XFAIL.
 func TestLiveStallInNVMeIsHangNamingNVMeAndXFail(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	rep, cs := run(t, standin.Spec{Image: standin.X86BIOS, Suite: "drivers", Devices: []string{"nvme", "e1000", "hda"},
 		BootArgs: "fx.hang=nvme",
 		XFail:    []matrix.XFail{{Check: "drivers/nvme", Reference: "https://example.invalid/nvme-stall"}}})

@@ -39,6 +39,7 @@ func redoxStandin(t *testing.T, bootArgs string) (map[string]record.Check, []cla
 // A healthy boot in today's format, and in the pcid address form of images before
 // 2026-02-07 (fx.redox.pci=old): every stage, every device and the network PASS.
 func TestLiveRedoxStandinPasses(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	for _, args := range []string{"", "fx.redox.pci=old"} {
 		t.Run("args="+args, func(t *testing.T) {
 			cs, _ := redoxStandin(t, args)
@@ -67,6 +68,7 @@ func TestLiveRedoxStandinPasses(t *testing.T) {
 // route a lease brings); a panicking e1000d (in upstream's panic format) is a CRASH of
 // drivers/e1000 and boot/no-crash naming it.
 func TestLiveRedoxStandinBreaks(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	t.Run("nvme-nolease", func(t *testing.T) {
 		cs, _ := redoxStandin(t, "fx.redox.break=nvme,nolease")
 		c := want(t, cs, "drivers/nvme", record.Fail)
