@@ -116,6 +116,9 @@ type CellReading struct {
 	Exact       int    // ink cells whose bitmap is a glyph of the font
 	Near        int    // ink cells within maxNearBits of a glyph
 	Unexplained int    // ink cells the font does not explain
+	// GaveUp: the read stopped once too many cells were unexplained for the text to be
+	// taken (Text is then partial).
+	GaveUp bool
 }
 
 // Explained is the share of ink cells read as a glyph (1 for a screen with no ink).
@@ -131,6 +134,7 @@ func (c CellReading) Explained() float64 {
 type Cells struct {
 	cols, rows int
 	glyphs     []Glyph // row-major; the zero Glyph is a blank cell
+	ink        int     // cells that are not blank
 }
 
 // SplitCells cuts img into 8x16 glyph bitmaps on the grid inkMask uses (9x16 cells on the
@@ -155,14 +159,22 @@ func SplitCells(img image.Image) *Cells {
 				}
 				g[y] = b
 			}
+			if *g != (Glyph{}) {
+				c.ink++
+			}
 		}
 	}
 	return c
 }
 
 // Read looks every cell up in font.
-func (c *Cells) Read(font *CellFont) CellReading {
+func (c *Cells) Read(font *CellFont) CellReading { return c.read(font, 1) }
+
+// read is Read giving up once more than the share maxUnexplained of the ink cells is not
+// explained (a picture read with every font costs no more than it must).
+func (c *Cells) read(font *CellFont, maxUnexplained float64) CellReading {
 	out := CellReading{Font: font.Name}
+	limit := int(maxUnexplained * float64(c.ink))
 	var sb strings.Builder
 	line := make([]rune, 0, c.cols)
 	for cy := 0; cy < c.rows; cy++ {
@@ -194,6 +206,10 @@ func (c *Cells) Read(font *CellFont) CellReading {
 			default:
 				out.Unexplained++
 				r = ' '
+				if out.Unexplained > limit {
+					out.GaveUp, out.InkCells = true, c.ink
+					return out
+				}
 			}
 			line = append(line, r)
 		}

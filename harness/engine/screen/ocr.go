@@ -84,13 +84,16 @@ func (o *OCR) Recognise(ctx context.Context, img image.Image) (Reading, error) {
 	if len(fonts) > 0 {
 		cells := SplitCells(img)
 		for i, f := range fonts {
-			r := cells.Read(f)
+			r := cells.read(f, 1-MinExplained)
 			if i == 0 || r.Exact+r.Near > best.Exact+best.Near ||
 				(r.Exact+r.Near == best.Exact+best.Near && r.Exact > best.Exact) {
 				best = r
 			}
+			if !r.GaveUp && r.Unexplained == 0 && r.Near == 0 {
+				break // every ink cell a glyph of this font: no other can do better
+			}
 		}
-		if best.Explained() >= MinExplained {
+		if !best.GaveUp && best.Explained() >= MinExplained {
 			return Reading{Text: best.Text, Engine: EngineCells, Cells: best}, nil
 		}
 	}
@@ -127,7 +130,7 @@ func (o *OCR) tesseract(ctx context.Context, img image.Image) (string, error) {
 		err = cmd.Wait()
 	}
 	if err != nil {
-		if errors.Is(err, exec.ErrNotFound) {
+		if errors.Is(err, exec.ErrNotFound) || errors.Is(err, os.ErrNotExist) {
 			return "", ErrNoOCR
 		}
 		return "", fmt.Errorf("tesseract: %v: %s", err, strings.TrimSpace(errb.String()))
