@@ -164,8 +164,8 @@ func Prepare(img image.Image, scale int) *image.Gray {
 	return out
 }
 
-// ink is a screen's ink pixels, row-major, and the width of its character cells.
-type ink struct {
+// inkMap is a screen's ink pixels, row-major, and the width of its character cells.
+type inkMap struct {
 	ink  []bool
 	w, h int
 	cw   int
@@ -176,7 +176,7 @@ type ink struct {
 // so light text on black, black text on a highlighted menu bar and coloured text all come
 // out the same. Both readers use it: the cell recogniser looks the cells up in a font,
 // tesseract reads the picture Prepare makes of it.
-func inkMask(img image.Image) ink {
+func inkMask(img image.Image) inkMap {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	g := grey(img)
@@ -208,7 +208,7 @@ func inkMask(img image.Image) ink {
 			}
 		}
 	}
-	return ink{ink: m, w: w, h: h, cw: cw}
+	return inkMap{ink: m, w: w, h: h, cw: cw}
 }
 
 // grey is img in grey levels, row-major, as color.GrayModel converts (the RGBA screendumps
