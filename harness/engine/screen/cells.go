@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/bits"
 	"os"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -55,6 +56,9 @@ func NewCellFont(name string, glyphs map[rune]Glyph) *CellFont {
 	for g, r := range f.exact {
 		f.near = append(f.near, glyphRune{g, r})
 	}
+	// In code point order, so that of two glyphs as near as each other the lower code
+	// point wins every time (a map's order is random).
+	slices.SortFunc(f.near, func(a, b glyphRune) int { return int(a.r - b.r) })
 	return f
 }
 
@@ -62,13 +66,12 @@ func NewCellFont(name string, glyphs map[rune]Glyph) *CellFont {
 func (f *CellFont) Len() int { return len(f.exact) }
 
 // maxNearBits is how many of a cell's 128 pixels may differ from a glyph for the cell to be
-// read as that glyph (a cursor bar over a letter's bottom rows, a stray pixel of a picture);
-// above it the cell is not explained by the font.
+// read as that glyph (a font drawing a character a few pixels differently, as SeaBIOS's '-'
+// is one pixel wider than Linux's); above it the cell is not explained by the font.
 const maxNearBits = 6
 
 // lookup returns the character a cell bitmap draws, and whether it was found exactly or
-// within maxNearBits (nearest wins; ties go to the first found, which is fine for a
-// fallback).
+// within maxNearBits (nearest wins; of equally near ones the lowest code point).
 func (f *CellFont) lookup(g Glyph) (r rune, exact, ok bool) {
 	if r, ok := f.exact[g]; ok {
 		return r, true, true
@@ -187,8 +190,8 @@ func (c *Cells) read(font *CellFont, maxUnexplained float64) CellReading {
 			out.InkCells++
 			r, exact, ok := font.lookup(g)
 			if !ok {
-				// Ink covering more of the cell than its background (a full block, a
-				// glyph on a bar of nearly its colour) comes out inverted.
+				// A glyph that sets more than half of its cell (▓, ◘) makes its own
+				// colour the cell's dominant one: its ink comes out inverted.
 				inv := g
 				for i := range inv {
 					inv[i] = ^inv[i]
