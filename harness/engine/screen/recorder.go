@@ -38,6 +38,7 @@ type Stats struct {
 	DumpTime time.Duration // time spent in them
 	OCRRuns  int
 	OCRTime  time.Duration
+	OCRCells int // of OCRRuns, those the cell recogniser read (no tesseract)
 }
 
 // Recorder is one job's screen: captures, looks for screen markers, keys.
@@ -252,11 +253,15 @@ func (r *Recorder) text(ctx context.Context, img image.Image) (string, error) {
 	}
 	r.mu.Unlock()
 	t0 := time.Now()
-	t, err := r.ocr.Read(ctx, img)
+	rd, err := r.ocr.Recognise(ctx, img)
+	t := rd.Text
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.stats.OCRRuns++
 	r.stats.OCRTime += time.Since(t0)
+	if rd.Engine == EngineCells {
+		r.stats.OCRCells++
+	}
 	if err != nil {
 		return "", err
 	}
