@@ -94,8 +94,8 @@ func main() {
 		r := m["ratio"]
 		fmt.Printf("%-60s  %.3f (%.2f s / %.2f s)  goal <= 1.3: %s\n", "boot to shell judged from the screen alone vs from serial",
 			r, m["screen-only-s/boot"], m["serial-s/boot"], verdict(r > 0 && r <= 1.3))
-		fmt.Printf("%-60s  %.0f ms (%.1f reads per boot)  goal <= 500 ms: %s\n", "screen-only boot: OCR per capture read",
-			m["ocr-ms/capture"], m["ocr/boot"], verdict(m["ocr-ms/capture"] > 0 && m["ocr-ms/capture"] <= 500))
+		fmt.Printf("%-60s  %.0f ms (%.1f reads per boot, %.0f %% by the cell recogniser)  goal <= 500 ms: %s\n", "screen-only boot: OCR per capture read",
+			m["ocr-ms/capture"], m["ocr/boot"], m["cells-%"], verdict(m["ocr-ms/capture"] > 0 && m["ocr-ms/capture"] <= 500))
 	}
 	for _, enc := range []struct{ name, base string }{{"Raw", "Copy"}, {"TightJPEG", "JPEG"}} {
 		m, ok := metrics["BenchmarkRFBDecode"+enc.name]
@@ -109,6 +109,11 @@ func main() {
 	if m, ok := metrics["BenchmarkOCR"]; ok {
 		fmt.Printf("%-60s  %.1f %% found, %.0f false hits, %.0f ms per capture  goal >= 95 %%, 0: %s\n", "OCR on the fixed set of captures",
 			m["recognised-%"], m["false-hits"], m["ms/capture"], verdict(m["recognised-%"] >= 95 && m["false-hits"] == 0))
+		if t, ok := metrics["BenchmarkOCRTesseract"]; ok && t["ms/capture"] > 0 {
+			r := m["ms/capture"] / t["ms/capture"]
+			fmt.Printf("%-60s  %.4f (%.1f ms / %.0f ms; tesseract alone: %.1f %% found)  goal <= 500 ms per capture: %s\n", "OCR per capture: cell recogniser vs tesseract alone",
+				r, m["ms/capture"], t["ms/capture"], t["recognised-%"], verdict(m["ms/capture"] <= 500))
+		}
 	}
 	if m, ok := metrics["BenchmarkImageFetch"]; ok {
 		r := m["ratio"]

@@ -96,7 +96,7 @@ func BenchmarkScreenOnly(b *testing.B) {
 	fx := fixtures.Require(b)
 	serialImg := fmt.Sprintf(`variant: standin, kernel: %s/vmlinuz-x86_64, initrd: %s/initrd-x86_64.cpio.gz, cmdline: "console=ttyS0 panic=-1"`, fx, fx)
 	var scr, ser, ocrTime time.Duration
-	var ocrs int
+	var ocrs, cells int
 	boot := func(screenOnly bool) time.Duration {
 		var m *matrix.Matrix
 		var j matrix.Job
@@ -112,6 +112,7 @@ func BenchmarkScreenOnly(b *testing.B) {
 		if screenOnly && bt.Screen != nil {
 			st := bt.Screen.Stats()
 			ocrs += st.OCRRuns
+			cells += st.OCRCells
 			ocrTime += st.OCRTime
 		}
 		bt.Close()
@@ -136,6 +137,7 @@ func BenchmarkScreenOnly(b *testing.B) {
 	if ocrs > 0 {
 		b.ReportMetric(float64(ocrTime.Milliseconds())/float64(ocrs), "ocr-ms/capture")
 		b.ReportMetric(float64(ocrs)/n, "ocr/boot")
+		b.ReportMetric(100*float64(cells)/float64(ocrs), "cells-%")
 	}
 }
 
