@@ -73,6 +73,11 @@ type Record struct {
 	Host     Host      `json:"host"`
 	Started  time.Time `json:"started"`
 	Finished time.Time `json:"finished"`
+	// Decided is when the boot's verdict was reached (the silence window closed, the
+	// target stage was seen and the linger ended, a crash or the machine's exit); Finished
+	// adds the teardown (power off, transcript, device inventory). Empty for a job that
+	// booted nothing.
+	Decided time.Time `json:"decided,omitempty"`
 	// Checks are the per-check verdicts, e.g. "boot/kernel", "boot/login", "drivers/nvme".
 	Checks []Check `json:"checks"`
 	// Stages reached during boot, in order, with the time since power-on.

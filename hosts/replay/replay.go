@@ -64,6 +64,8 @@ type Machine struct {
 	done    chan struct{} // the player goroutine ended
 	input   []byte        // what the harness typed (bounded)
 	sent    int64         // transcript bytes written
+	playAt  time.Time     // when the schedule started
+	next    int           // the schedule's next chunk to write
 }
 
 // maxInput bounds the record of the harness's input.
@@ -147,9 +149,30 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 		return nil, hosts.Infra(fmt.Errorf("replay: %w", err))
 	}
 	m.harness, m.player, m.started = a, b, true
+	m.playAt = time.Now()
 	go m.drainInput()
 	go m.play()
-	return a, nil
+	return &consoleEnd{Conn: a, m: m}, nil
+}
+
+// consoleEnd is the harness's end of the stream. A replay is a machine and a line in one:
+// bytes whose moment has come but which its player has not written yet (a controller too
+// loaded to schedule the player) are on the wire, as a real line's bytes sit in the
+// kernel's buffer. Buffered says so, so the console's silence watchdog waits for them
+// (console.Unread; Unwrap gives it the socket's own buffer).
+type consoleEnd struct {
+	net.Conn
+	m *Machine
+}
+
+func (c *consoleEnd) Buffered() bool             { return c.m.behind() }
+func (c *consoleEnd) Unwrap() io.ReadWriteCloser { return c.Conn }
+
+// behind reports whether the schedule's next chunk is due and not written.
+func (m *Machine) behind() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.started && !m.stopped && m.next < len(m.sched) && time.Since(m.playAt) >= m.sched[m.next].at
 }
 
 func socketPair() (net.Conn, net.Conn, error) {
@@ -178,7 +201,9 @@ func socketPair() (net.Conn, net.Conn, error) {
 // play writes the schedule, then waits until the harness has read everything.
 func (m *Machine) play() {
 	defer close(m.done)
-	start := time.Now()
+	m.mu.Lock()
+	start := m.playAt
+	m.mu.Unlock()
 	timer := time.NewTimer(0)
 	defer timer.Stop()
 	for _, c := range m.sched {
@@ -196,6 +221,7 @@ func (m *Machine) play() {
 		}
 		m.mu.Lock()
 		m.sent += int64(c.end - c.start)
+		m.next++
 		m.mu.Unlock()
 	}
 	if m.stalled {

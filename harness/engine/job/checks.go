@@ -137,6 +137,7 @@ func (b *Booted) recordOf(j matrix.Job, checks []record.Check) *record.Record {
 			Devices: j.Host.Devices, Vendor: j.Host.Vendor, Model: j.Host.Model},
 		Started:       b.Started,
 		Finished:      time.Now(),
+		Decided:       b.Outcome.Decided,
 		Checks:        b.withTeardown(checks),
 		LastComponent: b.Outcome.Analysis.LastComponent,
 		Devices:       b.Devices,
