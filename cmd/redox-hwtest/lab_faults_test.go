@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -25,18 +26,8 @@ func TestBadNamedFilesAndSizesExit2(t *testing.T) {
 	dir := t.TempDir()
 	log := filepath.Join(dir, "boot.log")
 	os.WriteFile(log, []byte("redox login: \n"), 0o644)
-	if err := syscall.Mkfifo(log+".times", 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.log")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(2 << 30); err != nil { // sparse: nothing written
-		t.Fatal(err)
-	}
-	f.Close()
+	testfiles.FIFO(t, log+".times")
+	big := testfiles.Sparse(t, filepath.Join(dir, "big.log"), 2<<30)
 	kernel := filepath.Join(dir, "vmlinuz")
 	os.WriteFile(kernel, []byte("not booted"), 0o644)
 	replay := func(path string) string {

@@ -5,8 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 )
 
 func TestReadFileBounds(t *testing.T) {
@@ -20,10 +21,7 @@ func TestReadFileBounds(t *testing.T) {
 	if _, err := ReadFile(small, 9, "a test file"); !errors.As(err, &tl) || !strings.Contains(err.Error(), "larger than the 9-byte limit for a test file") {
 		t.Fatalf("over the limit: %v", err)
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo"))
 	var nr *NotRegularError
 	for _, p := range []string{fifo, "/dev/zero", "/dev/null", dir} {
 		if _, err := ReadFile(p, 1<<20, "a test file"); !errors.As(err, &nr) || !IsBoundsError(err) {
