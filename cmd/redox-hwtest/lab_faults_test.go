@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"os"
@@ -113,17 +112,8 @@ func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 		"hosts:\n  - {name: r, kind: replay, arch: x86_64, options: {stall_after_line: 2}}\nsuites:\n  - {name: boot}\n"
 	mpath := filepath.Join(dir, "m.yaml")
 	os.WriteFile(mpath, []byte(y), 0o644)
-	cmd := exec.Command(binary, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	run := startCLI(t, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
+	cmd, out, sc, stderr := run.cmd, run.out, run.lines, run.stderr
 	for sc.Scan() {
 		if strings.Contains(sc.Text(), "kernel") { // the job is following the boot
 			break
@@ -132,6 +122,7 @@ func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 	sent := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	go io.Copy(io.Discard, out)
+	var err error
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {
