@@ -66,10 +66,7 @@ func TestBoundsAcceptRealMatrices(t *testing.T) {
 func TestLoadReadsOnlyBoundedRegularFiles(t *testing.T) {
 	dir := t.TempDir()
 	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo.yaml"))
-	big := filepath.Join(dir, "big.yaml")
-	if err := os.WriteFile(big, []byte(tinyMatrix+"# "+strings.Repeat("x", MaxFileSize)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	big := testfiles.Write(t, filepath.Join(dir, "big.yaml"), tinyMatrix+"# "+strings.Repeat("x", MaxFileSize)+"\n")
 	for path, want := range map[string]string{
 		"/dev/zero":    "/dev/zero: cannot read the matrix: /dev/zero is a character device, not a regular file",
 		"/dev/urandom": "is a character device, not a regular file",
@@ -139,8 +136,7 @@ func TestNamedFilesBoundedAtLoad(t *testing.T) {
 	dir := t.TempDir()
 	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo"))
 	big := testfiles.Sparse(t, filepath.Join(dir, "big.log"), 2<<30)
-	timed := filepath.Join(dir, "timed.log")
-	os.WriteFile(timed, []byte("redox login: \n"), 0o644)
+	timed := testfiles.Write(t, filepath.Join(dir, "timed.log"), "redox login: \n")
 	testfiles.FIFO(t, timed+".times")
 	replay := func(path string) string {
 		return "images:\n  - {name: i, arch: x86_64, transcript: " + path + "}\nhosts:\n  - {name: r, kind: replay, arch: x86_64}\n"

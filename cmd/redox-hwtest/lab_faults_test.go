@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -23,12 +22,10 @@ import (
 // guest's exit status: FAIL). Issue 24.
 func TestBadNamedFilesAndSizesExit2(t *testing.T) {
 	dir := t.TempDir()
-	log := filepath.Join(dir, "boot.log")
-	os.WriteFile(log, []byte("redox login: \n"), 0o644)
+	log := testfiles.Write(t, filepath.Join(dir, "boot.log"), "redox login: \n")
 	testfiles.FIFO(t, log+".times")
 	big := testfiles.Sparse(t, filepath.Join(dir, "big.log"), 2<<30)
-	kernel := filepath.Join(dir, "vmlinuz")
-	os.WriteFile(kernel, []byte("not booted"), 0o644)
+	kernel := testfiles.Write(t, filepath.Join(dir, "vmlinuz"), "not booted")
 	replay := func(path string) string {
 		return "images:\n  - {name: i, arch: x86_64, profile: redox, transcript: " + path + "}\nhosts:\n  - {name: r, kind: replay, arch: x86_64}\nsuites:\n  - {name: boot}\n"
 	}
@@ -43,8 +40,7 @@ func TestBadNamedFilesAndSizesExit2(t *testing.T) {
 		{"impossible memory", vm("99999999999999999999T", kernel), "m.yaml:4:49: memory in host \"q\" is \"99999999999999999999T\", over what a VMM accepts (below 2^64 bytes)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mpath := filepath.Join(dir, "m.yaml")
-			os.WriteFile(mpath, []byte(c.y), 0o644)
+			mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), c.y)
 			start := time.Now()
 			_, stderr, code := cli(t, "run", "-matrix", mpath, "-out", filepath.Join(t.TempDir(), "run"))
 			t.Logf("exit %d in %s: %s", code, time.Since(start).Round(time.Millisecond), strings.TrimSpace(stderr))
@@ -71,8 +67,7 @@ suites:
   - {name: boot}
   - {name: guest}
 `, fx, missing)
-	mpath := filepath.Join(dir, "m.yaml")
-	os.WriteFile(mpath, []byte(y), 0o644)
+	mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), y)
 	runDir := filepath.Join(dir, "run")
 	_, stderr, code := cli(t, "run", "-matrix", mpath, "-out", runDir)
 	if code != 3 {
@@ -106,12 +101,10 @@ suites:
 // figure is logged; the bound is only the test's hang detector).
 func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 	dir := t.TempDir()
-	log := filepath.Join(dir, "boot.log")
-	os.WriteFile(log, []byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\nline two\nline three\nline four\nredox login: \n"), 0o644)
+	log := testfiles.Write(t, filepath.Join(dir, "boot.log"), "kernel::arch::x86_shared::start:INFO -- Redox OS starting...\nline two\nline three\nline four\nredox login: \n")
 	y := "settings: {silence: 10m, boot_timeout: 20m}\nimages:\n  - {name: i, arch: x86_64, profile: redox, transcript: " + log + "}\n" +
 		"hosts:\n  - {name: r, kind: replay, arch: x86_64, options: {stall_after_line: 2}}\nsuites:\n  - {name: boot}\n"
-	mpath := filepath.Join(dir, "m.yaml")
-	os.WriteFile(mpath, []byte(y), 0o644)
+	mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), y)
 	run := startCLI(t, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
 	cmd, out, sc, stderr := run.cmd, run.out, run.lines, run.stderr
 	for sc.Scan() {

@@ -12,8 +12,7 @@ import (
 
 func TestReadFileBounds(t *testing.T) {
 	dir := t.TempDir()
-	small := filepath.Join(dir, "small")
-	os.WriteFile(small, []byte("0123456789"), 0o644)
+	small := testfiles.Write(t, filepath.Join(dir, "small"), "0123456789")
 	if b, err := ReadFile(small, 10, "a test file"); err != nil || string(b) != "0123456789" {
 		t.Fatalf("at the limit: %q %v", b, err)
 	}

@@ -1,6 +1,7 @@
-// Package testfiles makes the hostile files the bounded-input tests hand the harness: a
-// FIFO without a writer (whose open would block a reader for good) and a sparse file far
-// over a size limit (nothing written, so it costs no disk). Test-only (internal/layers
+// Package testfiles makes the files the bounded-input tests hand the harness: a small
+// regular one, and the hostile ones, a FIFO without a writer (whose open would block a
+// reader for good) and a sparse file far over a size limit (nothing written, so it costs
+// no disk). Test-only (internal/layers
 // testOnly); it sits in internal/ so every layer's tests may import it.
 package testfiles
 
@@ -9,6 +10,15 @@ import (
 	"syscall"
 	"testing"
 )
+
+// Write writes content to the file at path and returns path; the test fails when it cannot.
+func Write(t testing.TB, path, content string) string {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
 
 // FIFO makes a named pipe at path and returns path; the test fails when the system
 // cannot make one.
