@@ -68,6 +68,7 @@ type matrixCommand struct {
 	path, selector *string
 }
 
+// newMatrixCommand is the flag set of the subcommand name; the caller adds its own flags.
 func newMatrixCommand(name string, filtered bool) *matrixCommand {
 	c := &matrixCommand{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
 	c.path = c.fs.String("matrix", "hw.yaml", "matrix file")
