@@ -4,8 +4,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 )
 
 const tinyMatrix = "images:\n  - {name: i, arch: x86_64, path: disk.img}\nhosts:\n  - {name: q, kind: qemu, arch: x86_64}\nsuites:\n  - {name: boot}\n"
@@ -64,14 +65,8 @@ func TestBoundsAcceptRealMatrices(t *testing.T) {
 // writer are clear errors at once, not a hang; a file over the size limit names it.
 func TestLoadReadsOnlyBoundedRegularFiles(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo.yaml")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.yaml")
-	if err := os.WriteFile(big, []byte(tinyMatrix+"# "+strings.Repeat("x", MaxFileSize)+"\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo.yaml"))
+	big := testfiles.Write(t, filepath.Join(dir, "big.yaml"), tinyMatrix+"# "+strings.Repeat("x", MaxFileSize)+"\n")
 	for path, want := range map[string]string{
 		"/dev/zero":    "/dev/zero: cannot read the matrix: /dev/zero is a character device, not a regular file",
 		"/dev/urandom": "is a character device, not a regular file",
@@ -139,24 +134,10 @@ func TestMemoryOverTheControllerRefused(t *testing.T) {
 // bad input at their place in the matrix (issue 24).
 func TestNamedFilesBoundedAtLoad(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.log")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(2 << 30); err != nil { // sparse: nothing written
-		t.Fatal(err)
-	}
-	f.Close()
-	timed := filepath.Join(dir, "timed.log")
-	os.WriteFile(timed, []byte("redox login: \n"), 0o644)
-	if err := syscall.Mkfifo(timed+".times", 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo"))
+	big := testfiles.Sparse(t, filepath.Join(dir, "big.log"), 2<<30)
+	timed := testfiles.Write(t, filepath.Join(dir, "timed.log"), "redox login: \n")
+	testfiles.FIFO(t, timed+".times")
 	replay := func(path string) string {
 		return "images:\n  - {name: i, arch: x86_64, transcript: " + path + "}\nhosts:\n  - {name: r, kind: replay, arch: x86_64}\n"
 	}

@@ -211,21 +211,12 @@ func (m *Matrix) validate() *Error {
 	if e := v.settings(); e != nil {
 		return e
 	}
-	seen := map[string]string{}
-	for i := range m.Images {
-		if e := v.image(i, seen); e != nil {
-			return e
-		}
-	}
-	seen = map[string]string{}
-	for i := range m.Hosts {
-		if e := v.host(i, seen); e != nil {
-			return e
-		}
-	}
-	seen = map[string]string{}
-	for i := range m.Suites {
-		if e := v.suite(i, seen); e != nil {
+	for _, l := range []namedList{
+		{"images", "image", true, len(m.Images), func(i int) string { return m.Images[i].Name }, v.image},
+		{"hosts", "host", true, len(m.Hosts), func(i int) string { return m.Hosts[i].Name }, v.host},
+		{"suites", "suite", false, len(m.Suites), func(i int) string { return m.Suites[i].Name }, v.suite},
+	} {
+		if e := v.namedList(l); e != nil {
 			return e
 		}
 	}
@@ -254,20 +245,59 @@ func (v *validator) settings() *Error {
 	return v.settingsRanges(s)
 }
 
+// namedList is one of the matrix's lists of named items (images, hosts, suites).
+type namedList struct {
+	key, noun string
+	// free: the author names the items (a suite's name is one of KnownSuites instead).
+	free  bool
+	len   int
+	name  func(i int) string
+	check func(i int, p, ctx string) *Error // the rest of item i, at p, named ctx in messages
+}
+
+// namedList checks each item's name (given, well-formed where free, unique in the list),
+// then the rest of it.
+func (v *validator) namedList(l namedList) *Error {
+	seen := map[string]string{}
+	for i := range l.len {
+		name, p := l.name(i), itemPath(l.key, i)
+		ctx := named(l.noun, name, p)
+		e := v.required(p, "name", name, ctx, "")
+		if e == nil && l.free {
+			e = v.name(p, l.noun, name)
+		}
+		if e == nil {
+			e = v.unique(seen, p, l.noun, name)
+		}
+		if e == nil {
+			e = l.check(i, p, ctx)
+		}
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// platform checks the arch (required; an alias rewritten in place) and the firmware, which
+// an image and a host both name.
+func (v *validator) platform(p, ctx string, arch *string, firmware string) *Error {
+	if e := v.required(p, "arch", *arch, ctx, ""); e != nil {
+		return e
+	}
+	if e := v.oneOf(p, "arch", canonicalArch(arch), ctx, "arch", KnownArches); e != nil {
+		return e
+	}
+	return v.oneOf(p, "firmware", firmware, ctx, "firmware", KnownFirmware)
+}
+
 // imageSources are the keys of which an image has exactly one.
 var imageSources = []string{"path", "url", "kernel", "transcript"}
 
-func (v *validator) image(i int, seen map[string]string) *Error {
+func (v *validator) image(i int, p, ctx string) *Error {
 	img := &v.m.Images[i]
-	p := itemPath("images", i)
-	ctx := named("image", img.Name, p)
 	for _, e := range []*Error{
-		v.required(p, "name", img.Name, ctx, ""),
-		v.name(p, "image", img.Name),
-		v.unique(seen, p, "image", img.Name),
-		v.required(p, "arch", img.Arch, ctx, ""),
-		v.oneOf(p, "arch", canonicalArch(&img.Arch), ctx, "arch", KnownArches),
-		v.oneOf(p, "firmware", img.Firmware, ctx, "firmware", KnownFirmware),
+		v.platform(p, ctx, &img.Arch, img.Firmware),
 		v.oneOf(p, "profile", img.Profile, ctx, "profile", KnownProfiles),
 	} {
 		if e != nil {
@@ -338,19 +368,12 @@ func (v *validator) image(i int, seen map[string]string) *Error {
 	return v.labels(p, "labels", img.Labels, ctx, true)
 }
 
-func (v *validator) host(i int, seen map[string]string) *Error {
+func (v *validator) host(i int, p, ctx string) *Error {
 	h := &v.m.Hosts[i]
-	p := itemPath("hosts", i)
-	ctx := named("host", h.Name, p)
 	for _, e := range []*Error{
-		v.required(p, "name", h.Name, ctx, ""),
-		v.name(p, "host", h.Name),
-		v.unique(seen, p, "host", h.Name),
 		v.required(p, "kind", h.Kind, ctx, ""),
 		v.oneOf(p, "kind", h.Kind, ctx, "host kind", KnownKinds),
-		v.required(p, "arch", h.Arch, ctx, ""),
-		v.oneOf(p, "arch", canonicalArch(&h.Arch), ctx, "arch", KnownArches),
-		v.oneOf(p, "firmware", h.Firmware, ctx, "firmware", KnownFirmware),
+		v.platform(p, ctx, &h.Arch, h.Firmware),
 		v.oneOf(p, "accel", h.Accel, ctx, "accel", KnownAccels),
 	} {
 		if e != nil {
@@ -477,18 +500,8 @@ func passwordKey(m map[string]any, path string) string {
 	return ""
 }
 
-func (v *validator) suite(i int, seen map[string]string) *Error {
+func (v *validator) suite(i int, p, ctx string) *Error {
 	s := &v.m.Suites[i]
-	p := itemPath("suites", i)
-	ctx := named("suite", s.Name, p)
-	for _, e := range []*Error{
-		v.required(p, "name", s.Name, ctx, ""),
-		v.unique(seen, p, "suite", s.Name),
-	} {
-		if e != nil {
-			return e
-		}
-	}
 	if !slices.Contains(KnownSuites, s.Name) {
 		return v.errorf(childPath(p, "name"), false, "unknown suite %q (known: %s)", s.Name, list(KnownSuites))
 	}

@@ -496,6 +496,21 @@ func (w *walker) context(t reflect.Type, ents []entry, field, parent string) str
 	return field + " of " + parent
 }
 
+// walkValues walks each value of the mapping m as elem, named field.key: a map's values,
+// or the keys of a free-form (any) value.
+func (w *walker) walkValues(elem reflect.Type, m *ast.MappingNode, path, field, ctx string, depth int) *Error {
+	ents, err := w.entries(m, field+inCtx(ctx), 0)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := w.walk(elem, e.value, childPath(path, e.key), field+"."+e.key, ctx, e.kpos, depth+1); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // walk checks node n against type t and records where it is under path. field is how
 // messages name it ("smp", "devices[1]") and ctx the mapping it is in.
 func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPos Pos, depth int) *Error {
@@ -575,27 +590,11 @@ func (w *walker) walk(t reflect.Type, n ast.Node, path, field, ctx string, keyPo
 		if !ok {
 			return typeErr()
 		}
-		ents, err := w.entries(m, field+inCtx(ctx), 0)
-		if err != nil {
-			return err
-		}
-		for _, e := range ents {
-			if err := w.walk(t.Elem(), e.value, childPath(path, e.key), field+"."+e.key, ctx, e.kpos, depth+1); err != nil {
-				return err
-			}
-		}
+		return w.walkValues(t.Elem(), m, path, field, ctx, depth)
 	case reflect.Interface: // any YAML value; still check keys, aliases and depth
 		switch v := rn.(type) {
 		case *ast.MappingNode:
-			ents, err := w.entries(v, field+inCtx(ctx), 0)
-			if err != nil {
-				return err
-			}
-			for _, e := range ents {
-				if err := w.walk(t, e.value, childPath(path, e.key), field+"."+e.key, ctx, e.kpos, depth+1); err != nil {
-					return err
-				}
-			}
+			return w.walkValues(t, v, path, field, ctx, depth)
 		case *ast.SequenceNode:
 			for i, it := range v.Values {
 				if err := w.walk(t, it, itemPath(path, i), itemPath(field, i), ctx, w.posOr(it, at), depth+1); err != nil {

@@ -56,15 +56,7 @@ func compareAnalyzeWithReplay(t *testing.T, path string) {
 	// The silence window (3 s: room for a loaded machine) ends the replay once the log has
 	// been played (the replay host keeps the stream open, as a real console does);
 	// line_delay 0 plays it at once.
-	y := fmt.Sprintf(`
-settings: {silence: 3s, boot_timeout: 60s}
-images:
-  - {name: log, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
-hosts:
-  - {name: replay, kind: replay, arch: x86_64, time_scale: 1, options: {line_delay: 0s}}
-suites:
-  - {name: boot}
-`, path)
+	y := replayMatrix("{silence: 3s, boot_timeout: 60s}", "log", path)
 	m, err := matrix.Parse("compare.yaml", []byte(y), t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -119,4 +111,17 @@ suites:
 	if (code == 0) != bootOK {
 		t.Errorf("analyze exit %d; replayed boot/login %s, boot/no-crash %s", code, checks["boot/login"].Verdict, nc.Verdict)
 	}
+}
+
+// replayMatrix is a matrix that replays transcript at once (no line delay, no time
+// scaling) as the image named image, through the boot suite, with the settings given.
+func replayMatrix(settings, image, transcript string) string {
+	return fmt.Sprintf(`settings: %s
+images:
+  - {name: %s, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
+hosts:
+  - {name: replay, kind: replay, arch: x86_64, time_scale: 1, options: {line_delay: 0s}}
+suites:
+  - {name: boot}
+`, settings, image, transcript)
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -23,18 +22,14 @@ func init() {
 // out) and why it stopped. Exit 0 when a culprit was found, 1 when the hang did not
 // reproduce or no single device explains it, 2 on bad input.
 func bisectMain(args []string) int {
-	fs := flag.NewFlagSet("bisect", flag.ContinueOnError)
-	matrixPath := fs.String("matrix", "hw.yaml", "matrix file")
+	c := newMatrixCommand("bisect", false)
+	fs := c.fs
 	jobID := fs.String("job", "", "the job to bisect, as image@host/suite (see `run` output)")
 	bootArgs := fs.String("boot-args", "", "extra guest switches for every boot")
 	method := fs.String("method", "", "leave every device out by this method: skip or device (default: per device, skip where an init unit starts its driver and the boot loader's editor is reachable, else device on a VM)")
 	out := fs.String("out", "", "directory for the boots' run directories (default <out_dir>/bisect/<time>)")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	m, _, err := loadMatrix(*matrixPath, "", "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	m, _, ok := c.load(args)
+	if !ok {
 		return 2
 	}
 	var job *matrix.Job

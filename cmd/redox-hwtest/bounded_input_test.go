@@ -4,10 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/redox-hwtest/redox-hwtest/internal/fakerun"
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 )
 
 // Every input the harness parses is read only if it is a regular file: a device or a FIFO
@@ -15,10 +15,7 @@ import (
 // once, never a hang or an endless read (issue 14 item 2).
 func TestNonRegularInputsRefused(t *testing.T) {
 	dir := t.TempDir()
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo"))
 	// A baseline run whose run.json is /dev/zero, and one whose job record is a FIFO.
 	zeroRun := writeRun(t, filepath.Join(dir, "zero-run"), fakerun.Info(0), fakerun.Records(0))
 	os.Remove(filepath.Join(zeroRun, "run.json"))
@@ -31,9 +28,7 @@ func TestNonRegularInputsRefused(t *testing.T) {
 		t.Fatal("no result.json in the fake run")
 	}
 	os.Remove(results[0])
-	if err := syscall.Mkfifo(results[0], 0o600); err != nil {
-		t.Fatal(err)
-	}
+	testfiles.FIFO(t, results[0])
 	good := writeRun(t, filepath.Join(dir, "good-run"), fakerun.Info(2), fakerun.Records(2))
 
 	for _, c := range []struct {
@@ -61,15 +56,7 @@ func TestNonRegularInputsRefused(t *testing.T) {
 // Upstream's HARDWARE.md over its size limit is refused with the limit named.
 func TestHardwareMDSizeLimit(t *testing.T) {
 	dir := t.TempDir()
-	big := filepath.Join(dir, "HARDWARE.md")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(9 << 20); err != nil { // sparse: no 9 MiB written
-		t.Fatal(err)
-	}
-	f.Close()
+	big := testfiles.Sparse(t, filepath.Join(dir, "HARDWARE.md"), 9<<20)
 	good := writeRun(t, filepath.Join(dir, "run"), fakerun.Info(0), fakerun.Records(0))
 	_, stderr, code := cli(t, "report", "hardware-md", "--upstream", big, good)
 	if code != 2 || !strings.Contains(stderr, "larger than the 8 MiB limit for upstream's HARDWARE.md") {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -23,15 +22,8 @@ func init() {
 // image (name, exact URL, digest, version, path). Exit 0, 2 on bad input (a digest mismatch),
 // 3 when the network did not deliver an image.
 func fetchMain(args []string) int {
-	fs := flag.NewFlagSet("fetch", flag.ContinueOnError)
-	matrixPath := fs.String("matrix", "hw.yaml", "matrix file")
-	filter := fs.String("filter", "", "job label filter, e.g. image:desktop")
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	m, f, err := loadMatrix(*matrixPath, *filter, "")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	m, f, ok := newMatrixCommand("fetch", true).load(args)
+	if !ok {
 		return 2
 	}
 	ctx, stop := interruptible()

@@ -1,11 +1,11 @@
 package main
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -13,10 +13,7 @@ import (
 // must match (bad input naming both digests otherwise).
 func TestOverrideImagesChecksTheDigest(t *testing.T) {
 	dir := t.TempDir()
-	img := filepath.Join(dir, "mr.img")
-	if err := os.WriteFile(img, []byte("an MR's disk image"), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	img := testfiles.Write(t, filepath.Join(dir, "mr.img"), "an MR's disk image")
 	const sum = "b0bd83d8ddcf0cf5a4b4e9ac6f8f1e07d0ef09c2ba0ab1d6ac1b8c3e5f8d9b0c" // not its digest
 	load := func() *matrix.Matrix {
 		m, err := matrix.LoadOptions{SkipFileChecks: true}.Parse("hw.yaml", []byte("images: [{name: d, arch: x86_64, path: d.img}]\nhosts: [{name: q, kind: qemu, arch: x86_64}]\nsuites: [{name: boot}]\n"), dir)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -63,17 +62,8 @@ func TestLiveInterruptMidRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	runDir := filepath.Join(dir, "run")
-	cmd := exec.Command(binary, "run", "-matrix", mpath, "-out", runDir, "-j", "2")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	run := startCLI(t, "run", "-matrix", mpath, "-out", runDir, "-j", "2")
+	cmd, sc, stderr := run.cmd, run.lines, run.stderr
 	var lines []string
 	stages := 0
 	for sc.Scan() {
@@ -106,7 +96,7 @@ func TestLiveInterruptMidRun(t *testing.T) {
 		rest <- more
 	}()
 	lines = append(lines, <-rest...)
-	err = cmd.Wait()
+	err := cmd.Wait()
 	took := time.Since(sent)
 	t.Logf("SIGINT to exit: %s (VMs %v)", took.Round(time.Millisecond), vms)
 	code := 0

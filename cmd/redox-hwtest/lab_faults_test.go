@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -23,22 +22,10 @@ import (
 // guest's exit status: FAIL). Issue 24.
 func TestBadNamedFilesAndSizesExit2(t *testing.T) {
 	dir := t.TempDir()
-	log := filepath.Join(dir, "boot.log")
-	os.WriteFile(log, []byte("redox login: \n"), 0o644)
-	if err := syscall.Mkfifo(log+".times", 0o600); err != nil {
-		t.Fatal(err)
-	}
-	big := filepath.Join(dir, "big.log")
-	f, err := os.Create(big)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Truncate(2 << 30); err != nil { // sparse: nothing written
-		t.Fatal(err)
-	}
-	f.Close()
-	kernel := filepath.Join(dir, "vmlinuz")
-	os.WriteFile(kernel, []byte("not booted"), 0o644)
+	log := testfiles.Write(t, filepath.Join(dir, "boot.log"), "redox login: \n")
+	testfiles.FIFO(t, log+".times")
+	big := testfiles.Sparse(t, filepath.Join(dir, "big.log"), 2<<30)
+	kernel := testfiles.Write(t, filepath.Join(dir, "vmlinuz"), "not booted")
 	replay := func(path string) string {
 		return "images:\n  - {name: i, arch: x86_64, profile: redox, transcript: " + path + "}\nhosts:\n  - {name: r, kind: replay, arch: x86_64}\nsuites:\n  - {name: boot}\n"
 	}
@@ -53,8 +40,7 @@ func TestBadNamedFilesAndSizesExit2(t *testing.T) {
 		{"impossible memory", vm("99999999999999999999T", kernel), "m.yaml:4:49: memory in host \"q\" is \"99999999999999999999T\", over what a VMM accepts (below 2^64 bytes)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			mpath := filepath.Join(dir, "m.yaml")
-			os.WriteFile(mpath, []byte(c.y), 0o644)
+			mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), c.y)
 			start := time.Now()
 			_, stderr, code := cli(t, "run", "-matrix", mpath, "-out", filepath.Join(t.TempDir(), "run"))
 			t.Logf("exit %d in %s: %s", code, time.Since(start).Round(time.Millisecond), strings.TrimSpace(stderr))
@@ -81,8 +67,7 @@ suites:
   - {name: boot}
   - {name: guest}
 `, fx, missing)
-	mpath := filepath.Join(dir, "m.yaml")
-	os.WriteFile(mpath, []byte(y), 0o644)
+	mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), y)
 	runDir := filepath.Join(dir, "run")
 	_, stderr, code := cli(t, "run", "-matrix", mpath, "-out", runDir)
 	if code != 3 {
@@ -116,23 +101,12 @@ suites:
 // figure is logged; the bound is only the test's hang detector).
 func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 	dir := t.TempDir()
-	log := filepath.Join(dir, "boot.log")
-	os.WriteFile(log, []byte("kernel::arch::x86_shared::start:INFO -- Redox OS starting...\nline two\nline three\nline four\nredox login: \n"), 0o644)
+	log := testfiles.Write(t, filepath.Join(dir, "boot.log"), "kernel::arch::x86_shared::start:INFO -- Redox OS starting...\nline two\nline three\nline four\nredox login: \n")
 	y := "settings: {silence: 10m, boot_timeout: 20m}\nimages:\n  - {name: i, arch: x86_64, profile: redox, transcript: " + log + "}\n" +
 		"hosts:\n  - {name: r, kind: replay, arch: x86_64, options: {stall_after_line: 2}}\nsuites:\n  - {name: boot}\n"
-	mpath := filepath.Join(dir, "m.yaml")
-	os.WriteFile(mpath, []byte(y), 0o644)
-	cmd := exec.Command(binary, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(out)
+	mpath := testfiles.Write(t, filepath.Join(dir, "m.yaml"), y)
+	run := startCLI(t, "run", "-matrix", mpath, "-out", filepath.Join(dir, "run"))
+	cmd, out, sc, stderr := run.cmd, run.out, run.lines, run.stderr
 	for sc.Scan() {
 		if strings.Contains(sc.Text(), "kernel") { // the job is following the boot
 			break
@@ -141,6 +115,7 @@ func TestSIGTERMDuringAStalledReplay(t *testing.T) {
 	sent := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)
 	go io.Copy(io.Discard, out)
+	var err error
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
 	select {

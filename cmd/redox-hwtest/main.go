@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/signal"
@@ -58,6 +59,41 @@ func loadMatrix(path, filter, shard string) (*matrix.Matrix, matrix.Filter, erro
 		return nil, matrix.Filter{}, err
 	}
 	return m, f, nil
+}
+
+// matrixCommand is the flag set of a command that boots from the matrix, with its -matrix
+// flag (and -filter when filtered).
+type matrixCommand struct {
+	fs             *flag.FlagSet
+	path, selector *string
+}
+
+// newMatrixCommand is the flag set of the subcommand name; the caller adds its own flags.
+func newMatrixCommand(name string, filtered bool) *matrixCommand {
+	c := &matrixCommand{fs: flag.NewFlagSet(name, flag.ContinueOnError)}
+	c.path = c.fs.String("matrix", "hw.yaml", "matrix file")
+	if filtered {
+		c.selector = c.fs.String("filter", "", "job label filter, e.g. image:desktop")
+	}
+	return c
+}
+
+// load parses args and loads the matrix (loadMatrix); ok is false, the error said, when
+// the command is to exit 2.
+func (c *matrixCommand) load(args []string) (m *matrix.Matrix, f matrix.Filter, ok bool) {
+	if err := c.fs.Parse(args); err != nil {
+		return nil, f, false
+	}
+	filter := ""
+	if c.selector != nil {
+		filter = *c.selector
+	}
+	m, f, err := loadMatrix(*c.path, filter, "")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return nil, f, false
+	}
+	return m, f, true
 }
 
 // interruptible is the context of a command that boots or downloads: cancelled by SIGINT or

@@ -89,6 +89,22 @@ func flagSet(name, args string) *flag.FlagSet {
 	return fs
 }
 
+// parseRunDirs parses a report command's flags and its run directories (in any order).
+// valid says whether the call is complete (a required flag given, run directories named);
+// when the parse fails or it is not, ok is false and code is the command's exit status
+// (after the usage; 0 for -h).
+func parseRunDirs(fs *flag.FlagSet, args []string, valid func(dirs []string) bool) (dirs []string, code int, ok bool) {
+	dirs, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, parseExit(err), false
+	}
+	if !valid(dirs) {
+		fs.Usage()
+		return nil, 2, false
+	}
+	return dirs, 0, true
+}
+
 // parseExit turns a flag error into an exit status (0 for -h).
 func parseExit(err error) int {
 	if errors.Is(err, flag.ErrHelp) {
@@ -148,13 +164,9 @@ func reportMerge(args []string) int {
 	fs := flagSet("report merge", "-o OUT RUNDIR...")
 	out := fs.String("o", "", "output run directory (must not exist or be empty)")
 	asJSON := fs.Bool("json", false, "print the merge report as JSON on stdout")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if *out == "" || len(dirs) == 0 {
-		fs.Usage()
-		return 2
+	dirs, code, ok := parseRunDirs(fs, args, func(d []string) bool { return *out != "" && len(d) > 0 })
+	if !ok {
+		return code
 	}
 	rep, err := merge.Merge(*out, dirs)
 	if err != nil {
@@ -182,13 +194,9 @@ func reportJUnit(args []string) int {
 	fs := flagSet("report junit", "RUNDIR [-o FILE]")
 	out := fs.String("o", "", "output file (default stdout)")
 	base := fs.String("artifact-base", "", "prefix for artifact paths in properties (default: relative to RUNDIR)")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if len(dirs) != 1 {
-		fs.Usage()
-		return 2
+	dirs, code, ok := parseRunDirs(fs, args, func(d []string) bool { return len(d) == 1 })
+	if !ok {
+		return code
 	}
 	r, err := runs.Load(dirs[0])
 	if err != nil {
@@ -204,13 +212,9 @@ func reportTable(args []string) int {
 	out := fs.String("o", "", "output file (default stdout)")
 	ju := fs.String("junit", "junit.xml", "path of the run's JUnit file for the evidence links, relative to the link base (\"\" = none)")
 	base := fs.String("link-base", "", "prefix of every link (default: links relative to RUNDIR)")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if len(dirs) == 0 {
-		fs.Usage()
-		return 2
+	dirs, code, ok := parseRunDirs(fs, args, func(d []string) bool { return len(d) > 0 })
+	if !ok {
+		return code
 	}
 	rs, err := loadRuns(dirs)
 	if err != nil {
@@ -228,13 +232,9 @@ func reportHardwareMD(args []string) int {
 	problemsJSON := fs.String("problems-json", "", "also write the upstream problems (malformed rows etc.) as JSON to this file")
 	strict := fs.Bool("strict", false, "exit 1 when the upstream file has malformed rows")
 	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory (the Report's device phrases) from its stored transcript with this build's analyser")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if *upstream == "" {
-		fs.Usage()
-		return 2
+	dirs, code, ok := parseRunDirs(fs, args, func(_ []string) bool { return *upstream != "" })
+	if !ok {
+		return code
 	}
 	data, err := inputfile.ReadFile(*upstream, inputfile.HardwareMDLimit, "upstream's HARDWARE.md")
 	if err != nil {
@@ -321,13 +321,9 @@ func reportSite(args []string) int {
 	title := fs.String("title", "", "title of the index page")
 	evidence := fs.Int("evidence-runs", 0, "copy the evidence (transcripts, artifacts, JUnit) of the newest N runs (0 = 14); older runs count for history and trends only")
 	rejudge := fs.Bool("rejudge", false, "re-derive every boot's device inventory from its stored transcript with this build's analyser (docs/devices.md)")
-	dirs, err := parseInterleaved(fs, args)
-	if err != nil {
-		return parseExit(err)
-	}
-	if *out == "" || len(dirs) == 0 {
-		fs.Usage()
-		return 2
+	dirs, code, ok := parseRunDirs(fs, args, func(d []string) bool { return *out != "" && len(d) > 0 })
+	if !ok {
+		return code
 	}
 	rs, err := site.LoadRuns(dirs)
 	if err != nil {

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,6 +48,31 @@ func cli(t *testing.T, args ...string) (string, string, int) {
 		t.Fatal(err)
 	}
 	return stdout.String(), stderr.String(), code
+}
+
+// started is the binary running in the background, for tests that signal it mid-run:
+// its stdout read line by line (lines), its stderr collected.
+type started struct {
+	cmd    *exec.Cmd
+	out    io.ReadCloser
+	lines  *bufio.Scanner
+	stderr *strings.Builder
+}
+
+// startCLI starts the binary with args without waiting for it.
+func startCLI(t *testing.T, args ...string) *started {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return &started{cmd: cmd, out: out, lines: bufio.NewScanner(out), stderr: &stderr}
 }
 
 func writeRun(t *testing.T, dir string, info record.RunInfo, recs []*record.Record) string {

@@ -44,14 +44,7 @@ func TestPasswordInNoArtifact(t *testing.T) {
 		t.Fatal(err)
 	}
 	mx := filepath.Join(dir, "hw.yaml")
-	y := fmt.Sprintf(`settings: {silence: 3s, boot_timeout: 30s}
-images:
-  - {name: pdu, arch: x86_64, variant: recorded, profile: redox, transcript: %q}
-hosts:
-  - {name: replay, kind: replay, arch: x86_64, time_scale: 1, options: {line_delay: 0s}}
-suites:
-  - {name: boot}
-`, tr)
+	y := replayMatrix("{silence: 3s, boot_timeout: 30s}", "pdu", tr)
 	if err := os.WriteFile(mx, []byte(y), 0o644); err != nil {
 		t.Fatal(err)
 	}

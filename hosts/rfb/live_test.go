@@ -18,6 +18,7 @@ import (
 
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+	"github.com/redox-hwtest/redox-hwtest/hosts/qemu/qemutest"
 	"github.com/redox-hwtest/redox-hwtest/hosts/rfb"
 )
 
@@ -49,35 +50,22 @@ func startVNCVM(t *testing.T, extraArgs string) *vncVM {
 	t.Cleanup(func() { os.RemoveAll(tmp) })
 	qmpSock := filepath.Join(tmp, "qmp.sock")
 	serial := filepath.Join(tmp, "serial.log")
-	args := []string{"-nodefaults", "-display", "none", "-no-user-config", "-no-reboot", "-S",
-		"-machine", "pc", "-accel", "tcg", "-m", "256M", "-vga", "std",
-		"-kernel", filepath.Join(dir, "vmlinuz-x86_64"), "-initrd", filepath.Join(dir, "initrd-x86_64.cpio.gz"),
-		"-append", "console=ttyS0 console=tty0 panic=-1 vga=0x318 " + extraArgs,
-		"-chardev", "file,id=s0,path=" + serial, "-serial", "chardev:s0",
-		"-qmp", "unix:" + qmpSock + ",server=on,wait=off",
+	cmd := qemutest.Command(dir, qmpSock, "256M", "console=ttyS0 console=tty0 panic=-1 vga=0x318 "+extraArgs, "-S",
+		"-chardev", "file,id=s0,path="+serial, "-serial", "chardev:s0",
 		// to=99: QEMU takes the first free display from :0, so parallel tests and other
 		// users' VNC servers do not collide; query-vnc says which it took.
-		"-vnc", "127.0.0.1:0,to=99,password=on,lossy=on"}
-	cmd := exec.Command("qemu-system-x86_64", args...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		"-vnc", "127.0.0.1:0,to=99,password=on,lossy=on")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	vm := &vncVM{cmd: cmd, serial: serial}
 	t.Cleanup(vm.kill)
+	if vm.qmp, err = qemutest.DialQMP(qmpSock); err != nil {
+		t.Fatalf("QMP: %v", err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for {
-		vm.qmp, err = qemu.DialQMP(ctx, qmpSock)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatalf("QMP: %v", err)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
 	if _, err := vm.qmp.Execute(ctx, "change-vnc-password", map[string]any{"password": vncPassword}); err != nil {
 		t.Fatal(err)
 	}

@@ -139,21 +139,21 @@ func (t *tightState) decode(r *bufio.Reader, fb *image.RGBA, rect image.Rectangl
 		return "", err
 	}
 	switch {
-	case filter == filterPalette && colors == 2:
-		stride := (w + 7) / 8
-		for y := 0; y < h; y++ {
-			o := fb.PixOffset(rect.Min.X, rect.Min.Y+y)
-			for x := 0; x < w; x++ {
-				c := palette[data[y*stride+x/8]>>(7-x%8)&1]
-				fb.Pix[o], fb.Pix[o+1], fb.Pix[o+2], fb.Pix[o+3] = c[0], c[1], c[2], 255
-				o += 4
-			}
-		}
 	case filter == filterPalette:
+		// Two colours: one bit a pixel, each row padded to a byte; more: one byte a pixel.
+		stride := w
+		if colors == 2 {
+			stride = (w + 7) / 8
+		}
 		for y := 0; y < h; y++ {
 			o := fb.PixOffset(rect.Min.X, rect.Min.Y+y)
 			for x := 0; x < w; x++ {
-				i := int(data[y*w+x])
+				var i int
+				if colors == 2 {
+					i = int(data[y*stride+x/8] >> (7 - x%8) & 1)
+				} else {
+					i = int(data[y*stride+x])
+				}
 				if i >= colors {
 					return "", fmt.Errorf("rfb: tight palette index %d of %d colours", i, colors)
 				}

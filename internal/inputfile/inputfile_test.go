@@ -5,14 +5,14 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/testfiles"
 )
 
 func TestReadFileBounds(t *testing.T) {
 	dir := t.TempDir()
-	small := filepath.Join(dir, "small")
-	os.WriteFile(small, []byte("0123456789"), 0o644)
+	small := testfiles.Write(t, filepath.Join(dir, "small"), "0123456789")
 	if b, err := ReadFile(small, 10, "a test file"); err != nil || string(b) != "0123456789" {
 		t.Fatalf("at the limit: %q %v", b, err)
 	}
@@ -20,10 +20,7 @@ func TestReadFileBounds(t *testing.T) {
 	if _, err := ReadFile(small, 9, "a test file"); !errors.As(err, &tl) || !strings.Contains(err.Error(), "larger than the 9-byte limit for a test file") {
 		t.Fatalf("over the limit: %v", err)
 	}
-	fifo := filepath.Join(dir, "fifo")
-	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	fifo := testfiles.FIFO(t, filepath.Join(dir, "fifo"))
 	var nr *NotRegularError
 	for _, p := range []string{fifo, "/dev/zero", "/dev/null", dir} {
 		if _, err := ReadFile(p, 1<<20, "a test file"); !errors.As(err, &nr) || !IsBoundsError(err) {

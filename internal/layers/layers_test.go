@@ -137,7 +137,7 @@ var harnessTiers = [][]string{
 }
 
 // testOnly are packages no package's own code may import (tests only).
-var testOnly = []string{"internal/fakerun", "harness/internal/standin"}
+var testOnly = []string{"internal/fakerun", "internal/consolebench", "internal/testfiles", "hosts/qemu/qemutest", "harness/internal/standin"}
 
 // violations lists every import in ps that breaks the rooms, the harness tiers or the
 // test-only rule.

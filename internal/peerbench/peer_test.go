@@ -15,7 +15,6 @@ package peerbench
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"regexp"
@@ -28,6 +27,7 @@ import (
 	goexpect "github.com/google/goexpect"
 
 	"github.com/redox-hwtest/redox-hwtest/harness/engine/console"
+	"github.com/redox-hwtest/redox-hwtest/internal/consolebench"
 )
 
 func streamBytes() int { return envKB("PEER_STREAM_KB", 4096) }
@@ -41,25 +41,11 @@ func envKB(name string, def int) int {
 	return def << 10
 }
 
-// The stream and patterns are harness/engine/console's benchmark ones (bench_test.go there): Redox-
-// like console output in which none of the 20 patterns occurs, then one line that matches
-// the 12th ("redox login:"), so every expecter returns exactly when it has read everything.
-var patterns = []string{
-	"KERNEL PANIC", "UNHANDLED EXCEPTION", "panicked at", "relibc: abort() called",
-	"failed with exit status", "exited without notifying readiness", "timeout on CORB command",
-	"timeout on RIRB response", "failed to wait for ready", "Local apic internal error",
-	"[ld.so]: failed to link", "redox login:", "Welcome to Redox OS", "Redox OS Bootloader",
-	"Looking for RedoxFS", "kernel::arch::x86_shared::start", "DHCP: New IP", "IHDA: No output pins",
-	"smoltcpd: no network adapter found", "END-OF-STREAM-NEVER",
-}
-
+// stream is the console benchmarks' output (internal/consolebench): none of the 20
+// patterns occurs in it, then one line that matches the 12th ("redox login:"), so every
+// expecter returns exactly when it has read everything.
 func stream(total int) []byte {
-	var b []byte
-	for i := 0; len(b) < total; i++ {
-		b = fmt.Appendf(b, "2026-03-17T23-54-16.%03dZ [@pcid::cfg_access:%d \x1b[33mWARN\x1b[0m] PCI %02x:00.0 8086:100E config read\r\n", i%1000, i%400, i%256)
-		b = fmt.Appendf(b, "kernel::startup::memory:INFO -- Memory: %d MB\r\n", i)
-	}
-	return append(b[:total], "\r\nredox login: \r\n"...)
+	return append(consolebench.Stream(total), "\r\nredox login: \r\n"...)
 }
 
 // feed writes the stream into a real unix socket in 4 KiB writes, as a VMM's serial
@@ -98,7 +84,7 @@ func BenchmarkPeerConsoleSmall(b *testing.B) { benchConsole(b, netflixBytes()) }
 func benchConsole(b *testing.B, size int) {
 	data := stream(size)
 	b.SetBytes(int64(len(data)))
-	m := console.NewMatcher(patterns...)
+	m := console.NewMatcher(consolebench.Patterns...)
 	for b.Loop() {
 		c, err := console.Open(feed(b, data), console.Options{Transcript: b.TempDir() + "/t.log"})
 		if err != nil {
@@ -115,7 +101,7 @@ func BenchmarkPeerGoexpect(b *testing.B) {
 	data := stream(streamBytes())
 	b.SetBytes(int64(len(data)))
 	var cases []goexpect.Caser
-	for _, p := range patterns {
+	for _, p := range consolebench.Patterns {
 		cases = append(cases, &goexpect.Case{R: regexp.MustCompile(regexp.QuoteMeta(p))})
 	}
 	for b.Loop() {
@@ -156,7 +142,7 @@ func BenchmarkPeerNetflix(b *testing.B) {
 				}
 			}
 		}()
-		if _, err := c.Expect(netflix.String(patterns...)); err != nil {
+		if _, err := c.Expect(netflix.String(consolebench.Patterns...)); err != nil {
 			b.Fatalf("go-expect: %v", err)
 		}
 		c.Close()

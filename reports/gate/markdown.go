@@ -38,11 +38,7 @@ func (r Report) WriteMarkdown(w io.Writer, title string) error {
 
 	if items := r.Of(NewFailure); len(items) > 0 {
 		fmt.Fprintf(&b, "\n#### New failures (%d)\n\n", len(items))
-		for i, it := range items {
-			if i == mdMaxItems {
-				fmt.Fprintf(&b, "- … and %d more (gate.json has them all)\n", len(items)-i)
-				break
-			}
+		mdCapped(&b, items, mdAllInJSON, func(it Item) {
 			mdItem(&b, it)
 			if ex := excerpt(it.Excerpt); ex != "" {
 				fence := strings.Repeat("`", max(3, longestRun(ex, '`')+1))
@@ -52,7 +48,7 @@ func (r Report) WriteMarkdown(w io.Writer, title string) error {
 				}
 				fmt.Fprintf(&b, "  %s\n\n  </details>\n\n", fence)
 			}
-		}
+		})
 	}
 	mdList(&b, "Fixed", r.Of(Fixed))
 	mdList(&b, "Flaky (failed, then passed when re-run: not counted)", r.Of(Flaky))
@@ -62,13 +58,9 @@ func (r Report) WriteMarkdown(w io.Writer, title string) error {
 	mdList(&b, "Not comparable (different hardware)", r.Of(NotComparable))
 	if u := r.Of(Unchanged); len(u) > 0 {
 		fmt.Fprintf(&b, "\n<details><summary>Unchanged (%d)</summary>\n\n", len(u))
-		for i, it := range u {
-			if i == mdMaxItems {
-				fmt.Fprintf(&b, "- … and %d more\n", len(u)-i)
-				break
-			}
+		mdCapped(&b, u, "", func(it Item) {
 			fmt.Fprintf(&b, "- `%s` `%s`: %s\n", code(it.Job), code(it.Check), it.Current)
-		}
+		})
 		b.WriteString("\n</details>\n")
 	}
 	if infra := r.Of(Infra); len(infra) > 0 {
@@ -84,12 +76,21 @@ func mdList(b *strings.Builder, heading string, items []Item) {
 		return
 	}
 	fmt.Fprintf(b, "\n#### %s (%d)\n\n", heading, len(items))
+	mdCapped(b, items, mdAllInJSON, func(it Item) { mdItem(b, it) })
+}
+
+// mdAllInJSON ends the "… and N more" line of a class whose items all matter.
+const mdAllInJSON = " (gate.json has them all)"
+
+// mdCapped writes the first mdMaxItems of items with one, then a line counting the rest
+// (note appended to it).
+func mdCapped(b *strings.Builder, items []Item, note string, one func(Item)) {
 	for i, it := range items {
 		if i == mdMaxItems {
-			fmt.Fprintf(b, "- … and %d more (gate.json has them all)\n", len(items)-i)
+			fmt.Fprintf(b, "- … and %d more%s\n", len(items)-i, note)
 			return
 		}
-		mdItem(b, it)
+		one(it)
 	}
 }
 

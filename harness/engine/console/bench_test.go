@@ -2,13 +2,13 @@ package console
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os"
 	"strconv"
 	"testing"
 
+	"github.com/redox-hwtest/redox-hwtest/internal/consolebench"
 	"github.com/redox-hwtest/redox-hwtest/internal/heappeak"
 )
 
@@ -21,16 +21,8 @@ func benchStreamMB() int {
 	return 256
 }
 
-// syntheticBlock is 1 MiB of Redox-like console output: colour codes, CR LF, daemon log
-// lines; none of the benchmark patterns occur in it.
-func syntheticBlock() []byte {
-	var b []byte
-	for i := 0; len(b) < 1<<20; i++ {
-		b = fmt.Appendf(b, "2026-03-17T23-54-16.%03dZ [@pcid::cfg_access:%d \x1b[33mWARN\x1b[0m] PCI %02x:00.0 8086:100E config read\r\n", i%1000, i%400, i%256)
-		b = fmt.Appendf(b, "kernel::startup::memory:INFO -- Memory: %d MB\r\n", i)
-	}
-	return b[:1<<20]
-}
+// syntheticBlock is 1 MiB of the benchmarks' Redox-like console output.
+func syntheticBlock() []byte { return consolebench.Stream(1 << 20) }
 
 // feed writes total bytes of the block into a real unix socket in 4 KiB writes, the way a
 // VMM's serial backend delivers output.
@@ -50,15 +42,6 @@ func feed(b *testing.B, total int) net.Conn {
 		}
 	}()
 	return h
-}
-
-var benchPatterns = []string{
-	"KERNEL PANIC", "UNHANDLED EXCEPTION", "panicked at", "relibc: abort() called",
-	"failed with exit status", "exited without notifying readiness", "timeout on CORB command",
-	"timeout on RIRB response", "failed to wait for ready", "Local apic internal error",
-	"[ld.so]: failed to link", "redox login:", "Welcome to Redox OS", "Redox OS Bootloader",
-	"Looking for RedoxFS", "kernel::arch::x86_shared::start", "DHCP: New IP", "IHDA: No output pins",
-	"smoltcpd: no network adapter found", "END-OF-STREAM-NEVER",
 }
 
 // BenchmarkPlainRead is the baseline: read the same socket stream and throw it away.
@@ -84,7 +67,7 @@ func BenchmarkPlainRead(b *testing.B) {
 func BenchmarkConsoleMatch20(b *testing.B) {
 	total := benchStreamMB() << 20
 	b.SetBytes(int64(total))
-	m := NewMatcher(benchPatterns...)
+	m := NewMatcher(consolebench.Patterns...)
 	var peak uint64
 	for i := 0; i < b.N; i++ {
 		h := feed(b, total)

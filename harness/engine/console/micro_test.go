@@ -1,10 +1,14 @@
 package console
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/consolebench"
+)
 
 func BenchmarkScanOnly(b *testing.B) {
 	blk := syntheticBlock()
-	m := NewMatcher(benchPatterns...)
+	m := NewMatcher(consolebench.Patterns...)
 	b.SetBytes(int64(len(blk)))
 	sc := m.Scanner()
 	for i := 0; i < b.N; i++ {

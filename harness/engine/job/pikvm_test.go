@@ -17,6 +17,7 @@ import (
 	"github.com/redox-hwtest/redox-hwtest/fixtures"
 	"github.com/redox-hwtest/redox-hwtest/hosts/pikvm/kvmdstandin"
 	"github.com/redox-hwtest/redox-hwtest/hosts/qemu"
+	"github.com/redox-hwtest/redox-hwtest/hosts/qemu/qemutest"
 	"github.com/redox-hwtest/redox-hwtest/record"
 )
 
@@ -43,29 +44,18 @@ func (q *qemuMachine) Press(on bool) error {
 	}
 	sock := filepath.Join(q.dir, "qmp.sock")
 	os.Remove(sock)
-	cmd := exec.Command("qemu-system-x86_64", "-nodefaults", "-display", "none", "-no-user-config", "-no-reboot",
-		"-machine", "pc", "-accel", "tcg", "-m", "512M", "-vga", "std",
-		"-kernel", filepath.Join(q.fx, "vmlinuz-x86_64"), "-initrd", filepath.Join(q.fx, "initrd-x86_64.cpio.gz"),
-		"-append", "console=tty0 panic=-1", "-qmp", "unix:"+sock+",server=on,wait=off")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd := qemutest.Command(q.fx, sock, "512M", "console=tty0 panic=-1")
 	if err := cmd.Start(); err != nil {
 		return err
 	}
 	q.cmd, q.done = cmd, make(chan struct{})
 	go func(done chan struct{}) { cmd.Wait(); close(done) }(q.done)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	for {
-		qmp, err := qemu.DialQMP(ctx, sock)
-		if err == nil {
-			q.qmp = qmp
-			return nil
-		}
-		if ctx.Err() != nil {
-			return err
-		}
-		time.Sleep(100 * time.Millisecond)
+	qmp, err := qemutest.DialQMP(sock)
+	if err != nil {
+		return err
 	}
+	q.qmp = qmp
+	return nil
 }
 
 func (q *qemuMachine) stopLocked() {

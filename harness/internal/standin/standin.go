@@ -123,30 +123,18 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 		host["features"] = s.Features
 	}
 	if len(s.XFail) > 0 {
-		var xs []map[string]string
-		for _, x := range s.XFail {
-			e := map[string]string{"check": x.Check, "reference": x.Reference}
-			if x.Image != "" {
-				e["image"] = x.Image
-			}
-			xs = append(xs, e)
-		}
-		host["xfail"] = xs
+		host["xfail"] = entries(s.XFail, "image", func(x matrix.XFail) map[string]string {
+			return map[string]string{"check": x.Check, "reference": x.Reference, "image": x.Image}
+		})
 	}
 	if len(s.Options) > 0 {
 		host["options"] = s.Options
 	}
 	suite := map[string]any{"name": s.Suite}
 	if len(s.Commands) > 0 {
-		var cs []map[string]string
-		for _, c := range s.Commands {
-			e := map[string]string{"name": c.Name, "run": c.Run}
-			if c.Expect != "" {
-				e["expect"] = c.Expect
-			}
-			cs = append(cs, e)
-		}
-		suite["commands"] = cs
+		suite["commands"] = entries(s.Commands, "expect", func(c matrix.GuestCommand) map[string]string {
+			return map[string]string{"name": c.Name, "run": c.Run, "expect": c.Expect}
+		})
 	}
 	doc := map[string]any{
 		"settings": map[string]any{"silence": s.Silence, "boot_timeout": s.BootTimeout},
@@ -170,6 +158,20 @@ func Job(t testing.TB, s Spec) (*matrix.Matrix, matrix.Job) {
 }
 
 type pgidHaver interface{ PGID() int }
+
+// entries is items as a matrix list: each the mapping keys gives, less its optional key
+// when that is empty (as an author leaves it out).
+func entries[T any](items []T, optional string, keys func(T) map[string]string) []map[string]string {
+	var out []map[string]string
+	for _, it := range items {
+		e := keys(it)
+		if e[optional] == "" {
+			delete(e, optional)
+		}
+		out = append(out, e)
+	}
+	return out
+}
 
 // Boot boots the job and registers a cleanup that powers the machine off and checks that
 // no process of its process group survived. o.OnPowerOn is still called.

@@ -3,7 +3,6 @@ package network_test
 import (
 	"testing"
 
-	"github.com/redox-hwtest/redox-hwtest/harness/engine/job"
 	"github.com/redox-hwtest/redox-hwtest/harness/internal/standin"
 	"github.com/redox-hwtest/redox-hwtest/harness/suites/network"
 	"github.com/redox-hwtest/redox-hwtest/record"
@@ -12,14 +11,7 @@ import (
 // SIGINT in the middle of the network suite's longest wait (the HTTP download): every
 // check the interrupt cut short is INFRA, never FAIL or HANG (issue 24).
 func TestLiveInterruptedDownloadIsNotAVerdict(t *testing.T) {
-	m, j := standin.Job(t, standin.Spec{Image: standin.X86BIOS, Suite: "network", Devices: []string{"e1000"}})
-	cfg := network.ConfigFor(&j.Host)
-	srv, err := network.Start(cfg.Listen+":0", cfg.Size)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	b := standin.Boot(t, m, j, job.Options{BootArgs: network.BootArgs("standin")})
+	b, srv, cfg := bootWithServer(t, standin.X86BIOS)
 	ctx, hit := standin.InterruptAt(t, b.Console, "-S; t0=$(cut") // the typed download (a long command line wraps further on)
 	rep := network.Run(ctx, b, srv, cfg)
 	for _, c := range rep.Checks {
