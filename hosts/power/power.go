@@ -331,7 +331,7 @@ func (c *Command) settle(ctx context.Context, want State) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("power: status still %s (want %s) %s after the %s command (last error: %v)", last, want, c.o.Settle.Duration, want, lastErr)
+			return fmt.Errorf("power: the machine did not change state: status still %s (want %s) %s after the %s command (last error: %v)", last, want, c.o.Settle.Duration, want, lastErr)
 		}
 		select {
 		case <-ctx.Done():
