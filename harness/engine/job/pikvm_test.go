@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"io"
+	"net"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -25,9 +27,12 @@ import (
 // stops, whose screen the snapshot shows (QMP screendump) and whose keyboard the HID types
 // on (QMP send-key).
 type qemuMachine struct {
-	t    testing.TB
-	fx   string
-	dir  string
+	t   testing.TB
+	fx  string
+	dir string
+	// vnc: QEMU's own VNC server on a unix socket in dir, with the password in dir/vnc.pw
+	// (screen: vnc; vncProxy gives it a TCP address).
+	vnc  bool
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	qmp  *qemu.QMP
@@ -47,6 +52,9 @@ func (q *qemuMachine) Press(on bool) error {
 		"-machine", "pc", "-accel", "tcg", "-m", "512M", "-vga", "std",
 		"-kernel", filepath.Join(q.fx, "vmlinuz-x86_64"), "-initrd", filepath.Join(q.fx, "initrd-x86_64.cpio.gz"),
 		"-append", "console=tty0 panic=-1", "-qmp", "unix:"+sock+",server=on,wait=off")
+	if q.vnc {
+		cmd.Args = append(cmd.Args, vncArgs(q.dir)...)
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		return err
@@ -171,5 +179,171 @@ suites:
 	}
 	if len(rec.Screens) == 0 {
 		t.Error("no captures")
+	}
+}
+
+const testVNCPassword = "rhw-vnc1"
+
+// vncArgs is QEMU's VNC server on dir/vnc.sock with the password in dir/vnc.pw (written
+// here): VNC authentication, the security type kvmd-vnc offers with vncauth enabled.
+func vncArgs(dir string) []string {
+	os.WriteFile(filepath.Join(dir, "vnc.pw"), []byte(testVNCPassword), 0o600)
+	return []string{"-object", "secret,id=vncpw,file=" + filepath.Join(dir, "vnc.pw"),
+		"-vnc", "unix:" + filepath.Join(dir, "vnc.sock") + ",password-secret=vncpw,lossy=on"}
+}
+
+// vncProxy gives the VNC server on dir/vnc.sock a fixed loopback TCP address, known before
+// the VM starts (as kvmd-vnc's port is): QEMU's server exists only while the VM runs, and
+// each connection is carried byte for byte to it, so the RFB peer is still QEMU.
+func vncProxy(t *testing.T, dir string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				u, err := net.Dial("unix", filepath.Join(dir, "vnc.sock"))
+				if err != nil {
+					return
+				}
+				defer u.Close()
+				go func() { io.Copy(u, c); u.Close() }()
+				io.Copy(c, u)
+			}()
+		}
+	}()
+	return ln.Addr().String()
+}
+
+// TestPiKVMVNCScreenBoot: the machine behind the stand-in kvmd takes its screen and keys
+// over RFB (screen: vnc, VNC authentication with its own password) from QEMU's VNC server,
+// its power from ATX (the LED read back); its boot to the shell is judged from that screen.
+func TestPiKVMVNCScreenBoot(t *testing.T) {
+	t.Parallel()
+	requireOCR(t)
+	fx := fixtures.Require(t)
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not installed")
+	}
+	dir := t.TempDir()
+	mach := &qemuMachine{t: t, fx: fx, dir: dir, vnc: true}
+	defer func() { mach.mu.Lock(); mach.stopLocked(); mach.mu.Unlock() }()
+	k := kvmdstandin.New("kvmd-live-pw", mach)
+	srv := httptest.NewServer(k.Handler())
+	defer srv.Close()
+	vnc := vncProxy(t, dir)
+	// t.Setenv cannot be used in a parallel test: the variables get names of their own.
+	os.Setenv("RHW_TEST_PIKVM_VNC_KVMD_PW", "kvmd-live-pw")
+	os.Setenv("RHW_TEST_PIKVM_VNC_PW", testVNCPassword)
+	y := fmt.Sprintf(`
+settings: {silence: 6s, boot_timeout: 120s}
+images:
+  - {name: standin, arch: x86_64, profile: standin, variant: standin, path: %s/disk-uefi-x86_64.img}
+hosts:
+  - {name: laptop, kind: pikvm, arch: x86_64, silence: 60s,
+     options: {address: "%s", password_env: RHW_TEST_PIKVM_VNC_KVMD_PW, poll: 1s, power_timeout: 30s, min_off: 100ms,
+               screen: vnc, vnc_address: "%s", vnc_password_env: RHW_TEST_PIKVM_VNC_PW}}
+suites:
+  - {name: boot}
+`, fx, srv.URL, vnc)
+	m, j := parse(t, y)
+	b, checks, rec := bootAndLog(t, m, j, "")
+	if b.Outcome.Verdict != record.Pass {
+		t.Fatalf("want PASS judged from the screen over VNC, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	if c := check(t, checks, "boot/login"); c.Verdict != record.Pass {
+		t.Errorf("boot/login = %s %s", c.Verdict, c.Message)
+	}
+	if mach.Powered() {
+		t.Error("the machine is still on after the job (power off not read back)")
+	}
+	if len(rec.Screens) == 0 {
+		t.Error("no captures")
+	}
+	k.Lock()
+	n := len(k.Shortcuts)
+	k.Unlock()
+	if n != 0 {
+		t.Errorf("%d key chords went through kvmd's HID; with screen: vnc they go over RFB", n)
+	}
+}
+
+// TestPiKVMPowerCommand: the machine behind the PiKVM is switched by power commands (a
+// power block as serial hosts take: here scripts that start and stop the QEMU VM, the
+// state read back by a status command), its screen over VNC; it boots to the shell, and
+// is off after the job. kvmd's API is not used on this path.
+func TestPiKVMPowerCommand(t *testing.T) {
+	t.Parallel()
+	requireOCR(t)
+	fx := fixtures.Require(t)
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Skip("qemu-system-x86_64 not installed")
+	}
+	dir := t.TempDir()
+	pidfile := filepath.Join(dir, "qemu.pid")
+	running := func() bool {
+		b, err := os.ReadFile(pidfile)
+		var pid int
+		if err != nil || func() error { _, err := fmt.Sscan(string(b), &pid); return err }() != nil || pid <= 0 {
+			return false
+		}
+		return syscall.Kill(pid, 0) == nil
+	}
+	defer func() {
+		// Kill only the VM this test started, by its pid.
+		if b, err := os.ReadFile(pidfile); err == nil {
+			var pid int
+			if _, err := fmt.Sscan(string(b), &pid); err == nil && pid > 0 {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}()
+	qemuArgs := []string{"qemu-system-x86_64", "-nodefaults", "-display", "none", "-no-user-config", "-no-reboot",
+		"-machine", "pc", "-accel", "tcg", "-m", "512M", "-vga", "std",
+		"-kernel", filepath.Join(fx, "vmlinuz-x86_64"), "-initrd", filepath.Join(fx, "initrd-x86_64.cpio.gz"),
+		"-append", "'console=tty0 panic=-1'", "-daemonize", "-pidfile", pidfile}
+	qemuArgs = append(qemuArgs, vncArgs(dir)...)
+	script := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("#!/bin/sh\n"+body+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	on := script("on.sh", "rm -f "+pidfile+"\nexec "+strings.Join(qemuArgs, " "))
+	off := script("off.sh", "[ -f "+pidfile+" ] && kill $(cat "+pidfile+") 2>/dev/null; exit 0")
+	status := script("status.sh", "if [ -f "+pidfile+" ] && kill -0 $(cat "+pidfile+") 2>/dev/null; then echo on; else echo off; fi")
+	vnc := vncProxy(t, dir)
+	os.Setenv("RHW_TEST_PIKVM_CMD_VNC_PW", testVNCPassword)
+	// address: the PiKVM's, never contacted here (power and screen do not go through kvmd).
+	y := fmt.Sprintf(`
+settings: {silence: 6s, boot_timeout: 120s}
+images:
+  - {name: standin, arch: x86_64, profile: standin, variant: standin, path: %s/disk-uefi-x86_64.img}
+hosts:
+  - {name: laptop, kind: pikvm, arch: x86_64, silence: 60s,
+     options: {address: "http://127.0.0.1:9", poll: 1s, screen: vnc, vnc_address: "%s", vnc_password_env: RHW_TEST_PIKVM_CMD_VNC_PW,
+               power: {on: "%s", off: "%s", status: "%s", min_off: 100ms, settle: 20s}}}
+suites:
+  - {name: boot}
+`, fx, vnc, on, off, status)
+	m, j := parse(t, y)
+	b, checks, _ := bootAndLog(t, m, j, "")
+	if b.Outcome.Verdict != record.Pass {
+		t.Fatalf("want PASS with power by command, got %s: %s", b.Outcome.Verdict, b.Outcome.Reason)
+	}
+	if c := check(t, checks, "boot/login"); c.Verdict != record.Pass {
+		t.Errorf("boot/login = %s %s", c.Verdict, c.Message)
+	}
+	if running() {
+		t.Error("the VM still runs after the job (power off not read back)")
 	}
 }
