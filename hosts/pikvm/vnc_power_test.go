@@ -54,7 +54,7 @@ type pausedVNC struct {
 
 // Close makes the server go away: no new connection, and every open one ends.
 func (v *pausedVNC) Close() {
-	v.Close()
+	v.ln.Close()
 	close(v.gone)
 }
 
