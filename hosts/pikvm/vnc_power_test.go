@@ -2,8 +2,6 @@ package pikvm
 
 import (
 	"context"
-	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/pikvm/kvmdstandin"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
 
@@ -43,22 +42,10 @@ func TestPowerCommandNotChangingIsInfra(t *testing.T) {
 	}
 }
 
-// pausedVNC is QEMU's VNC server in front of a paused VM (its VGA screen, nothing running):
-// a real RFB peer with VNC authentication, on a unix socket, through a TCP proxy whose
-// Close makes the server go away.
-type pausedVNC struct {
-	addr string
-	ln   net.Listener
-	gone chan struct{}
-}
-
-// Close makes the server go away: no new connection, and every open one ends.
-func (v *pausedVNC) Close() {
-	v.ln.Close()
-	close(v.gone)
-}
-
-func startPausedVNC(t *testing.T, password string) *pausedVNC {
+// startPausedVNC is QEMU's VNC server in front of a paused VM (its VGA screen, nothing
+// running): a real RFB peer with VNC authentication, on a unix socket, behind the stand-in
+// kvmd-vnc port (kvmdstandin.VNC) whose Close makes the server go away.
+func startPausedVNC(t *testing.T, password string) *kvmdstandin.VNC {
 	t.Helper()
 	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
 		t.Skip("qemu-system-x86_64 not installed")
@@ -83,35 +70,11 @@ func startPausedVNC(t *testing.T, password string) *pausedVNC {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	v, err := kvmdstandin.StartVNC(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := &pausedVNC{addr: ln.Addr().String(), ln: ln, gone: make(chan struct{})}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				u, err := net.Dial("unix", sock)
-				if err != nil {
-					return
-				}
-				defer u.Close()
-				go func() {
-					<-v.gone
-					c.Close()
-					u.Close()
-				}()
-				go func() { io.Copy(u, c); u.Close() }()
-				io.Copy(c, u)
-			}()
-		}
-	}()
+	t.Cleanup(v.Close)
 	return v
 }
 
@@ -125,7 +88,7 @@ func TestVNCScreen(t *testing.T) {
 	k, mach, srv := newKVMDStandin(t, testPW)
 	v := startPausedVNC(t, "vnc-pw-1")
 	t.Setenv("RHW_TEST_PIKVM_VNC_PW", "vnc-pw-1")
-	m := machine(t, srv.URL, map[string]any{"screen": "vnc", "vnc_address": v.addr, "vnc_password_env": "RHW_TEST_PIKVM_VNC_PW"}, matrix.Image{Name: "i"})
+	m := machine(t, srv.URL, map[string]any{"screen": "vnc", "vnc_address": v.Addr, "vnc_password_env": "RHW_TEST_PIKVM_VNC_PW"}, matrix.Image{Name: "i"})
 	ctx := context.Background()
 	if _, err := m.PowerOn(ctx); err != nil {
 		t.Fatal(err)
@@ -143,7 +106,7 @@ func TestVNCScreen(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d chords went through kvmd's HID, want RFB", n)
 	}
-	if f := m.Facts()["screen"]; f != "vnc "+v.addr {
+	if f := m.Facts()["screen"]; f != "vnc "+v.Addr {
 		t.Errorf("facts screen %q", f)
 	}
 	v.Close()
@@ -167,8 +130,8 @@ func TestVNCScreen(t *testing.T) {
 
 	v2 := startPausedVNC(t, "vnc-pw-1")
 	t.Setenv("RHW_TEST_PIKVM_VNC_PW", "wrong-pw")
-	m2 := machine(t, srv.URL, map[string]any{"screen": "vnc", "vnc_address": v2.addr, "vnc_password_env": "RHW_TEST_PIKVM_VNC_PW"}, matrix.Image{Name: "i"})
-	if _, err := m2.PowerOn(ctx); !hosts.IsInfra(err) || !strings.Contains(err.Error(), "vnc "+v2.addr) {
+	m2 := machine(t, srv.URL, map[string]any{"screen": "vnc", "vnc_address": v2.Addr, "vnc_password_env": "RHW_TEST_PIKVM_VNC_PW"}, matrix.Image{Name: "i"})
+	if _, err := m2.PowerOn(ctx); !hosts.IsInfra(err) || !strings.Contains(err.Error(), "vnc "+v2.Addr) {
 		t.Fatalf("wrong VNC password: %v, want INFRA naming the VNC server", err)
 	}
 	if mach.Powered() {
