@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts/power"
@@ -16,10 +15,7 @@ import (
 type atx struct {
 	c       *Client
 	timeout time.Duration // for the LED to show the state asked for
-	minOff  time.Duration
-
-	mu      sync.Mutex
-	lastOff time.Time
+	minOff  power.MinOff
 }
 
 // Describe implements power.Controller.
@@ -58,15 +54,8 @@ func (a *atx) press(ctx context.Context, action string, want bool) error {
 
 // On implements power.Controller; it waits out the minimum off time first.
 func (a *atx) On(ctx context.Context) error {
-	a.mu.Lock()
-	wait := time.Until(a.lastOff.Add(a.minOff))
-	a.mu.Unlock()
-	if wait > 0 {
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := a.minOff.Wait(ctx, nil); err != nil {
+		return err
 	}
 	return a.press(ctx, "on", true)
 }
@@ -74,9 +63,7 @@ func (a *atx) On(ctx context.Context) error {
 // Off implements power.Controller: a hard off (the long press), as a hung machine needs.
 func (a *atx) Off(ctx context.Context) error {
 	err := a.press(ctx, "off_hard", false)
-	a.mu.Lock()
-	a.lastOff = time.Now()
-	a.mu.Unlock()
+	a.minOff.Off()
 	return err
 }
 

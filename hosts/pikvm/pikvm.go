@@ -69,7 +69,7 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	m := &Machine{host: h, img: img, env: env, opts: o, exited: make(chan struct{}),
 		client: &Client{Base: o.Address, User: o.User, HTTP: hc}}
 	if o.Power == nil {
-		m.power = &atx{c: m.client, timeout: o.PowerTimeout.Duration, minOff: o.MinOff.Duration}
+		m.power = &atx{c: m.client, timeout: o.PowerTimeout.Duration, minOff: power.MinOff{Min: o.MinOff.Duration}}
 		return m, nil
 	}
 	pc, err := power.NewCommand(*o.Power, env.Log)
