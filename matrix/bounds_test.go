@@ -100,6 +100,7 @@ func TestPasswordInOptionsRefused(t *testing.T) {
 		"{bmc_password: hunter2}":                   "options.bmc_password",
 		"{power: {on: x, PassWord: hunter2}}":       "options.power.PassWord",
 		"{pdus: [{outlet: 1}, {outlet: 2, pw: h}]}": "options.pdus[1].pw",
+		"{vnc_password_env: X, vnc_password: h}":    "options.vnc_password",
 	} {
 		y := "images:\n  - {name: i, arch: x86_64, path: d.img}\nhosts:\n  - {name: b, kind: ipmi, arch: x86_64, options: " + opts + "}\nsuites:\n  - {name: boot}\n"
 		_, err := LoadOptions{SkipFileChecks: true}.Parse("m.yaml", []byte(y), t.TempDir())

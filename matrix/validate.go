@@ -478,7 +478,9 @@ func passwordKey(m map[string]any, path string) string {
 	slices.Sort(keys)
 	for _, k := range keys {
 		l := strings.ToLower(k)
-		if l != "password_env" && l != "password_file" &&
+		// password_env and password_file name where a secret is, as do their prefixed
+		// forms (a pikvm host's vnc_password_env, for a second secret).
+		if !strings.HasSuffix(l, "password_env") && !strings.HasSuffix(l, "password_file") &&
 			(strings.Contains(l, "password") || strings.Contains(l, "passwd") || l == "pass" || l == "pw") {
 			return childPath(path, k)
 		}

@@ -680,16 +680,14 @@ func digits(n ast.Node) bool {
 
 // suggest returns `did you mean "memory"? ` for a key one or two edits from a known one.
 func suggest(key string, fs *fieldSet) string {
-	best, bestD := "", 3
-	for _, f := range fs.list {
-		if d := editDistance(strings.ToLower(key), f.name); d < bestD {
-			best, bestD = f.name, d
-		}
+	names := make([]string, len(fs.list))
+	for i, f := range fs.list {
+		names[i] = f.name
 	}
-	if best == "" {
-		return ""
+	if hint := DidYouMean(key, names...); hint != "" {
+		return hint + " "
 	}
-	return fmt.Sprintf("did you mean %q? ", best)
+	return ""
 }
 
 // editDistance is the optimal-string-alignment distance: insertions, deletions,

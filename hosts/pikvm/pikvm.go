@@ -8,13 +8,14 @@ import (
 	"image"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
 	"github.com/redox-hwtest/redox-hwtest/hosts"
+	"github.com/redox-hwtest/redox-hwtest/hosts/power"
+	"github.com/redox-hwtest/redox-hwtest/hosts/rfb"
 	"github.com/redox-hwtest/redox-hwtest/hosts/secrets"
 	"github.com/redox-hwtest/redox-hwtest/matrix"
 )
@@ -23,94 +24,34 @@ func init() {
 	hosts.Register(hosts.Kind{Name: "pikvm", New: New, Options: checkOptions, Endpoints: Endpoints})
 }
 
-// Options are a pikvm host's options.
-type Options struct {
-	// Address is the PiKVM's URL, http(s)://host[:port].
-	Address string `yaml:"address"`
-	// User is kvmd's user (default "admin"); the password comes from password_env or
-	// password_file, never from the matrix.
-	User           string `yaml:"user"`
-	secrets.Source `yaml:",inline"`
-	// InsecureTLS accepts the PiKVM's self-signed certificate (its default install).
-	InsecureTLS bool `yaml:"insecure_tls"`
-	// Boot is how the image gets to the machine: preinstalled (default: power on what is
-	// on its disk) or msd (the image is uploaded to PiKVM's mass-storage drive and
-	// presented to the machine as a USB stick).
-	Boot string `yaml:"boot"`
-	// PowerTimeout bounds the wait for the power LED to show the state asked for (default
-	// 30s); MinOff is the least time the machine stays off before power on (default 2s);
-	// Poll is how often the LED is read while the machine runs (default 5s).
-	PowerTimeout matrix.Duration `yaml:"power_timeout"`
-	MinOff       matrix.Duration `yaml:"min_off"`
-	Poll         matrix.Duration `yaml:"poll"`
-}
-
-func decode(h *matrix.Host) (Options, error) {
-	var o Options
-	if err := h.DecodeOptions(&o); err != nil {
-		return o, err
-	}
-	u, err := url.Parse(o.Address)
-	if o.Address == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return o, h.Errorf("options.address", "host %q needs options.address, the PiKVM's http(s)://host[:port], got %q", h.Name, o.Address)
-	}
-	if o.User == "" {
-		o.User = "admin"
-	}
-	if o.Env != "" && o.File != "" {
-		return o, h.Errorf("options.password_file", "host %q: give password_env or password_file, not both", h.Name)
-	}
-	switch o.Boot {
-	case "":
-		o.Boot = "preinstalled"
-	case "preinstalled", "msd":
-	default:
-		return o, h.Errorf("options.boot", "boot in options of host %q must be preinstalled or msd, got %q", h.Name, o.Boot)
-	}
-	for _, d := range []struct {
-		key string
-		v   *matrix.Duration
-		def time.Duration
-	}{{"power_timeout", &o.PowerTimeout, 30 * time.Second}, {"min_off", &o.MinOff, 2 * time.Second}, {"poll", &o.Poll, 5 * time.Second}} {
-		if d.v.Duration < 0 {
-			return o, h.Errorf("options."+d.key, "%s of host %q must not be negative", d.key, h.Name)
-		}
-		if d.v.Duration == 0 {
-			d.v.Duration = d.def
-		}
-	}
-	return o, nil
-}
-
-func checkOptions(h *matrix.Host) error { _, err := decode(h); return err }
-
-// Endpoints: one PiKVM drives one machine.
-func Endpoints(h *matrix.Host) ([]string, error) {
-	o, err := decode(h)
-	if err != nil {
-		return nil, err
-	}
-	u, _ := url.Parse(o.Address)
-	return []string{"pikvm:" + u.Host}, nil
-}
-
 // Machine is a real machine behind a PiKVM, with no serial console: its boot is judged from
-// the screen (hosts.ScreenOnly).
+// the screen (hosts.ScreenOnly). The screen comes from kvmd's snapshots or over RFB
+// (screen: vnc); the power from PiKVM's ATX or a power block (hosts/power), both read back
+// as a power.Controller.
 type Machine struct {
 	host   matrix.Host
 	img    matrix.Image
 	env    hosts.Env
 	opts   Options
 	client *Client
+	power  power.Controller
+	pc     *power.Command // power by command; nil: ATX
 
 	mu      sync.Mutex
 	stream  *hosts.ScreenOnly
+	vnc     *rfb.Redialer // screen: vnc, while the machine is on
 	stop    chan struct{}
 	exited  chan struct{}
 	exitErr error
 	once    sync.Once
 	on      bool
 }
+
+// vncWindow bounds both the wait for the VNC server after power on (a KVM's VNC service
+// may show the machine only once it has a signal) and a reconnection after the server
+// dropped us (kvmd-vnc restarting); past it the server is gone: INFRA. It is short so a
+// server that went away is INFRA well before a boot's silence timeout could call it HANG.
+var vncWindow = 15 * time.Second // a var: tests shorten it
 
 // New is the pikvm Factory.
 func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) {
@@ -125,8 +66,26 @@ func New(h matrix.Host, img matrix.Image, env hosts.Env) (hosts.Machine, error) 
 	if o.InsecureTLS {
 		hc.Transport = &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
 	}
-	return &Machine{host: h, img: img, env: env, opts: o, exited: make(chan struct{}),
-		client: &Client{Base: o.Address, User: o.User, HTTP: hc}}, nil
+	m := &Machine{host: h, img: img, env: env, opts: o, exited: make(chan struct{}),
+		client: &Client{Base: o.Address, User: o.User, HTTP: hc}}
+	if o.Power == nil {
+		m.power = &atx{c: m.client, timeout: o.PowerTimeout.Duration, minOff: power.MinOff{Min: o.MinOff.Duration}}
+		return m, nil
+	}
+	pc, err := power.NewCommand(*o.Power, env.Log)
+	if err != nil {
+		return nil, hosts.Infra(fmt.Errorf("host %s: %w", h.Name, err))
+	}
+	// The commands get what serial hosts' commands get ($RHW_HOST, $RHW_IMAGE, ...): the
+	// image is preinstalled or on PiKVM's drive, so preparing it does nothing else.
+	p, err := power.Prepare(context.Background(), power.BootOptions{Boot: power.BootPreinstalled}, h, img, env, nil)
+	if err != nil {
+		return nil, err
+	}
+	p.Close()
+	pc.SetEnv(p.Env...)
+	m.power, m.pc = pc, pc
+	return m, nil
 }
 
 func (m *Machine) logf(format string, args ...any) {
@@ -135,68 +94,92 @@ func (m *Machine) logf(format string, args ...any) {
 	}
 }
 
-// powerMethod names the power method in every power failure.
-func (m *Machine) powerMethod() string { return "power method pikvm-atx (" + m.opts.Address + ")" }
-
-// setPower asks for action and reads the power LED back until it shows want: a machine
-// that did not change state is INFRA naming the power method, never a boot verdict.
-func (m *Machine) setPower(ctx context.Context, action string, want bool) error {
-	if err := m.client.ATXPower(ctx, action); err != nil {
-		return hosts.Infra(fmt.Errorf("%s: %s: %w", m.powerMethod(), action, err))
-	}
-	ok, err := m.client.WaitPower(ctx, want, m.opts.PowerTimeout.Duration, 500*time.Millisecond)
-	if err != nil {
-		return hosts.Infra(fmt.Errorf("%s: reading the power LED after %s: %w", m.powerMethod(), action, err))
-	}
-	if !ok {
-		state := map[bool]string{true: "on", false: "off"}
-		return hosts.Infra(fmt.Errorf("%s: the machine did not change state: power LED still %s %s after %s",
-			m.powerMethod(), state[!want], m.opts.PowerTimeout.Duration, action))
-	}
-	m.logf("%s: power LED %v", action, want)
-	return nil
+// powerErr is a power failure: INFRA naming the power method, never a boot verdict.
+func (m *Machine) powerErr(err error) error {
+	return hosts.Infra(fmt.Errorf("power method %s: %w", m.power.Describe(), err))
 }
 
 // PowerOn presents the image (boot: msd), powers the machine on (off first when it was
-// on), and returns the byteless console of a machine judged from its screen.
+// on), attaches the VNC screen (screen: vnc), and returns the byteless console of a
+// machine judged from its screen. Every power command is read back (the LED; a power
+// block's status command where it has one).
 func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 	if pw, err := secrets.Load(m.opts.Source); err != nil {
 		return nil, hosts.Infra(fmt.Errorf("pikvm password (%s): %w", m.opts.Source, err))
 	} else {
 		m.client.Passwd = pw
-		if pw != "" {
-			secrets.Register(pw)
-		}
 	}
-	st, err := m.client.ATX(ctx)
+	var vncPW string
+	if m.opts.Screen == ScreenVNC {
+		pw, err := secrets.Load(m.opts.VNCSource())
+		if err != nil {
+			return nil, hosts.Infra(fmt.Errorf("vnc password (%s): %w", m.opts.VNCSource(), err))
+		}
+		vncPW = pw
+	}
+	st, err := m.power.Status(ctx)
 	if err != nil {
-		return nil, hosts.Infra(fmt.Errorf("%s: %w", m.powerMethod(), err))
+		return nil, m.powerErr(err)
 	}
-	if !st.Enabled {
-		return nil, hosts.Infra(fmt.Errorf("%s: ATX is disabled on this PiKVM", m.powerMethod()))
-	}
-	if st.LEDs.Power {
-		if err := m.setPower(ctx, "off_hard", false); err != nil {
-			return nil, err
+	m.logf("power: %s: %s before the run", m.power.Describe(), st)
+	if st != power.Off { // on, or a power block that cannot tell: off first
+		if err := m.power.Off(ctx); err != nil {
+			return nil, m.powerErr(err)
 		}
-		time.Sleep(m.opts.MinOff.Duration)
 	}
 	if m.opts.Boot == "msd" {
 		if err := m.present(ctx); err != nil {
 			return nil, hosts.Infra(fmt.Errorf("pikvm drive: %w", err))
 		}
 	}
-	if err := m.setPower(ctx, "on", true); err != nil {
-		return nil, err
+	if err := m.power.On(ctx); err != nil {
+		return nil, m.powerErr(err)
 	}
+	m.logf("power: %s: on", m.power.Describe())
 	m.mu.Lock()
 	m.on = true
+	m.mu.Unlock()
+	if m.opts.Screen == ScreenVNC {
+		r, err := dialVNC(ctx, m.opts.VNCAddress, vncPW)
+		if err != nil {
+			m.PowerOff(context.Background())
+			return nil, err
+		}
+		m.logf("screen: vnc %s", m.opts.VNCAddress)
+		m.mu.Lock()
+		m.vnc = r
+		m.mu.Unlock()
+	}
+	m.mu.Lock()
 	m.stream = hosts.NewScreenOnly()
 	m.stop = make(chan struct{})
 	s, stop := m.stream, m.stop
 	m.mu.Unlock()
 	go m.watch(s, stop)
 	return s, nil
+}
+
+// dialVNC connects to the VNC server, waiting up to vncWindow for it to answer; a
+// refusal (authentication) or a server that never answers is INFRA.
+func dialVNC(ctx context.Context, addr, pw string) (*rfb.Redialer, error) {
+	r := &rfb.Redialer{Addr: addr, Opts: rfb.Options{Password: pw}, Window: vncWindow}
+	deadline := time.Now().Add(vncWindow)
+	for {
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := r.Dial(dctx)
+		cancel()
+		if err == nil {
+			return r, nil
+		}
+		if !errors.Is(err, rfb.ErrGone) || time.Now().After(deadline) {
+			return nil, hosts.Infra(fmt.Errorf("vnc %s: %w", addr, err))
+		}
+		select {
+		case <-ctx.Done():
+			return nil, hosts.Infra(fmt.Errorf("vnc %s: %w", addr, ctx.Err()))
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 }
 
 // present uploads the image to the drive, selects it and plugs the drive in.
@@ -221,8 +204,9 @@ func (m *Machine) present(ctx context.Context) error {
 	return m.client.MSDConnect(ctx, true)
 }
 
-// watch reads the power LED while the machine runs: off by itself ends the boot (Exited);
-// a PiKVM that stops answering ends the console as INFRA.
+// watch reads the power state while the machine runs: off by itself ends the boot
+// (Exited); a power method that stops answering (the PiKVM gone, a failing status command)
+// ends the console as INFRA. A power block without a status command cannot tell (Unknown).
 func (m *Machine) watch(s *hosts.ScreenOnly, stop chan struct{}) {
 	for {
 		select {
@@ -231,15 +215,15 @@ func (m *Machine) watch(s *hosts.ScreenOnly, stop chan struct{}) {
 		case <-time.After(m.opts.Poll.Duration):
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		st, err := m.client.ATX(ctx)
+		st, err := m.power.Status(ctx)
 		cancel()
 		switch {
 		case err != nil:
-			s.Gone(hosts.Infra(fmt.Errorf("%s: %w", m.powerMethod(), err)))
+			s.Gone(m.powerErr(err))
 			return
-		case !st.LEDs.Power:
+		case st == power.Off:
 			m.once.Do(func() {
-				m.exitErr = errors.New("the machine powered off by itself (PiKVM power LED off)")
+				m.exitErr = fmt.Errorf("the machine powered off by itself (%s reports off)", m.power.Describe())
 				close(m.exited)
 			})
 			s.Close()
@@ -254,7 +238,8 @@ func (m *Machine) Exited() <-chan struct{} { return m.exited }
 // ExitErr says how it stopped.
 func (m *Machine) ExitErr() error { return m.exitErr }
 
-// PowerOff powers the machine off (hard) and reads the LED back; unplugs the drive.
+// PowerOff powers the machine off (hard) and reads the state back; unplugs the drive and
+// closes the VNC connection.
 func (m *Machine) PowerOff(ctx context.Context) error {
 	m.mu.Lock()
 	if m.stop != nil {
@@ -264,13 +249,20 @@ func (m *Machine) PowerOff(ctx context.Context) error {
 	if m.stream != nil {
 		m.stream.Close()
 	}
+	if m.vnc != nil {
+		m.vnc.Close()
+		m.vnc = nil
+	}
 	wasOn := m.on
 	m.on = false
 	m.mu.Unlock()
 	if !wasOn {
 		return nil
 	}
-	err := m.setPower(ctx, "off_hard", false)
+	var err error
+	if e := m.power.Off(ctx); e != nil {
+		err = m.powerErr(e)
+	}
 	if m.opts.Boot == "msd" {
 		if e := m.client.MSDConnect(ctx, false); e != nil && err == nil {
 			err = hosts.Infra(fmt.Errorf("pikvm drive: unplug: %w", e))
@@ -284,34 +276,72 @@ func (m *Machine) TimeScale() float64 { return 1 }
 
 // Facts for the record.
 func (m *Machine) Facts() map[string]string {
-	return map[string]string{"pikvm": m.opts.Address, "power": "pikvm-atx", "boot": m.opts.Boot}
+	f := map[string]string{"pikvm": m.opts.Address, "power": "pikvm-atx", "boot": m.opts.Boot, "screen": m.opts.Screen}
+	if m.pc != nil {
+		f["power"] = m.pc.Describe()
+	}
+	if m.opts.Screen == ScreenVNC {
+		f["screen"] = "vnc " + m.opts.VNCAddress
+	}
+	return f
 }
 
 // Exclusive: one run at a time on a real machine.
 func (m *Machine) Exclusive() bool { return true }
 
-// Screendump is the streamer's snapshot.
-func (m *Machine) Screendump(ctx context.Context) (image.Image, error) {
-	im, err := m.client.Snapshot(ctx)
-	if errors.Is(err, ErrUnreachable) {
-		return nil, hosts.Infra(err)
+// vncScreen is the RFB connection when the screen is vnc (nil otherwise).
+func (m *Machine) vncScreen() (*rfb.Redialer, error) {
+	if m.opts.Screen != ScreenVNC {
+		return nil, nil
 	}
-	return im, err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.vnc == nil {
+		return nil, hosts.Infra(fmt.Errorf("vnc %s: not connected (the machine is off)", m.opts.VNCAddress))
+	}
+	return m.vnc, nil
 }
 
-// SendKeys presses each chord through kvmd's HID (send_shortcut: pressed together,
-// released in reverse).
+// screenErr makes a screen transport that went away (kvmd, the VNC server) a lab fault.
+func screenErr(err error) error {
+	if errors.Is(err, ErrUnreachable) || errors.Is(err, rfb.ErrGone) {
+		return hosts.Infra(err)
+	}
+	return err
+}
+
+// Screendump is the streamer's snapshot, or the VNC framebuffer.
+func (m *Machine) Screendump(ctx context.Context) (image.Image, error) {
+	v, err := m.vncScreen()
+	if err != nil {
+		return nil, err
+	}
+	var im image.Image
+	if v != nil {
+		im, err = v.Screendump(ctx)
+	} else {
+		im, err = m.client.Snapshot(ctx)
+	}
+	return im, screenErr(err)
+}
+
+// SendKeys presses each chord as RFB key events (screen: vnc) or through kvmd's HID
+// (send_shortcut: pressed together, released in reverse).
 func (m *Machine) SendKeys(ctx context.Context, chords []string) error {
+	v, err := m.vncScreen()
+	if err != nil {
+		return err
+	}
+	if v != nil {
+		return screenErr(v.SendKeys(ctx, chords))
+	}
 	for _, c := range chords {
 		keys, err := chordKeys(c)
 		if err != nil {
 			return err
 		}
 		if err := m.client.SendShortcut(ctx, keys); err != nil {
-			if errors.Is(err, ErrUnreachable) {
-				return hosts.Infra(err)
-			}
-			return err
+			return screenErr(err)
 		}
 	}
 	return nil

@@ -119,9 +119,9 @@ type Command struct {
 	log      io.Writer
 	password string
 
-	mu      sync.Mutex
-	env     []string
-	lastOff time.Time
+	mu     sync.Mutex
+	env    []string
+	minOff MinOff
 }
 
 // NewCommand makes a command controller; the password (if any) is loaded now and
@@ -146,7 +146,7 @@ func NewCommand(o Options, log io.Writer) (*Command, error) {
 	if err != nil {
 		return nil, fmt.Errorf("power password: %w", err)
 	}
-	return &Command{o: o, log: log, password: pw}, nil
+	return &Command{o: o, log: log, password: pw, minOff: MinOff{Min: o.MinOff.Duration}}, nil
 }
 
 // NewRunner makes a Command that only runs commands (Run: the flash command of a host whose
@@ -242,16 +242,8 @@ func errOrOK(err error) string {
 
 // On implements Controller: it waits out the minimum off time first.
 func (c *Command) On(ctx context.Context) error {
-	c.mu.Lock()
-	wait := time.Until(c.lastOff.Add(c.o.MinOff.Duration))
-	c.mu.Unlock()
-	if wait > 0 {
-		fmt.Fprintf(c.log, "power: staying off %s more (min_off %s)\n", wait.Round(time.Millisecond), c.o.MinOff.Duration)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	if err := c.minOff.Wait(ctx, c.log); err != nil {
+		return err
 	}
 	if _, err := c.Run(ctx, "on", c.o.On, 0); err != nil {
 		return err
@@ -262,9 +254,7 @@ func (c *Command) On(ctx context.Context) error {
 // Off implements Controller.
 func (c *Command) Off(ctx context.Context) error {
 	_, err := c.Run(ctx, "off", c.o.Off, 0)
-	c.mu.Lock()
-	c.lastOff = time.Now()
-	c.mu.Unlock()
+	c.minOff.Off()
 	if err != nil {
 		return err
 	}
@@ -331,7 +321,7 @@ func (c *Command) settle(ctx context.Context, want State) error {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("power: status still %s (want %s) %s after the %s command (last error: %v)", last, want, c.o.Settle.Duration, want, lastErr)
+			return fmt.Errorf("power: the machine did not change state: status still %s (want %s) %s after the %s command (last error: %v)", last, want, c.o.Settle.Duration, want, lastErr)
 		}
 		select {
 		case <-ctx.Done():
