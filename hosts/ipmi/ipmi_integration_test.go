@@ -23,10 +23,15 @@ const simScale = labproc.Scale
 
 func simMatrix(t *testing.T, s *bmcSim, hostName, extraOptions string) (*matrix.Matrix, matrix.Job) {
 	t.Helper()
-	t.Setenv("RHW_TEST_BMC_PASSWORD", s.password)
+	// The password from a file, not the environment: a test that mostly waits may then run
+	// in parallel with the others (t.Setenv forbids it).
+	pw := filepath.Join(t.TempDir(), "bmc.pw")
+	if err := os.WriteFile(pw, []byte(s.password), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	return labproc.StandinMatrix(t, s.fx, s.dir, hostName, fmt.Sprintf(`kind: ipmi
-    options: {address: "127.0.0.1:%d", user: admin, password_env: RHW_TEST_BMC_PASSWORD, cipher: 3,
-              min_off: 500ms, poll: 2s, %s}`, s.lanPort, extraOptions))
+    options: {address: "127.0.0.1:%d", user: admin, password_file: %q, cipher: 3,
+              min_off: 500ms, poll: 2s, %s}`, s.lanPort, pw, extraOptions))
 }
 
 type run struct {
@@ -58,6 +63,7 @@ func boot(t *testing.T, m *matrix.Matrix, j matrix.Job, o job.Options) run {
 // through SOL to the shell, powers it off, and the VM is gone. The BMC password is on the
 // guest's kernel command line (so the console prints it), and in no artifact.
 func TestSOLBootToShellAndPowerOff(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	// The password as a kernel argument: the guest prints it in "Command line: ...".
 	s2 := newBMCSim(t, kernelArgs("fx.bmc=@PW@"))
 	m, j := simMatrix(t, s2, "bmc-box", "sol_poll: 50ms")
@@ -117,6 +123,7 @@ func TestDeadBMCIsInfraAfterBoundedRetries(t *testing.T) {
 // ipmi_sim killed mid-boot (the machine keeps running, the BMC is gone): SOL cannot come
 // back and the chassis cannot be polled, so the boot ends INFRA within the bounds.
 func TestBMCKilledMidBootIsInfra(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	s := newBMCSim(t, kernelArgs("fx.hang=shell"))
 	m, j := simMatrix(t, s, "bmc-dies", "timeout: 500ms, retries: 2, reconnect: {min: 200ms, max: 1s, give_up: 8s}")
 	var once sync.Once
@@ -216,6 +223,7 @@ func TestToolCommandKeepsThePasswordOffTheCommandLine(t *testing.T) {
 // (go-ipmi's own keepalive, every 30 s, loses that race): the SOL session's keepalive keeps
 // the console usable long after the boot.
 func TestSOLOutlivesTheBMCSessionTimeout(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	if testing.Short() {
 		t.Skip("waits 40 s")
 	}

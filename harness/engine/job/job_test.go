@@ -191,6 +191,7 @@ func TestKilledVMIsInfraNotFail(t *testing.T) {
 // deadline's test; TestLoopingGuestIsALivelock is the same guest with the default windows.
 // Issue 24: a busy loop once took the deadline's timer early and lost it (17 minutes).
 func TestFloodingConsoleEndsAtTheDeadline(t *testing.T) {
+	t.Parallel() // ends at its deadline whatever CPU it gets: overlaps the others
 	m, j := standinMatrixSilence(t, 6*time.Second, "3s")
 	b, _ := bootJob(t, m, j, "fx.flood=drivers", nil, loadContention())
 	o := b.Outcome
@@ -246,6 +247,7 @@ func floodCaps(t *testing.T, dir string) {
 // The same flooding guest with the default windows: it prints one line over and over, a
 // livelock, decided after the silence window of repeats, naming the repeated line.
 func TestLoopingGuestIsALivelock(t *testing.T) {
+	t.Parallel() // mostly waits (a silence window, a boot under TCG): overlaps the others
 	m, j := standinMatrix(t, "60s")
 	b, _ := bootJob(t, m, j, "fx.flood=drivers", nil, loadContention())
 	o := b.Outcome
