@@ -14,12 +14,17 @@ TESTTIMEOUT ?= 75m
 GCL_DIR  := .cache/tools/gitlab-ci-local
 GCL      := $(GCL_DIR)/node_modules/.bin/gitlab-ci-local
 
-.PHONY: all deps fixtures build run test vet unit fuzz bench nightly pipeline facts-drift clean
+.PHONY: all deps packages fixtures build run test vet unit fuzz bench nightly pipeline facts-drift clean
 
 all: build
 
-## deps: install the Debian packages the harness and its tests need (as root; otherwise list what is missing)
-deps: $(GCL)
+## deps: install the Debian packages the harness and its tests need (as root; otherwise list what
+## is missing), and gitlab-ci-local for `make pipeline`
+deps: packages $(GCL)
+
+# packages: the Debian packages alone; what `make test` and `make run` need (no test runs
+# gitlab-ci-local, whose npm install takes minutes on a fresh machine)
+packages:
 	sh fixtures/install-deps.sh --with-chromium
 
 $(GCL): ci/gitlab-ci-local/package.json ci/gitlab-ci-local/package-lock.json
@@ -29,7 +34,7 @@ $(GCL): ci/gitlab-ci-local/package.json ci/gitlab-ci-local/package-lock.json
 	@touch $(GCL)
 
 ## fixtures: build the stand-in boot images into .cache/fixtures/current (cached by a hash of their inputs)
-fixtures: deps
+fixtures: packages
 	sh fixtures/build.sh >/dev/null
 
 ## build: the command-line front end
