@@ -125,43 +125,28 @@ func dial(t *testing.T, addr string, o rfb.Options) *rfb.Client {
 // follows the boot's framebuffer through the mode change to 1024x768 in Tight, and types a
 // command on the VM's keyboard that the stand-in's shell runs.
 func TestLiveQEMU(t *testing.T) {
-	vm := startVNCVM(t, "")
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	if _, err := rfb.Dial(ctx, vm.addr, rfb.Options{Password: "wrong"}); err == nil || errors.Is(err, rfb.ErrGone) {
-		t.Fatalf("a wrong password: %v, want an authentication error", err)
-	}
-	cancel()
-	c := dial(t, vm.addr, rfb.Options{Password: vncPassword})
-	vm.cont(t)
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
-		st := c.Stats()
-		if st.Size.X == 1024 && st.Size.Y == 768 && st.Resizes > 0 {
+	// Linux probes the PS/2 keyboard with timeouts in guest time, which runs on while a
+	// TCG guest waits for a loaded host's CPU: the probe can fail, and that guest has no
+	// keyboard at all (no "input: AT Translated Set 2 keyboard" line). A CI run with three
+	// test packages at once typed into a guest for 5 minutes, its prompt on the screen and
+	// nothing echoed. A guest without a keyboard is the stand-in's fault, not the client's:
+	// it is booted again, at most twice, with the reason logged; a guest with one that
+	// runs nothing still fails, with its serial log.
+	var vm *vncVM
+	var c *rfb.Client
+	for boot := 1; ; boot++ {
+		vm = startVNCVM(t, "")
+		c = bootToShell(t, vm, boot == 1)
+		if c != nil {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no mode change to 1024x768: %+v", st)
+		if boot == 3 {
+			t.Fatal("three boots of the stand-in registered no keyboard")
 		}
-		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
-		c.WaitUpdate(wctx, st.Updates)
-		wcancel()
-		if err := c.Err(); err != nil {
-			t.Fatal(err)
-		}
+		t.Logf("boot %d: the guest registered no keyboard (Linux's i8042 probe timed out under load); booting again", boot)
+		vm.kill() // its client is closed at the end of the test (dial)
 	}
-	// The shell starts a little after the mode change; type until it has run the command
-	// (input typed before the shell opens the console is dropped).
-	for !vm.serialHas("rfb-key-42") {
-		if time.Now().After(deadline) {
-			t.Fatalf("the typed command never ran; stats %+v; last screen %s", c.Stats(), saveScreen(t, c))
-		}
-		kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
-		if err := c.SendKeys(kctx, typeChords(t, "echo rfb-key-$((6*7)) >/dev/ttyS0\n")); err != nil {
-			t.Fatalf("%v (connection: %v)", err, c.Err())
-		}
-		kcancel()
-		time.Sleep(3 * time.Second)
-	}
+	deadline := time.Now().Add(5 * time.Minute)
 	// Tight/JPEG: QEMU sends JPEG for an area that changes often (lossy=on keeps the update
 	// statistics; a rarely updated area stays lossless) and has many colours, which a text
 	// console never has. Random bytes written to the framebuffer over and over are both.
@@ -345,4 +330,56 @@ func TestLiveServerRestart(t *testing.T) {
 		t.Fatalf("a server that stays away: %v, want ErrGone", err)
 	}
 	t.Logf("gone reported after %s", time.Since(start).Round(time.Millisecond))
+}
+
+// bootToShell authenticates to vm's VNC server (a wrong password must be refused, checked
+// on the first boot), follows the boot through the mode change to 1024x768 in Tight and
+// types a command until the shell ran it. It returns nil when the guest registered no
+// keyboard (see TestLiveQEMU).
+func bootToShell(t *testing.T, vm *vncVM, wrongPassword bool) *rfb.Client {
+	t.Helper()
+	if wrongPassword {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		if _, err := rfb.Dial(ctx, vm.addr, rfb.Options{Password: "wrong"}); err == nil || errors.Is(err, rfb.ErrGone) {
+			t.Fatalf("a wrong password: %v, want an authentication error", err)
+		}
+		cancel()
+	}
+	c := dial(t, vm.addr, rfb.Options{Password: vncPassword})
+	vm.cont(t)
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		st := c.Stats()
+		if st.Size.X == 1024 && st.Size.Y == 768 && st.Resizes > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no mode change to 1024x768: %+v", st)
+		}
+		wctx, wcancel := context.WithTimeout(context.Background(), 5*time.Second)
+		c.WaitUpdate(wctx, st.Updates)
+		wcancel()
+		if err := c.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The shell starts a little after the mode change; type until it has run the command
+	// (input typed before the shell opens the console is dropped).
+	typing := time.Now()
+	for !vm.serialHas("rfb-key-42") {
+		if time.Since(typing) > time.Minute && !vm.serialHas("input: AT Translated Set 2 keyboard") {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(vm.serial)
+			t.Fatalf("the typed command never ran; stats %+v; last screen %s; the guest's serial log:\n%s", c.Stats(), saveScreen(t, c), log)
+		}
+		kctx, kcancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := c.SendKeys(kctx, typeChords(t, "echo rfb-key-$((6*7)) >/dev/ttyS0\n")); err != nil {
+			t.Fatalf("%v (connection: %v)", err, c.Err())
+		}
+		kcancel()
+		time.Sleep(3 * time.Second)
+	}
+	return c
 }
