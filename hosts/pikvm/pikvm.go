@@ -159,27 +159,14 @@ func (m *Machine) PowerOn(ctx context.Context) (io.ReadWriteCloser, error) {
 	return s, nil
 }
 
-// dialVNC connects to the VNC server, waiting up to vncWindow for it to answer; a
-// refusal (authentication) or a server that never answers is INFRA.
+// dialVNC connects to the VNC server, waiting up to vncWindow for it to answer (the
+// Redialer's own wait); a refusal (authentication) or a server that never answers is INFRA.
 func dialVNC(ctx context.Context, addr, pw string) (*rfb.Redialer, error) {
 	r := &rfb.Redialer{Addr: addr, Opts: rfb.Options{Password: pw}, Window: vncWindow}
-	deadline := time.Now().Add(vncWindow)
-	for {
-		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := r.Dial(dctx)
-		cancel()
-		if err == nil {
-			return r, nil
-		}
-		if !errors.Is(err, rfb.ErrGone) || time.Now().After(deadline) {
-			return nil, hosts.Infra(fmt.Errorf("vnc %s: %w", addr, err))
-		}
-		select {
-		case <-ctx.Done():
-			return nil, hosts.Infra(fmt.Errorf("vnc %s: %w", addr, ctx.Err()))
-		case <-time.After(500 * time.Millisecond):
-		}
+	if err := r.Dial(ctx); err != nil {
+		return nil, hosts.Infra(fmt.Errorf("vnc %s: %w", addr, err))
 	}
+	return r, nil
 }
 
 // present uploads the image to the drive, selects it and plugs the drive in.

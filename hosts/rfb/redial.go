@@ -27,16 +27,15 @@ type Redialer struct {
 	closed  bool
 }
 
-// Dial makes the first connection.
+// Dial makes the first connection, waiting up to Window for a server that is not there
+// yet (a KVM device's VNC service may come up only with the machine's video signal), in
+// the loop that makes a reconnection; a refusal (authentication) ends it at once.
 func (r *Redialer) Dial(ctx context.Context) error {
-	c, err := Dial(ctx, r.Addr, r.Opts)
-	if err != nil {
-		return err
-	}
 	r.mu.Lock()
-	r.c = c
+	r.lostAt = time.Now()
 	r.mu.Unlock()
-	return nil
+	_, err := r.client(ctx)
+	return err
 }
 
 // client returns a live connection, dialing again while within the window.
@@ -70,7 +69,9 @@ func (r *Redialer) client(ctx context.Context) (*Client, error) {
 		if err == nil {
 			r.mu.Lock()
 			r.c, r.lostAt, r.lastErr = nc, time.Time{}, nil
-			r.Redials++
+			if c != nil {
+				r.Redials++ // not the first connection
+			}
 			r.mu.Unlock()
 			return nc, nil
 		}
