@@ -8,11 +8,12 @@ import (
 	"image"
 	"io"
 	"math/bits"
-	"os"
 	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/redox-hwtest/redox-hwtest/internal/inputfile"
 )
 
 // Boot screens are text on a fixed grid of character cells drawn from one bitmap font: the
@@ -320,14 +321,10 @@ func ParsePSF(name string, data []byte) (*CellFont, error) {
 	return NewCellFont(name, chars), nil
 }
 
-// LoadPSF reads a PSF font file (see ParsePSF), at most 1 MiB of it.
+// LoadPSF reads a PSF font file (see ParsePSF) through the bounded reader every file the
+// harness is pointed at goes through: a regular file of at most 1 MiB.
 func LoadPSF(path string) (*CellFont, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	data, err := inputfile.ReadFile(path, 1<<20, "a console font")
 	if err != nil {
 		return nil, err
 	}
