@@ -202,7 +202,8 @@ func keys(m map[rune]bool) string {
 // renderRedox draws lines of text the way Redox's kernel graphical debug display does
 // (redox-os/kernel src/devices/graphical_debug/debug.rs `char`: cell (x*8, y*16), pixel
 // (col, row) set to the colour when `FONT[16*char + row] >> (7 - col) & 1`), on a
-// background; fbcond (redox-os/drivers graphics/console-draw) draws the same way.
+// background; fbcond and fbbootlogd (redox-os/base 9dd6901d drivers/graphics/console-draw,
+// `TextScreen::char` with the default 8x16 font) draw the same way.
 func renderRedox(img *image.RGBA, lines []string, fg, bg color.RGBA, firstRow int) {
 	for y := firstRow * 16; y < (firstRow+len(lines))*16; y++ {
 		for x := 0; x < img.Bounds().Dx(); x++ {

@@ -11,11 +11,14 @@ import (
 // graphical debug display includes (src/devices/graphical_debug/debug.rs:
 // `include_bytes!("../../../res/unifont.font")`) and draws as FONT[16*char + row], bit
 // `row_data >> (7 - col)` the pixel in column col (most significant bit left), white on
-// black, cells 8x16 from the corner. fbcond and fbbootlogd draw with orbclient::FONT
-// (redox-os/drivers graphics/console-draw/src/lib.rs at 20ffe4d7, the same indexing and bit
-// order): redox-os/orbclient res/unifont.font at 5f10d483 is all of Unicode's plane 0
-// (1048544 bytes), and its first 4096 bytes (code points 0-255) are this file byte for byte
-// (checked here). Glyph i is code point i (Latin-1 for the first 256).
+// black, cells 8x16 from the corner. fbcond and fbbootlogd draw with orbclient::FONT by
+// default (redox-os/base drivers/graphics/console-draw/src/lib.rs at 9dd6901d, read in the
+// fork Gh0s777tt/eos-base: `ConsoleFont::new(FONT.to_vec(), 8, 16)`, glyph
+// `font.glyphs[font.height * char + row]`, the same bit order; fbcond draws a PSF font
+// instead when /etc/fbcond.toml names one, drivers/graphics/fbcond/src/scheme.rs:56-79,
+// which this table does not read). redox-os/orbclient res/unifont.font at 5f10d483 is all
+// of Unicode's plane 0 (1048544 bytes), and its first 4096 bytes (code points 0-255) are
+// this file byte for byte (checked when it was embedded). Glyph i is code point i (Latin-1 for the first 256).
 //
 // GNU Unifont: GPLv2 or later with the GNU font embedding exception (orbclient ships the
 // text as res/unifont-license.txt; fonts/README.md here names it).
